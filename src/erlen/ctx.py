@@ -1,0 +1,265 @@
+"""Contexts and the ``request``, ``g``, ``current_app`` and ``session`` proxies.
+
+One :class:`~contextvars.ContextVar` holds the current context. Threads and
+asyncio tasks each see their own value, so the proxies are right under any
+server. An :class:`AppContext` carries the app and ``g``; a
+:class:`RequestContext` adds the request and the session.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .request import Request
+    from .response import Response
+
+__all__ = [
+    "AppContext",
+    "RequestContext",
+    "request",
+    "g",
+    "current_app",
+    "session",
+    "has_request_context",
+    "has_app_context",
+    "after_this_request",
+]
+
+_cv: ContextVar[AppContext] = ContextVar("erlen.context")
+
+_NO_APP = (
+    "Working outside of application context. This code needs the app (current_app, "
+    "g, url_for ...), but no app context is active. Inside a view or a hook one is "
+    "set up for you; elsewhere, wrap the code in 'with app.app_context():'."
+)
+_NO_REQUEST = (
+    "Working outside of request context. This code reads the current request "
+    "(request, session ...), but no request is being handled. Inside a view or a "
+    "hook one is set up for you; in a test or a script, use "
+    "'with app.test_request_context():' or the test client."
+)
+
+
+class _AppCtxGlobals:
+    """``g``: a namespace for data that lives as long as one context."""
+
+    def get(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.get(name, default)
+
+    def pop(self, name: str, *default: t.Any) -> t.Any:
+        return self.__dict__.pop(name, *default)
+
+    def setdefault(self, name: str, default: t.Any = None) -> t.Any:
+        return self.__dict__.setdefault(name, default)
+
+    def __contains__(self, name: str) -> bool:
+        return name in self.__dict__
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.__dict__)
+
+    def __repr__(self) -> str:
+        return f"<erlen.g of {_cv.get().app.name!r}>" if _cv.get(None) else object.__repr__(self)
+
+
+class AppContext:
+    """The app context: makes ``current_app`` and ``g`` point at ``app``."""
+
+    request: Request | None = None
+    _g: _AppCtxGlobals | None = None
+    _tokens: list[t.Any] | None = None
+
+    def __init__(self, app: Erlen) -> None:
+        self.app = app
+
+    @property
+    def g(self) -> _AppCtxGlobals:
+        """This context's ``g``, made on first use."""
+        # perf: most requests never touch g, so it is not built for them.
+        g = self._g
+        if g is None:
+            g = self._g = self.app.app_ctx_globals_class()
+        return g
+
+    def push(self) -> None:
+        if self._tokens is None:
+            self._tokens = []
+        self._tokens.append(_cv.set(self))
+
+    def pop(self, exc: BaseException | None = None) -> None:
+        try:
+            if self._tokens is not None and len(self._tokens) == 1:
+                self._teardown(exc)
+        finally:
+            if not self._tokens:
+                raise RuntimeError("This context was popped more often than it was pushed.")
+            _cv.reset(self._tokens.pop())
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        self.app.do_teardown_appcontext(exc)
+
+    def __enter__(self) -> AppContext:
+        self.push()
+        return self
+
+    def __exit__(self, exc_type: t.Any, exc: BaseException | None, tb: t.Any) -> None:
+        self.pop(exc)
+
+
+class RequestContext(AppContext):
+    """The request context: ``request`` and ``session`` too."""
+
+    _after_request_functions: list[Callable[[Response], Response]] | None = None
+    _session: t.Any = None
+
+    def __init__(self, app: Erlen, request: Request) -> None:
+        self.app = app
+        self.request = request
+
+    @property
+    def session(self) -> t.Any:
+        """The session, opened on first use."""
+        session = self._session
+        if session is None:
+            session = self._session = self.app._open_session(self)
+        return session
+
+    def _teardown(self, exc: BaseException | None) -> None:
+        try:
+            self.app.do_teardown_request(exc)
+        finally:
+            try:
+                self.app.do_teardown_appcontext(exc)
+            finally:
+                self.request.close()  # type: ignore[union-attr]
+
+
+def _current() -> AppContext:
+    context = _cv.get(None)
+    if context is None:
+        raise RuntimeError(_NO_APP)
+    return context
+
+
+def _current_request_context() -> RequestContext:
+    context = _cv.get(None)
+    if context is None or context.request is None:
+        raise RuntimeError(_NO_REQUEST)
+    return t.cast(RequestContext, context)
+
+
+class _Proxy:
+    """Forward everything to the object the current context holds."""
+
+    __slots__ = ("_erlen_find", "__wrapped__")
+
+    def __init__(self, find: Callable[[], t.Any], name: str) -> None:
+        object.__setattr__(self, "_erlen_find", find)
+        object.__setattr__(self, "__wrapped__", name)
+
+    def __getattribute__(self, name: str) -> t.Any:
+        # perf: one slot read and one call per attribute, no __getattr__ miss.
+        if name == "_get_current_object":
+            return _find_slot.__get__(self)
+        return getattr(_find_slot.__get__(self)(), name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        setattr(_find_slot.__get__(self)(), name, value)
+
+    def __delattr__(self, name: str) -> None:
+        delattr(_find_slot.__get__(self)(), name)
+
+    def __repr__(self) -> str:
+        try:
+            return repr(_find_slot.__get__(self)())
+        except RuntimeError:
+            return f"<unbound proxy {_wrapped_slot.__get__(self)}>"
+
+    def __str__(self) -> str:
+        return str(_find_slot.__get__(self)())
+
+    def __bool__(self) -> bool:
+        try:
+            return bool(_find_slot.__get__(self)())
+        except RuntimeError:
+            return False
+
+    def __eq__(self, other: object) -> bool:
+        return bool(_find_slot.__get__(self)() == other)
+
+    def __ne__(self, other: object) -> bool:
+        return bool(_find_slot.__get__(self)() != other)
+
+    def __hash__(self) -> int:
+        return hash(_find_slot.__get__(self)())
+
+    def __contains__(self, item: object) -> bool:
+        return item in _find_slot.__get__(self)()
+
+    def __iter__(self) -> Iterator[t.Any]:
+        return iter(_find_slot.__get__(self)())
+
+    def __len__(self) -> int:
+        return len(_find_slot.__get__(self)())
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        return _find_slot.__get__(self)()[key]
+
+    def __setitem__(self, key: t.Any, value: t.Any) -> None:
+        _find_slot.__get__(self)()[key] = value
+
+    def __delitem__(self, key: t.Any) -> None:
+        del _find_slot.__get__(self)()[key]
+
+    def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
+        return _find_slot.__get__(self)()(*args, **kwargs)
+
+
+_find_slot = _Proxy.__dict__["_erlen_find"]
+_wrapped_slot = _Proxy.__dict__["__wrapped__"]
+
+
+def _find_request() -> Request:
+    return t.cast("Request", _current_request_context().request)
+
+
+def _find_session() -> t.Any:
+    return _current_request_context().session
+
+
+def _find_g() -> _AppCtxGlobals:
+    return _current().g
+
+
+def _find_app() -> Erlen:
+    return _current().app
+
+
+request: Request = t.cast("Request", _Proxy(_find_request, "request"))
+session: t.Any = _Proxy(_find_session, "session")
+g: _AppCtxGlobals = t.cast(_AppCtxGlobals, _Proxy(_find_g, "g"))
+current_app: Erlen = t.cast("Erlen", _Proxy(_find_app, "current_app"))
+
+
+def has_request_context() -> bool:
+    """Whether a request is being handled in this thread or task."""
+    context = _cv.get(None)
+    return context is not None and context.request is not None
+
+
+def has_app_context() -> bool:
+    """Whether an app context is active."""
+    return _cv.get(None) is not None
+
+
+def after_this_request(function: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    """Run ``function`` on the response of the current request only."""
+    context = _current_request_context()
+    if context._after_request_functions is None:
+        context._after_request_functions = []
+    context._after_request_functions.append(function)
+    return function

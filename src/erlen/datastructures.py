@@ -1,0 +1,237 @@
+"""Containers for request data: :class:`MultiDict` and :class:`FileStorage`."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from .exceptions import BadRequestKeyError
+
+if t.TYPE_CHECKING:
+    from .headers import Headers
+
+__all__ = ["MultiDict", "FileStorage"]
+
+V = t.TypeVar("V")
+T = t.TypeVar("T")
+
+
+class MultiDict(dict[str, list[V]]):
+    """A dict whose keys may hold several values, as query strings and forms do.
+
+    Indexing and :meth:`get` return the *first* value; :meth:`getlist` returns
+    them all. A missing key raises :class:`~erlen.exceptions.BadRequestKeyError`,
+    so a view that indexes ``request.form["name"]`` answers 400, not 500.
+
+    >>> d = MultiDict([("a", "1"), ("a", "2")])
+    >>> d["a"], d.getlist("a"), d.get("b", type=int)
+    ('1', ['1', '2'], None)
+    """
+
+    # perf: subclassing dict (key -> list of values) makes lookups C-speed.
+
+    where = "the request data"
+
+    def __init__(
+        self,
+        mapping: Mapping[str, V | list[V]] | Iterable[tuple[str, V]] | None = None,
+    ) -> None:
+        super().__init__()
+        if mapping is None:
+            return
+        if isinstance(mapping, MultiDict):
+            for key, values in dict.items(mapping):
+                dict.__setitem__(self, key, list(values))
+        elif isinstance(mapping, Mapping):
+            for key, value in mapping.items():
+                if isinstance(value, (list, tuple)):
+                    dict.__setitem__(self, key, list(value))
+                else:
+                    dict.__setitem__(self, key, [value])
+        else:
+            for key, value in mapping:
+                self.add(key, value)
+
+    def __getitem__(self, key: str) -> V:  # type: ignore[override]
+        try:
+            return dict.__getitem__(self, key)[0]
+        except (KeyError, IndexError):
+            raise BadRequestKeyError(key, self.where) from None
+
+    def __setitem__(self, key: str, value: V) -> None:  # type: ignore[override]
+        dict.__setitem__(self, key, [value])
+
+    def add(self, key: str, value: V) -> None:
+        """Add a value for ``key``, keeping those already there."""
+        dict.setdefault(self, key, []).append(value)
+
+    @t.overload
+    def get(self, key: str) -> V | None: ...
+    @t.overload
+    def get(self, key: str, default: V | T) -> V | T: ...
+    @t.overload
+    def get(self, key: str, default: T | None = None, *, type: Callable[[V], T]) -> T | None: ...
+
+    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # noqa: A002
+        """Return the first value for ``key``, or ``default``.
+
+        With ``type``, the value is passed through it; a value that it
+        rejects with ``ValueError`` or ``TypeError`` gives ``default``.
+        """
+        try:
+            value = dict.__getitem__(self, key)[0]
+        except (KeyError, IndexError):
+            return default
+        if type is None:
+            return value
+        try:
+            return type(value)
+        except (ValueError, TypeError):
+            return default
+
+    def getlist(self, key: str, type: Callable[[V], T] | None = None) -> list[t.Any]:  # noqa: A002
+        """Return every value for ``key`` (an empty list when there is none).
+
+        With ``type``, values it rejects are left out.
+        """
+        values = dict.get(self, key, [])
+        if type is None:
+            return list(values)
+        result = []
+        for value in values:
+            try:
+                result.append(type(value))
+            except (ValueError, TypeError):
+                pass
+        return result
+
+    def setlist(self, key: str, values: Iterable[V]) -> None:
+        """Replace the values for ``key``."""
+        dict.__setitem__(self, key, list(values))
+
+    def setdefault(self, key: str, default: V | None = None) -> V:  # type: ignore[override]
+        if key not in self:
+            self[key] = default  # type: ignore[assignment]
+        return self[key]
+
+    def pop(self, key: str, *default: t.Any) -> t.Any:  # type: ignore[override]
+        """Remove ``key`` and return its first value."""
+        try:
+            values = dict.pop(self, key)
+        except KeyError:
+            if default:
+                return default[0]
+            raise BadRequestKeyError(key, self.where) from None
+        return values[0] if values else (default[0] if default else None)
+
+    def poplist(self, key: str) -> list[V]:
+        """Remove ``key`` and return all its values."""
+        return dict.pop(self, key, [])
+
+    def items(self, multi: bool = False) -> Iterator[tuple[str, V]]:  # type: ignore[override]
+        """Yield ``(key, first value)``, or every pair with ``multi=True``."""
+        for key, values in dict.items(self):
+            if multi:
+                for value in values:
+                    yield key, value
+            elif values:
+                yield key, values[0]
+
+    def values(self) -> Iterator[V]:  # type: ignore[override]
+        """Yield the first value of each key."""
+        for values in dict.values(self):
+            if values:
+                yield values[0]
+
+    def lists(self) -> Iterator[tuple[str, list[V]]]:
+        """Yield ``(key, list of values)``."""
+        for key, values in dict.items(self):
+            yield key, list(values)
+
+    def to_dict(self, flat: bool = True) -> dict[str, t.Any]:
+        """Return a plain dict: first values, or lists with ``flat=False``."""
+        if flat:
+            return dict(self.items())
+        return dict(self.lists())
+
+    def update(self, other: t.Any = (), **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Add values from a mapping or pairs, keeping existing ones."""
+        for key, value in MultiDict(other).items(multi=True):
+            self.add(key, value)
+        for key, value in kwargs.items():
+            self.add(key, value)
+
+    def copy(self) -> MultiDict[V]:
+        return type(self)(self)
+
+    def __iter__(self) -> Iterator[str]:
+        return dict.__iter__(self)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.items(multi=True))!r})"
+
+
+class FileStorage:
+    """An uploaded file from a multipart form.
+
+    ``stream`` is a file object positioned at the start of the content; small
+    files live in memory, larger ones are spooled to a temporary file.
+    """
+
+    def __init__(
+        self,
+        stream: t.BinaryIO,
+        filename: str | None = None,
+        name: str | None = None,
+        content_type: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.stream = stream
+        self.filename = filename
+        self.name = name
+        self.content_type = content_type or "application/octet-stream"
+        self.headers = headers
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased."""
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the uploaded content."""
+        return self.stream.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+    def save(
+        self, destination: str | os.PathLike[str] | t.BinaryIO, buffer_size: int = 16384
+    ) -> None:
+        """Write the content to a path or a binary file object.
+
+        The file name the client sent is *not* used: choose the destination
+        yourself (see ``secure_filename`` for a safe name from user input).
+        """
+        import shutil
+
+        if isinstance(destination, (str, os.PathLike)):
+            with open(destination, "wb") as out:
+                shutil.copyfileobj(self.stream, out, buffer_size)
+        else:
+            shutil.copyfileobj(self.stream, destination, buffer_size)
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+    def __bool__(self) -> bool:
+        return bool(self.filename)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.stream)
+
+    def __repr__(self) -> str:
+        return f"<FileStorage: {self.filename!r} ({self.content_type!r})>"

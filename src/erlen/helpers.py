@@ -1,0 +1,84 @@
+"""Helpers used inside views: ``url_for`` and ``stream_with_context``."""
+
+from __future__ import annotations
+
+import typing as t
+from urllib.parse import quote
+
+from .ctx import _cv
+from .routing import BuildError  # noqa: F401 - re-exported
+
+__all__ = ["url_for", "stream_with_context"]
+
+_NO_CONTEXT = (
+    "url_for() needs an application context to know which app to build URLs for. "
+    "Call it inside a view, a template or a hook, or within 'with app.app_context():' "
+    "(set SERVER_NAME in the config to build external URLs there)."
+)
+
+
+def url_for(
+    endpoint: str,
+    *,
+    _anchor: str | None = None,
+    _method: str | None = None,
+    _scheme: str | None = None,
+    _external: bool | None = None,
+    **values: t.Any,
+) -> str:
+    """Return the URL of the view ``endpoint``, filled with ``values``.
+
+    Values that are not variables of the rule become the query string::
+
+        url_for("user", uid=7, tab="posts")   # '/user/7?tab=posts'
+
+    ``_external=True`` gives an absolute URL (``_scheme`` picks http/https),
+    ``_anchor`` adds ``#fragment``; ``_method`` picks the rule for a method.
+    An endpoint starting with a dot is relative to the current blueprint.
+    """
+    context = _cv.get(None)
+    if context is None:
+        raise RuntimeError(_NO_CONTEXT)
+    app = context.app
+    request = context.request
+    if endpoint[:1] == ".":
+        blueprint = request.blueprint if request is not None else None
+        endpoint = f"{blueprint}{endpoint}" if blueprint else endpoint[1:]
+    if _external is None:
+        _external = _scheme is not None or request is None
+    if _scheme is not None and not _external:
+        raise ValueError("url_for(_scheme=...) only makes sense with _external=True.")
+    path = app.url_map.build(endpoint, values, _method)
+    if request is not None:
+        root = request.root_path
+        scheme = _scheme or request.scheme
+        host = request.host
+    else:
+        server_name = app.config.get("SERVER_NAME")
+        if _external and not server_name:
+            raise RuntimeError(
+                f"Could not build an external URL for {endpoint!r} outside a request: set "
+                "app.config['SERVER_NAME'] (such as 'example.com') so erlen knows the host."
+            )
+        root = (app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
+        scheme = _scheme or app.config.get("PREFERRED_URL_SCHEME") or "http"
+        host = server_name
+    url = quote(root, safe="/!$&'()*+,;=:@-._~%") + path
+    if _external:
+        url = f"{scheme}://{host}{url}"
+    if _anchor is not None:
+        url += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
+    return url
+
+
+def stream_with_context(generator: t.Any) -> t.Any:
+    """Return ``generator`` unchanged.
+
+    erlen keeps the request context alive while a streamed body is
+    produced, so a generator can read ``request`` and ``g`` without this
+    wrapper. It exists so code written for Flask runs unchanged.
+    """
+    if callable(generator) and not hasattr(generator, "__next__"):
+        # Used as a decorator on a generator function.
+        return generator
+    return generator

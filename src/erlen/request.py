@@ -1,0 +1,524 @@
+"""The incoming request: lazy, cached views over a WSGI environ.
+
+Nothing is parsed until asked for. The first access to ``args``,
+``headers``, ``cookies``, ``form``, ``json`` ... parses and caches; a view
+that reads none of them pays for none of them.
+"""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Callable
+from urllib.parse import quote
+
+from . import json as _json
+from .cookies import parse_cookie
+from .datastructures import FileStorage, MultiDict
+from .exceptions import (
+    BadRequest,
+    RequestEntityTooLarge,
+    RequestHeaderFieldsTooLarge,
+    UnsupportedMediaType,
+)
+from .headers import Headers
+from .http import Accept, parse_accept, parse_options_header, parse_qs
+
+__all__ = ["Request", "DEFAULT_LIMITS"]
+
+T = t.TypeVar("T")
+
+#: Limits on what a request may make erlen parse. The app's config holds the
+#: values in force; these are the defaults (documented in docs/limits.md).
+DEFAULT_LIMITS: dict[str, t.Any] = {
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 500_000,
+    "MAX_FORM_PARTS": 1_000,
+    "MAX_FORM_PART_HEADER_SIZE": 8_192,
+    "MAX_REQUEST_HEADERS": 100,
+    "MAX_REQUEST_HEADER_SIZE": 8_192,
+}
+
+_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_MISSING: t.Any = object()
+
+
+class cached(t.Generic[T]):
+    """A property computed once per instance, then read from its ``__dict__``."""
+
+    # perf: a non-data descriptor: after the first access the instance dict
+    # answers directly, with no Python-level call at all.
+
+    def __init__(self, function: Callable[[t.Any], T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, instance: None, owner: type) -> cached[T]: ...
+    @t.overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> t.Any:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value
+
+
+class _Args(MultiDict[str]):
+    where = "the query string (request.args)"
+
+
+class _Form(MultiDict[str]):
+    where = "the form data (request.form)"
+
+
+class _Files(MultiDict[FileStorage]):
+    where = "the uploaded files (request.files)"
+
+
+class UserAgent:
+    """The ``User-Agent`` header; ``str(ua)`` and ``ua.string`` give it whole."""
+
+    def __init__(self, string: str) -> None:
+        self.string = string
+
+    def __str__(self) -> str:
+        return self.string
+
+    def __bool__(self) -> bool:
+        return bool(self.string)
+
+    def __repr__(self) -> str:
+        return f"<UserAgent {self.string!r}>"
+
+
+class LimitedStream:
+    """Read a request body, never past its length or the size limit.
+
+    A body longer than ``limit`` raises 413 as soon as that is known; a
+    client that sends less than it announced raises 400.
+    """
+
+    def __init__(self, stream: t.Any, length: int | None, limit: int | None) -> None:
+        if length is not None and limit is not None and length > limit:
+            raise _too_large(length, limit)
+        self._stream = stream
+        self._length = length
+        self._limit = limit
+        self._read = 0
+
+    def read(self, size: int = -1) -> bytes:
+        length = self._length
+        if length is None:
+            # No Content-Length: the server ends the stream (chunked upload).
+            want = size if size is not None and size >= 0 else -1
+            if self._limit is not None:
+                room = self._limit - self._read + 1
+                want = room if want < 0 else min(want, room)
+            data = self._stream.read(want) if want != 0 else b""
+            self._read += len(data)
+            if self._limit is not None and self._read > self._limit:
+                raise _too_large(None, self._limit)
+            return data
+        remaining = length - self._read
+        if remaining <= 0:
+            return b""
+        if size is None or size < 0 or size > remaining:
+            size = remaining
+        data = self._stream.read(size)
+        while len(data) < size:  # a socket may answer with less than asked
+            more = self._stream.read(size - len(data))
+            if not more:
+                self._read += len(data)
+                raise BadRequest(
+                    f"The client sent {self._read} bytes of a body it said was {length} "
+                    "bytes long (Content-Length), then stopped."
+                )
+            data += more
+        self._read += len(data)
+        return data
+
+    def readall(self) -> bytes:
+        chunks = []
+        while True:
+            chunk = self.read(65536)
+            if not chunk:
+                return b"".join(chunks)
+            chunks.append(chunk)
+
+    def __iter__(self) -> t.Iterator[bytes]:
+        while True:
+            chunk = self.read(65536)
+            if not chunk:
+                return
+            yield chunk
+
+
+def _too_large(length: int | None, limit: int) -> RequestEntityTooLarge:
+    size = f"{length} bytes" if length is not None else "more than that"
+    return RequestEntityTooLarge(
+        f"The request body is {size}; this server accepts at most {limit} bytes. "
+        "Raise app.config['MAX_CONTENT_LENGTH'] if larger bodies are expected."
+    )
+
+
+class Request:
+    """An HTTP request, built from a WSGI ``environ``.
+
+    Used through the ``request`` proxy inside a view. Everything but the
+    method and the path is parsed on first access and cached.
+    """
+
+    #: Set by the app while routing.
+    url_rule: t.Any = None
+    view_args: dict[str, t.Any] | None = None
+    routing_exception: Exception | None = None
+    _invalid_path = False
+
+    def __init__(
+        self, environ: dict[str, t.Any], config: t.Mapping[str, t.Any] | None = None
+    ) -> None:
+        self.environ = environ
+        self.method: str = environ.get("REQUEST_METHOD", "GET")
+        path = environ.get("PATH_INFO") or "/"
+        if not path.isascii():
+            # PEP 3333 hands the path over as latin-1 decoded bytes.
+            try:
+                path = path.encode("latin-1").decode("utf-8")
+            except UnicodeError:
+                self._invalid_path = True
+                path = path.encode("latin-1", "replace").decode("utf-8", "replace")
+        self.path: str = path
+        self._config = config if config is not None else DEFAULT_LIMITS
+
+    # -- the URL ---------------------------------------------------------
+
+    @cached
+    def root_path(self) -> str:
+        """Where the app is mounted (``SCRIPT_NAME``), without a trailing slash."""
+        root = self.environ.get("SCRIPT_NAME") or ""
+        if not root.isascii():
+            root = root.encode("latin-1", "replace").decode("utf-8", "replace")
+        return root.rstrip("/")
+
+    script_root = root_path
+
+    @cached
+    def query_string(self) -> bytes:
+        """The raw query string, as bytes."""
+        return (self.environ.get("QUERY_STRING") or "").encode("latin-1", "replace")
+
+    @cached
+    def args(self) -> MultiDict[str]:
+        """The query string's parameters."""
+        query = self.environ.get("QUERY_STRING")
+        args = _Args()
+        if query:
+            if not query.isascii():
+                query = query.encode("latin-1", "replace").decode("utf-8", "replace")
+            try:
+                pairs = parse_qs(query, self._config.get("MAX_FORM_PARTS"))
+            except ValueError:
+                raise RequestEntityTooLarge(
+                    "The query string has more parameters than this server accepts. "
+                    "Raise app.config['MAX_FORM_PARTS'] if this is expected."
+                ) from None
+            for key, value in pairs:
+                args.add(key, value)
+        return args
+
+    @cached
+    def scheme(self) -> str:
+        return self.environ.get("wsgi.url_scheme", "http")
+
+    @property
+    def is_secure(self) -> bool:
+        return self.scheme in ("https", "wss")
+
+    @cached
+    def host(self) -> str:
+        """The host (and port, if not the default) the client asked for."""
+        host = self.environ.get("HTTP_HOST")
+        if not host:
+            host = self.environ.get("SERVER_NAME", "localhost")
+            port = str(self.environ.get("SERVER_PORT", ""))
+            if port and port != ("443" if self.scheme == "https" else "80"):
+                host = f"{host}:{port}"
+        return host
+
+    @property
+    def full_path(self) -> str:
+        """The path and the query string: ``/search?q=erlen``."""
+        query = self.query_string.decode("latin-1")
+        return f"{self.path}?{query}"
+
+    @property
+    def host_url(self) -> str:
+        return f"{self.scheme}://{self.host}/"
+
+    @property
+    def url_root(self) -> str:
+        return f"{self.scheme}://{self.host}{_quote_path(self.root_path)}/"
+
+    @property
+    def base_url(self) -> str:
+        """The URL without the query string."""
+        return f"{self.scheme}://{self.host}{_quote_path(self.root_path + self.path)}"
+
+    @property
+    def url(self) -> str:
+        """The full URL the client asked for."""
+        query = self.query_string.decode("latin-1")
+        return self.base_url + (f"?{query}" if query else "")
+
+    @property
+    def remote_addr(self) -> str | None:
+        return self.environ.get("REMOTE_ADDR")
+
+    # -- headers ---------------------------------------------------------
+
+    @cached
+    def headers(self) -> Headers:
+        """The request headers (case-insensitive lookups)."""
+        max_count = self._config.get("MAX_REQUEST_HEADERS")
+        max_size = self._config.get("MAX_REQUEST_HEADER_SIZE")
+        pairs = []
+        for key, value in self.environ.items():
+            if key[:5] == "HTTP_":
+                name = key[5:].replace("_", "-").title()
+            elif key in ("CONTENT_TYPE", "CONTENT_LENGTH") and value:
+                name = key.replace("_", "-").title()
+            else:
+                continue
+            if max_size is not None and len(name) + len(value) > max_size:
+                raise RequestHeaderFieldsTooLarge(
+                    f"The {name} header is {len(value)} bytes long; this server accepts "
+                    f"headers of at most {max_size} bytes. Raise "
+                    "app.config['MAX_REQUEST_HEADER_SIZE'] if this is expected."
+                )
+            pairs.append((name, value))
+        if max_count is not None and len(pairs) > max_count:
+            raise RequestHeaderFieldsTooLarge(
+                f"The request has {len(pairs)} headers; this server accepts at most "
+                f"{max_count}. Raise app.config['MAX_REQUEST_HEADERS'] if this is expected."
+            )
+        return Headers._trusted(pairs)
+
+    @cached
+    def cookies(self) -> MultiDict[str]:
+        """The cookies the client sent (name -> value)."""
+        header = self.environ.get("HTTP_COOKIE")
+        max_size = self._config.get("MAX_REQUEST_HEADER_SIZE")
+        if header and max_size is not None and len(header) > max_size:
+            raise RequestHeaderFieldsTooLarge(
+                f"The Cookie header is {len(header)} bytes long; this server accepts "
+                f"headers of at most {max_size} bytes. Raise "
+                "app.config['MAX_REQUEST_HEADER_SIZE'] if this is expected."
+            )
+        return parse_cookie(header)
+
+    @cached
+    def content_type(self) -> str | None:
+        return self.environ.get("CONTENT_TYPE") or None
+
+    @cached
+    def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
+        return parse_options_header(self.content_type)
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased: ``text/html``."""
+        return self._parsed_content_type[0]
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        return self._parsed_content_type[1]
+
+    @cached
+    def content_length(self) -> int | None:
+        """The announced body length; a malformed ``Content-Length`` is a 400."""
+        value = self.environ.get("CONTENT_LENGTH")
+        if value is None or value == "":
+            return None
+        value = value.strip()
+        # RFC 9110 §8.6: Content-Length = 1*DIGIT (no sign, no spaces inside).
+        if not value.isdigit() or not value.isascii() or len(value) > 19:
+            raise BadRequest(
+                f"The Content-Length header {value[:40]!r} is not a valid length: it must "
+                "be a whole number of bytes, such as 'Content-Length: 42'."
+            )
+        return int(value)
+
+    @cached
+    def user_agent(self) -> UserAgent:
+        return UserAgent(self.environ.get("HTTP_USER_AGENT", ""))
+
+    @cached
+    def accept_mimetypes(self) -> Accept:
+        """The parsed ``Accept`` header, with ``best_match(offers)``."""
+        return parse_accept(self.environ.get("HTTP_ACCEPT"))
+
+    @cached
+    def accept_languages(self) -> Accept:
+        return parse_accept(self.environ.get("HTTP_ACCEPT_LANGUAGE"))
+
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON (``application/json`` or ``*+json``)."""
+        mimetype = self.mimetype
+        return mimetype == "application/json" or (
+            mimetype.startswith("application/") and mimetype.endswith("+json")
+        )
+
+    # -- the body --------------------------------------------------------
+
+    @cached
+    def stream(self) -> LimitedStream:
+        """The body as a file-like object, read once, bounded by the limits."""
+        length = self.content_length
+        source = self.environ.get("wsgi.input")
+        if source is None or (length is None and not self.environ.get("wsgi.input_terminated")):
+            length = 0
+        return LimitedStream(source, length, self._config.get("MAX_CONTENT_LENGTH"))
+
+    def get_data(
+        self, cache: bool = True, as_text: bool = False, parse_form_data: bool = False
+    ) -> t.Any:
+        """Return the raw body (bytes, or str with ``as_text``)."""
+        data = self.__dict__.get("_data")
+        if data is None:
+            if parse_form_data:
+                self._load_form()
+                data = self.__dict__.get("_data")
+            if data is None:
+                data = self.stream.readall()
+                if cache:
+                    self.__dict__["_data"] = data
+        if as_text:
+            return data.decode(self.mimetype_params.get("charset", "utf-8"), "replace")
+        return data
+
+    @property
+    def data(self) -> bytes:
+        """The raw body, unless it was a form (then ``form`` holds it)."""
+        if self.mimetype in _FORM_TYPES:
+            self._load_form()
+            return self.__dict__.get("_data", b"")
+        return self.get_data()
+
+    def _load_form(self) -> None:
+        if "form" in self.__dict__:
+            return
+        mimetype = self.mimetype
+        if mimetype in _FORM_TYPES and "_data" not in self.__dict__:
+            from .forms import parse_form_data
+
+            config = self._config
+            form, files = parse_form_data(
+                self.stream,
+                mimetype,
+                self.mimetype_params,
+                max_form_memory_size=config.get("MAX_FORM_MEMORY_SIZE"),
+                max_form_parts=config.get("MAX_FORM_PARTS"),
+                max_part_header_size=config.get("MAX_FORM_PART_HEADER_SIZE") or 8192,
+            )
+        else:
+            form, files = MultiDict(), MultiDict()
+        form.__class__ = _Form
+        files.__class__ = _Files
+        self.__dict__["form"] = form
+        self.__dict__["files"] = files
+
+    @property
+    def form(self) -> MultiDict[str]:
+        """Fields of a urlencoded or multipart form body."""
+        form = self.__dict__.get("form")
+        if form is None:
+            self._load_form()
+            form = self.__dict__["form"]
+        return form
+
+    @property
+    def files(self) -> MultiDict[FileStorage]:
+        """Uploaded files of a multipart form body."""
+        files = self.__dict__.get("files")
+        if files is None:
+            self._load_form()
+            files = self.__dict__["files"]
+        return files
+
+    @property
+    def values(self) -> MultiDict[str]:
+        """``args`` and ``form`` together (for GET, only ``args``)."""
+        combined: MultiDict[str] = MultiDict(self.args)
+        if self.method != "GET":
+            combined.update(self.form)
+        return combined
+
+    @property
+    def json(self) -> t.Any:
+        """The parsed JSON body; 415 if the body is not JSON, 400 if invalid."""
+        return self.get_json()
+
+    def get_json(self, force: bool = False, silent: bool = False, cache: bool = True) -> t.Any:
+        """Parse the body as JSON.
+
+        :param force: parse even if the content type is not JSON.
+        :param silent: return ``None`` instead of raising on bad input.
+        """
+        cached_value = self.__dict__.get("_json", _MISSING)
+        if cached_value is not _MISSING:
+            return cached_value
+        if not (force or self.is_json):
+            if silent:
+                return None
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request Content-Type was "
+                f"{self.content_type or 'missing'!r}, not 'application/json'. Send the "
+                "header 'Content-Type: application/json', or call get_json(force=True)."
+            )
+        data = self.get_data(cache=cache)
+        try:
+            value = _json.loads(data)
+        except (ValueError, RecursionError) as error:
+            if silent:
+                value = None
+            else:
+                reason = "nested too deeply" if isinstance(error, RecursionError) else error
+                raise BadRequest(f"Failed to decode JSON object: {reason}") from None
+        if cache:
+            self.__dict__["_json"] = value
+        return value
+
+    def close(self) -> None:
+        """Close uploaded files' temporary storage."""
+        files = self.__dict__.get("files")
+        if files:
+            for _, storage in files.items(multi=True):
+                storage.close()
+
+    # -- set by the app --------------------------------------------------
+
+    @property
+    def endpoint(self) -> str | None:
+        rule = self.url_rule
+        return rule.endpoint if rule is not None else None
+
+    @property
+    def blueprint(self) -> str | None:
+        endpoint = self.endpoint
+        if endpoint and "." in endpoint:
+            return endpoint.rpartition(".")[0]
+        return None
+
+    def __repr__(self) -> str:
+        return f"<Request {self.method} {self.path!r}>"
+
+
+def _quote_path(path: str) -> str:
+    return quote(path, safe="/!$&'()*+,;=:@-._~%")

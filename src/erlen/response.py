@@ -1,0 +1,323 @@
+"""The outgoing response, and the helpers that build one."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+from . import json as _json
+from .cookies import dump_cookie
+from .headers import Headers, check_header
+from .http import parse_options_header, status_line
+
+__all__ = ["Response", "jsonify", "redirect", "make_response"]
+
+_TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
+
+
+_checked_types: set[str] = set()
+_default_types: dict[type, str | None] = {}
+
+
+def _default_content_type(cls: type[Response]) -> str | None:
+    value = _default_types.get(cls, "")
+    if value == "":
+        default = cls.default_mimetype
+        value = _default_types[cls] = _content_type_for(default) if default else None
+    return value
+
+
+def _content_type_for(mimetype: str) -> str:
+    """Add ``; charset=utf-8`` to textual mimetypes."""
+    if (mimetype.startswith("text/") or mimetype in _TEXT_TYPES) and "charset" not in mimetype:
+        return f"{mimetype}; charset=utf-8"
+    return mimetype
+
+
+class Response:
+    """An HTTP response: a status, headers and a body.
+
+    The body is ``str``, ``bytes``, or an iterable (a generator streams:
+    each item is sent as it is produced)::
+
+        Response("Hello", 200, {"X-Greeting": "yes"}, mimetype="text/plain")
+    """
+
+    default_status = 200
+    default_mimetype: str | None = "text/html"
+    charset = "utf-8"
+
+    def __init__(
+        self,
+        response: str | bytes | Iterable[str | bytes] | None = None,
+        status: int | str | None = None,
+        headers: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | Headers | None = None,
+        mimetype: str | None = None,
+        content_type: str | None = None,
+    ) -> None:
+        self.call_on_close: list[t.Callable[[], t.Any]] = []
+        if status is None:
+            self.status_code = self.default_status
+        elif isinstance(status, int):
+            self.status_code = status
+        else:
+            self.status = status
+        if headers is None:
+            pairs: list[tuple[str, str]] = []
+            self.headers = Headers._trusted(pairs)
+        else:
+            self.headers = headers if isinstance(headers, Headers) else Headers(headers)
+            pairs = self.headers._list
+        if content_type is None:
+            if mimetype is not None:
+                content_type = _content_type_for(mimetype)
+            elif headers is None or "Content-Type" not in self.headers:
+                content_type = _default_content_type(type(self))
+        if content_type is not None:
+            if headers is None or not pairs:
+                # perf: each distinct content type is checked once, then remembered.
+                if content_type not in _checked_types:
+                    check_header("Content-Type", content_type)
+                    if len(_checked_types) < 256:
+                        _checked_types.add(content_type)
+                pairs.append(("Content-Type", content_type))
+            else:
+                self.headers.set("Content-Type", content_type)
+        if response is None:
+            self.response: Iterable[bytes | str] = []
+        elif isinstance(response, (str, bytes, bytearray)):
+            if response.__class__ is str:
+                response = response.encode(self.charset)
+            elif response.__class__ is bytearray:
+                response = bytes(response)
+            self.response = [response]
+            if headers is None:
+                pairs.append(("Content-Length", str(len(response))))
+            else:
+                self.headers.set("Content-Length", str(len(response)))
+        else:
+            self.response = response
+
+    # -- status ----------------------------------------------------------
+
+    @property
+    def status(self) -> str:
+        """The status line, such as ``"404 Not Found"``."""
+        return status_line(self.status_code)
+
+    @status.setter
+    def status(self, value: str | int) -> None:
+        if isinstance(value, int):
+            self.status_code = value
+            return
+        code, _, _ = value.strip().partition(" ")
+        try:
+            self.status_code = int(code)
+        except ValueError:
+            raise ValueError(
+                f"Invalid status {value!r}: use a number such as 404, or a line such as "
+                "'404 Not Found'."
+            ) from None
+
+    # -- body ------------------------------------------------------------
+
+    def get_data(self, as_text: bool = False) -> t.Any:
+        """Return the body as bytes (a streamed body is consumed and kept)."""
+        body = self.response
+        if not (isinstance(body, list) and len(body) == 1 and isinstance(body[0], bytes)):
+            data = b"".join(self.iter_encoded())
+            self.response = [data]
+        else:
+            data = body[0]
+        return data.decode(self.charset, "replace") if as_text else data
+
+    def set_data(self, value: str | bytes | bytearray) -> None:
+        """Replace the body, and set ``Content-Length`` to match."""
+        if isinstance(value, str):
+            value = value.encode(self.charset)
+        elif isinstance(value, bytearray):
+            value = bytes(value)
+        self.response = [value]
+        headers = self.headers
+        if headers._list and "Content-Length" in headers:
+            headers.set("Content-Length", str(len(value)))
+        else:
+            headers._list.append(("Content-Length", str(len(value))))
+
+    data = property(get_data, set_data, doc="The body as bytes.")
+
+    @property
+    def text(self) -> str:
+        return t.cast(str, self.get_data(as_text=True))
+
+    @property
+    def is_streamed(self) -> bool:
+        """Whether the body is an iterable of unknown length (a generator)."""
+        return not isinstance(self.response, (list, tuple))
+
+    def iter_encoded(self) -> Iterator[bytes]:
+        """Yield the body as bytes chunks."""
+        for chunk in self.response:
+            if isinstance(chunk, str):
+                yield chunk.encode(self.charset)
+            else:
+                yield chunk
+
+    def close(self) -> None:
+        """Close the body (runs a generator's ``finally``) and call close hooks."""
+        close = getattr(self.response, "close", None)
+        if close is not None:
+            close()
+        for function in self.call_on_close:
+            function()
+
+    # -- headers ---------------------------------------------------------
+
+    @property
+    def content_type(self) -> str | None:
+        return self.headers.get("Content-Type")
+
+    @content_type.setter
+    def content_type(self, value: str) -> None:
+        self.headers.set("Content-Type", value)
+
+    @property
+    def mimetype(self) -> str | None:
+        """The content type without parameters: ``text/html``."""
+        value = self.headers.get("Content-Type")
+        return parse_options_header(value)[0] if value else None
+
+    @mimetype.setter
+    def mimetype(self, value: str) -> None:
+        self.headers.set("Content-Type", _content_type_for(value))
+
+    @property
+    def mimetype_params(self) -> dict[str, str]:
+        return parse_options_header(self.headers.get("Content-Type"))[1]
+
+    @property
+    def content_length(self) -> int | None:
+        return self.headers.get("Content-Length", type=int)
+
+    @content_length.setter
+    def content_length(self, value: int | None) -> None:
+        if value is None:
+            self.headers.remove("Content-Length")
+        else:
+            self.headers.set("Content-Length", str(int(value)))
+
+    @property
+    def location(self) -> str | None:
+        return self.headers.get("Location")
+
+    @location.setter
+    def location(self, value: str) -> None:
+        self.headers.set("Location", value)
+
+    def set_cookie(
+        self,
+        key: str,
+        value: str = "",
+        max_age: int | timedelta | None = None,
+        expires: str | datetime | float | int | None = None,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Add a ``Set-Cookie`` header (see :func:`erlen.cookies.dump_cookie`)."""
+        self.headers.add(
+            "Set-Cookie",
+            dump_cookie(
+                key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
+            ),
+        )
+
+    def delete_cookie(
+        self,
+        key: str,
+        path: str | None = "/",
+        domain: str | None = None,
+        secure: bool = False,
+        httponly: bool = False,
+        samesite: str | None = None,
+        partitioned: bool = False,
+    ) -> None:
+        """Tell the client to drop a cookie (same ``path``/``domain`` as it was set)."""
+        self.set_cookie(key, "", 0, 0, path, domain, secure, httponly, samesite, partitioned)
+
+    # -- for tests -------------------------------------------------------
+
+    @property
+    def json(self) -> t.Any:
+        """The body parsed as JSON, or ``None`` if it is not JSON."""
+        return self.get_json(silent=True)
+
+    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+        mimetype = self.mimetype or ""
+        if not force and not (mimetype == "application/json" or mimetype.endswith("+json")):
+            if silent:
+                return None
+            raise ValueError(f"The response is {mimetype or 'untyped'}, not JSON.")
+        try:
+            return _json.loads(self.get_data())
+        except ValueError:
+            if silent:
+                return None
+            raise
+
+    def __repr__(self) -> str:
+        size = "streamed" if self.is_streamed else f"{len(self.get_data())} bytes"
+        return f"<{type(self).__name__} {size} [{self.status}]>"
+
+
+def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
+    """Return a JSON response of one value, several (a list), or keywords (an object)."""
+    if args and kwargs:
+        raise TypeError("jsonify() takes positional values or keywords, not both.")
+    value: t.Any = kwargs if not args else (args[0] if len(args) == 1 else list(args))
+    return Response(_json.dumps_bytes(value), content_type="application/json")
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803
+    """Return a response that sends the client to ``location``.
+
+    ``code`` is 301, 302 (default), 303, 307 or 308. A location holding a
+    newline is refused (it would inject headers).
+    """
+    if code not in (300, 301, 302, 303, 305, 307, 308):
+        raise ValueError(f"redirect() got code {code}; a redirect uses 301, 302, 303, 307 or 308.")
+    if not location.isascii() or " " in location:
+        location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
+    check_header("Location", location)
+    from html import escape
+
+    cls = Response if Response is not None else globals()["Response"]
+    html_location = escape(location)
+    response = cls(
+        "<!doctype html>\n<html lang=en>\n<title>Redirecting...</title>\n"
+        "<h1>Redirecting...</h1>\n"
+        f'<p>You should be redirected to <a href="{html_location}">{html_location}</a>.</p>\n',
+        code,
+        mimetype="text/html",
+    )
+    response.headers.set("Location", location)
+    return response
+
+
+def make_response(*args: t.Any) -> Response:
+    """Turn a view's return value into a :class:`Response` you can change.
+
+    ``make_response("body", 201, {"X-A": "1"})`` is what returning that tuple
+    from a view would send.
+    """
+    from .ctx import current_app
+
+    if not args:
+        return current_app.response_class()
+    value = args[0] if len(args) == 1 else args
+    return current_app.make_response(value)

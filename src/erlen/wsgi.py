@@ -1,0 +1,127 @@
+"""The WSGI adapter (PEP 3333): environ in, ``start_response`` and body out."""
+
+from __future__ import annotations
+
+import typing as t
+from collections.abc import Iterator
+
+from .ctx import RequestContext, _cv
+from .http import status_line
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .response import Response
+
+__all__ = ["serve"]
+
+
+def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
+    """Handle one WSGI request with ``app`` and return the body iterable."""
+    request = app.request_class(environ, app.config)
+    context = RequestContext(app, request)
+    token = _cv.set(context)
+    try:
+        response = app.handle(request, context)
+        body = response.response
+        if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
+            pass  # perf: what Response(str) builds; Content-Length is already set
+        elif isinstance(body, (list, tuple)):
+            body = list(response.iter_encoded())
+            if "Content-Length" not in response.headers:
+                response.headers._list.append(("Content-Length", str(sum(map(len, body)))))
+        elif request.method != "HEAD":
+            start_response(status_line(response.status_code), response.headers._list)
+            # The context stays alive until the server closes the body, so a
+            # generator can still read `request` and `g` while it streams.
+            return _StreamedBody(app, response, context)
+        start_response(status_line(response.status_code), response.headers._list)
+        if request.method == "HEAD":
+            response.close()
+            body = []
+        _finish(app, context, None)
+        return body
+    except BaseException as error:
+        _finish(app, context, error)
+        raise
+    finally:
+        _cv.reset(token)
+
+
+def _finish(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
+    # perf: with no teardown hooks and no uploaded files there is nothing to do.
+    if (
+        app.teardown_request_funcs
+        or app.teardown_appcontext_funcs
+        or context.request.__dict__.get("files")
+    ):  # type: ignore[union-attr]
+        context._teardown(error)
+
+
+class _StreamedBody:
+    """A streamed body that runs in its request's context and tears it down on close."""
+
+    def __init__(self, app: Erlen, response: Response, context: RequestContext) -> None:
+        self._app = app
+        self._response = response
+        self._context = context
+        body = response.response
+        if hasattr(body, "__aiter__"):
+            self._chunks: Iterator[bytes] = _iterate_async(body)
+        else:
+            self._chunks = response.iter_encoded()
+        self._closed = False
+
+    def __iter__(self) -> _StreamedBody:
+        return self
+
+    def __next__(self) -> bytes:
+        token = _cv.set(self._context)
+        try:
+            return next(self._chunks)
+        except StopIteration:
+            raise
+        except Exception:
+            request = self._context.request
+            self._app.logger.exception(
+                "Exception while streaming the response to %s [%s]; the connection is "
+                "cut so the client does not take a partial body for a whole one",
+                getattr(request, "path", "?"),
+                getattr(request, "method", "?"),
+            )
+            raise
+        finally:
+            _cv.reset(token)
+
+    def close(self) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        token = _cv.set(self._context)
+        error: BaseException | None = None
+        try:
+            self._response.close()
+        except BaseException as exc:  # noqa: BLE001 - teardown still runs
+            error = exc
+            raise
+        finally:
+            try:
+                _finish(self._app, self._context, error)
+            finally:
+                _cv.reset(token)
+
+
+def _iterate_async(body: t.Any) -> Iterator[bytes]:
+    from .app import _run_coroutine
+
+    iterator = body.__aiter__()
+    try:
+        while True:
+            try:
+                chunk = _run_coroutine(iterator.__anext__())
+            except StopAsyncIteration:
+                return
+            yield chunk.encode() if isinstance(chunk, str) else chunk
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            _run_coroutine(aclose())
