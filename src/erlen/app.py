@@ -281,6 +281,8 @@ class Erlen:
                 return "Nothing here", 404
         """
 
+        _error_key(code_or_exception)  # a mistake is reported here, at the decorator
+
         def decorator(function: F) -> F:
             self.register_error_handler(code_or_exception, function)
             return function

@@ -328,7 +328,10 @@ class Request:
 
     @cached
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
-        return parse_options_header(self.content_type)
+        value = self.environ.get("CONTENT_TYPE")
+        if value and ";" not in value:
+            return value.strip().lower(), {}  # perf: no parameters, no parser
+        return parse_options_header(value)
 
     @property
     def mimetype(self) -> str:
@@ -345,8 +348,10 @@ class Request:
         value = self.environ.get("CONTENT_LENGTH")
         if value is None or value == "":
             return None
-        value = value.strip()
         # RFC 9110 §8.6: Content-Length = 1*DIGIT (no sign, no spaces inside).
+        if value.isdigit() and value.isascii() and len(value) <= 19:
+            return int(value)
+        value = value.strip()
         if not value.isdigit() or not value.isascii() or len(value) > 19:
             raise BadRequest(
                 f"The Content-Length header {value[:40]!r} is not a valid length: it must "

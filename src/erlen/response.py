@@ -291,6 +291,7 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     """
     if code not in (300, 301, 302, 303, 305, 307, 308):
         raise ValueError(f"redirect() got code {code}; a redirect uses 301, 302, 303, 307 or 308.")
+    check_header("Location", location)  # refuse CR/LF before quoting could hide them
     if not location.isascii() or " " in location:
         location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
     check_header("Location", location)

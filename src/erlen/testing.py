@@ -196,6 +196,8 @@ class Client:
 
     def __init__(self, app: Erlen, use_cookies: bool = True, **defaults: t.Any) -> None:
         self.app = app
+        #: The WSGI callable requests go to (tests may wrap it, e.g. in a validator).
+        self.application: t.Callable[..., t.Any] = app
         self.use_cookies = use_cookies
         self.defaults = defaults
         self._cookies: dict[tuple[str, str, str], _Cookie] = {}
@@ -307,7 +309,7 @@ class Client:
             captured["headers"] = headers
             return lambda data: None
 
-        body_iter = self.app(environ, start_response)
+        body_iter = self.application(environ, start_response)
         try:
             body = b"".join(body_iter)
         finally:

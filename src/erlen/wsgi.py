@@ -14,6 +14,9 @@ if t.TYPE_CHECKING:
 
 __all__ = ["serve"]
 
+# RFC 9110 §15.3.5, §15.4.5: these responses carry no content.
+_NO_BODY = frozenset((204, 304))
+
 
 def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
     """Handle one WSGI request with ``app`` and return the body iterable."""
@@ -34,6 +37,11 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
             # The context stays alive until the server closes the body, so a
             # generator can still read `request` and `g` while it streams.
             return _StreamedBody(app, response, context)
+        if response.status_code in _NO_BODY:
+            response.close()
+            body = []
+            for name in ("Content-Type", "Content-Length"):
+                response.headers.remove(name)
         start_response(status_line(response.status_code), response.headers._list)
         if request.method == "HEAD":
             response.close()
