@@ -38,7 +38,7 @@ _JSON_TYPE = "application/json"
 def _root_path_of(import_name: str) -> str:
     module = sys.modules.get(import_name)
     path = getattr(module, "__file__", None)
-    if path:
+    if isinstance(path, str):
         return os.path.dirname(os.path.abspath(path))
     return os.getcwd()
 
@@ -95,7 +95,7 @@ class Erlen:
         """The app's name: its module's, or the script's file name for ``__main__``."""
         if self.import_name == "__main__":
             path = getattr(sys.modules.get("__main__"), "__file__", None)
-            if path:
+            if isinstance(path, str):
                 return os.path.splitext(os.path.basename(path))[0]
         return self.import_name
 
@@ -315,7 +315,7 @@ class Erlen:
                         return self.process_response(self.make_response(value), context)
                 if request.method == "OPTIONS" and rule.provide_automatic_options:
                     return self.process_response(self._options_response(request), context)
-                value = self.view_functions[rule.endpoint](**args)
+                value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
                 if value.__class__ is CoroutineType:
                     value = _run_coroutine(value)
                 response = self.make_response(value)
@@ -347,7 +347,7 @@ class Erlen:
         for name in _scopes(request):
             functions.extend(reversed(self.after_request_funcs.get(name, ())))
         for function in functions:
-            result = function(response)
+            result: t.Any = function(response)
             if result.__class__ is CoroutineType:
                 result = _run_coroutine(result)
             if result is None:

@@ -66,14 +66,14 @@ class MultiDict(dict[str, list[V]]):
         """Add a value for ``key``, keeping those already there."""
         dict.setdefault(self, key, []).append(value)
 
-    @t.overload
+    @t.overload  # type: ignore[override]
     def get(self, key: str) -> V | None: ...
     @t.overload
     def get(self, key: str, default: V | T) -> V | T: ...
     @t.overload
     def get(self, key: str, default: T | None = None, *, type: Callable[[V], T]) -> T | None: ...
 
-    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # noqa: A002
+    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # type: ignore[override]  # noqa: A002
         """Return the first value for ``key``, or ``default``.
 
         With ``type``, the value is passed through it; a value that it

@@ -205,11 +205,14 @@ class Headers:
             other = list(other.items())
         if not isinstance(other, list):
             return NotImplemented
-        normalize = lambda pairs: sorted((k.lower(), v) for k, v in pairs)  # noqa: E731
-        return normalize(self._list) == normalize(other)
+        return _normalized(self._list) == _normalized(other)
 
     def __repr__(self) -> str:
         return f"Headers({self._list!r})"
 
     def __str__(self) -> str:
         return "".join(f"{key}: {value}\r\n" for key, value in self._list) + "\r\n"
+
+
+def _normalized(pairs: Iterable[tuple[str, str]]) -> list[tuple[str, str]]:
+    return sorted((name.lower(), value) for name, value in pairs)

@@ -62,7 +62,7 @@ def url_for(
             )
         root = (app.config.get("APPLICATION_ROOT") or "/").rstrip("/")
         scheme = _scheme or app.config.get("PREFERRED_URL_SCHEME") or "http"
-        host = server_name
+        host = str(server_name)
     url = quote(root, safe="/!$&'()*+,;=:@-._~%") + path
     if _external:
         url = f"{scheme}://{host}{url}"

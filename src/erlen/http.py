@@ -173,13 +173,17 @@ class Accept(list[tuple[str, float]]):
     def __contains__(self, offer: object) -> bool:
         return isinstance(offer, str) and self.quality(offer) > 0
 
+    def accepts(self, offer: str) -> bool:
+        """Whether the client takes ``offer`` at all."""
+        return self.quality(offer) > 0
+
     @property
     def accept_json(self) -> bool:
-        return "application/json" in self
+        return self.accepts("application/json")
 
     @property
     def accept_html(self) -> bool:
-        return "text/html" in self
+        return self.accepts("text/html")
 
 
 def _match(pattern: str, offer: str) -> int:

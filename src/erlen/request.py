@@ -141,10 +141,10 @@ class LimitedStream:
                 )
             data += more
         self._read += len(data)
-        return data
+        return t.cast(bytes, data)
 
     def readall(self) -> bytes:
-        chunks = []
+        chunks: list[bytes] = []
         while True:
             chunk = self.read(65536)
             if not chunk:
@@ -234,7 +234,7 @@ class Request:
 
     @cached
     def scheme(self) -> str:
-        return self.environ.get("wsgi.url_scheme", "http")
+        return str(self.environ.get("wsgi.url_scheme", "http"))
 
     @property
     def is_secure(self) -> bool:
@@ -413,8 +413,8 @@ class Request:
         """The raw body, unless it was a form (then ``form`` holds it)."""
         if self.mimetype in _FORM_TYPES:
             self._load_form()
-            return self.__dict__.get("_data", b"")
-        return self.get_data()
+            return t.cast(bytes, self.__dict__.get("_data", b""))
+        return t.cast(bytes, self.get_data())
 
     def _load_form(self) -> None:
         if "form" in self.__dict__:
@@ -446,7 +446,7 @@ class Request:
         if form is None:
             self._load_form()
             form = self.__dict__["form"]
-        return form
+        return t.cast("MultiDict[str]", form)
 
     @property
     def files(self) -> MultiDict[FileStorage]:
@@ -455,7 +455,7 @@ class Request:
         if files is None:
             self._load_form()
             files = self.__dict__["files"]
-        return files
+        return t.cast("MultiDict[FileStorage]", files)
 
     @property
     def values(self) -> MultiDict[str]:

@@ -51,7 +51,7 @@ class Response:
 
     def __init__(
         self,
-        response: str | bytes | Iterable[str | bytes] | None = None,
+        response: str | bytes | bytearray | Iterable[str | bytes] | None = None,
         status: int | str | None = None,
         headers: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | Headers | None = None,
         mimetype: str | None = None,
@@ -88,9 +88,9 @@ class Response:
         if response is None:
             self.response: Iterable[bytes | str] = []
         elif isinstance(response, (str, bytes, bytearray)):
-            if response.__class__ is str:
+            if isinstance(response, str):
                 response = response.encode(self.charset)
-            elif response.__class__ is bytearray:
+            elif isinstance(response, bytearray):
                 response = bytes(response)
             self.response = [response]
             if headers is None:
@@ -177,7 +177,7 @@ class Response:
 
     @property
     def content_type(self) -> str | None:
-        return self.headers.get("Content-Type")
+        return t.cast("str | None", self.headers.get("Content-Type"))
 
     @content_type.setter
     def content_type(self, value: str) -> None:
@@ -199,7 +199,7 @@ class Response:
 
     @property
     def content_length(self) -> int | None:
-        return self.headers.get("Content-Length", type=int)
+        return t.cast("int | None", self.headers.get("Content-Length", type=int))
 
     @content_length.setter
     def content_length(self, value: int | None) -> None:
@@ -210,7 +210,7 @@ class Response:
 
     @property
     def location(self) -> str | None:
-        return self.headers.get("Location")
+        return t.cast("str | None", self.headers.get("Location"))
 
     @location.setter
     def location(self, value: str) -> None:

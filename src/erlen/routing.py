@@ -113,7 +113,7 @@ class Rule:
 
     def bind(self, converters: Mapping[str, type[BaseConverter]]) -> None:
         """Compile the rule with the router's converters."""
-        pattern = []
+        pattern: list[str] = []
         pos = 0
         for match in _VARIABLE_RE.finditer(self.rule):
             static = self.rule[pos : match.start()]
@@ -356,7 +356,7 @@ class Router:
 
 
 def _query_items(values: Mapping[str, t.Any]) -> list[tuple[str, str]]:
-    items = []
+    items: list[tuple[str, str]] = []
     for key, value in values.items():
         if isinstance(value, (list, tuple)):
             items.extend((key, str(v)) for v in value if v is not None)

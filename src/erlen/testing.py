@@ -77,7 +77,7 @@ def _encode_multipart(fields: list[tuple[str, t.Any]]) -> tuple[bytes, str]:
 
 
 def _form_pairs(data: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]]) -> list[tuple[str, t.Any]]:
-    pairs = []
+    pairs: list[tuple[str, t.Any]] = []
     items = data.items() if isinstance(data, Mapping) else data
     for key, value in items:
         if isinstance(value, list):
@@ -287,8 +287,9 @@ class Client:
             else:
                 options.pop("query_string", None)
                 data = options.get("data")
-                if hasattr(data, "seek"):
-                    data.seek(0)
+                seek = getattr(data, "seek", None)
+                if seek is not None:
+                    seek(0)
             response = self._send(next_path, method, options)
         response.history = tuple(history)
         return response
