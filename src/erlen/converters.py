@@ -126,13 +126,13 @@ class _NumberConverter(BaseConverter):
 class IntegerConverter(_NumberConverter):
     """``<int:name>``: a non-negative integer (``signed=True`` for negatives)."""
 
-    regex = r"\d+"
+    regex = "[0-9]+"  # not \d: that also matches Arabic-Indic and other digits
 
 
 class FloatConverter(_NumberConverter):
     """``<float:name>``: a decimal number with a point, such as ``1.5``."""
 
-    regex = r"\d+\.\d+"
+    regex = "[0-9]+[.][0-9]+"
     num_type = float
 
     def __init__(
@@ -142,6 +142,22 @@ class FloatConverter(_NumberConverter):
         signed: bool = False,
     ) -> None:
         super().__init__(0, min, max, signed)
+
+    def to_python(self, value: str) -> t.Any:
+        number = super().to_python(value)
+        if number in (float("inf"), float("-inf")):
+            raise ValidationError()  # too many digits for a float
+        return number
+
+    def to_url(self, value: t.Any) -> str:
+        from decimal import Decimal
+
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} has no URL form: it is not a finite number.")
+        # Positional notation, never 1e+20, so the URL matches the rule again.
+        text = format(Decimal(repr(number)), "f")
+        return text if "." in text else f"{text}.0"
 
 
 class UUIDConverter(BaseConverter):

@@ -143,8 +143,9 @@ class HTTPException(Exception):
 
 
 def _prefers_json(request: Request) -> bool:
-    accept = request.headers.get("Accept")
-    if not accept or "json" not in accept:
+    # The raw value, not request.headers: building those may be what failed (431).
+    accept = request._raw_header("HTTP_ACCEPT")
+    if not accept or ("json" not in accept and "application/*" not in accept):
         return False
     best = request.accept_mimetypes.best_match(["text/html", "application/json"])
     return best == "application/json"

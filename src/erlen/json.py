@@ -47,7 +47,12 @@ def _stdlib_dumps(value: t.Any, **kwargs: t.Any) -> str:
 
 
 def _stdlib_dumps_bytes(value: t.Any) -> bytes:
-    return _stdlib_dumps(value).encode()
+    try:
+        return _stdlib_dumps(value).encode()
+    except UnicodeEncodeError:
+        # A lone surrogate (JSON can escape one, UTF-8 cannot hold it): keep
+        # it as a \uXXXX escape, which is valid JSON in plain ASCII.
+        return _stdlib_dumps(value, ensure_ascii=True).encode()
 
 
 def _stdlib_loads(data: str | bytes) -> t.Any:
@@ -58,10 +63,18 @@ def _stdlib_loads(data: str | bytes) -> t.Any:
     return json.loads(data)
 
 
+_ORJSON_MINIMUM = (3, 9, 15)
+
+
 def _orjson_backend() -> tuple[t.Any, t.Any, t.Any] | None:
     try:
         import orjson
     except ImportError:
+        return None
+    # Before 3.9.15 orjson parsed documents nested without limit, a stack
+    # overflow waiting for hostile input (CVE-2024-27454): do without it.
+    version = tuple(int(part) for part in orjson.__version__.split(".")[:3] if part.isdigit())
+    if version < _ORJSON_MINIMUM:
         return None
     options = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME
     encode_error = orjson.JSONEncodeError

@@ -282,6 +282,11 @@ class Request:
 
     # -- headers ---------------------------------------------------------
 
+    def _raw_header(self, cgi_name: str) -> str | None:
+        """Return one header by its CGI name (``HTTP_ACCEPT``), unchecked, unparsed."""
+        value = self.environ.get(cgi_name)
+        return value if isinstance(value, str) else None
+
     @cached
     def headers(self) -> Headers:
         """The request headers (case-insensitive lookups)."""

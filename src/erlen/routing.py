@@ -117,6 +117,7 @@ class Rule:
         pos = 0
         for match in _VARIABLE_RE.finditer(self.rule):
             static = self.rule[pos : match.start()]
+            self._check_static(static)
             self._add_static(static, pattern)
             name = match.group("name")
             if name in self.arguments:
@@ -136,14 +137,10 @@ class Rule:
             pattern.append(f"(?P<{name}>{converter.regex})")
             pos = match.end()
         rest = self.rule[pos:]
-        if "<" in rest or ">" in rest:
-            raise ValueError(
-                f"URL rule {self.rule!r} has a malformed variable near {rest!r}. "
-                "Variables look like <name> or <int:name>."
-            )
+        self._check_static(rest)
         self._add_static(rest, pattern)
         if self.arguments:
-            self._regex = re.compile("".join(pattern))
+            self._regex = re.compile("".join(pattern), re.DOTALL)
             self._to_python = tuple(
                 (name, conv) for name, conv in self._converters.items() if conv.converts
             )
@@ -151,6 +148,14 @@ class Rule:
             first = self.rule[1:].split("/", 1)
             if len(first) == 2 and "<" not in first[0]:
                 self._first_segment = first[0]
+
+    def _check_static(self, text: str) -> None:
+        if "<" in text or ">" in text:
+            raise ValueError(
+                f"URL rule {self.rule!r} has a malformed variable near {text!r}. "
+                "Variables look like <name> or <int:name>, with a name made of "
+                "letters, digits and underscores."
+            )
 
     def _add_static(self, text: str, pattern: list[str]) -> None:
         if text:
@@ -215,7 +220,11 @@ class Router:
         """Compile ``rule`` and add it to the map."""
         rule.bind(self.converters)
         self._rules.append(rule)
-        self._by_endpoint.setdefault(t.cast(str, rule.endpoint), []).append(rule)
+        rules = self._by_endpoint.setdefault(t.cast(str, rule.endpoint), [])
+        rules.append(rule)
+        # url_for tries the rules that use the most values first; among
+        # those, rules with defaults (which fit only those exact values).
+        rules.sort(key=lambda r: (-len(r.arguments | r.defaults.keys()), -len(r.defaults)))
         if rule.is_static:
             by_method = self._static.setdefault(rule.rule, {})
             for method in rule.methods:
@@ -277,9 +286,18 @@ class Router:
         if allowed:
             raise MethodNotAllowed(allowed)
         if not path.endswith("/"):
-            for rule, _ in self._candidates(path + "/"):
-                if rule.strict_slashes and rule.rule.endswith("/"):
-                    raise RequestRedirect(path + "/")
+            for rule, values in self._candidates(path + "/"):
+                if rule.websocket is websocket and rule.rule.endswith("/"):
+                    if rule.strict_slashes:
+                        raise RequestRedirect(path + "/")
+                    if method in rule.methods:
+                        return rule, values
+        elif len(path) > 1:
+            # strict_slashes=False: "/docs/" also reaches the rule "/docs".
+            for rule, values in self._candidates(path[:-1]):
+                if not rule.strict_slashes and rule.websocket is websocket:
+                    if method in rule.methods:
+                        return rule, values
         raise NotFound()
 
     def allowed_methods(self, path: str) -> set[str]:
@@ -308,6 +326,8 @@ class Router:
         for rule in rules:
             if method is not None and method not in rule.methods:
                 continue
+            if any(k in given and given[k] != v for k, v in rule.defaults.items()):
+                continue  # a rule with defaults serves only those values
             needed = rule.arguments - given.keys() - rule.defaults.keys()
             if needed:
                 missing = needed if not missing else min(missing, needed, key=len)

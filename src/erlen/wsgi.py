@@ -32,7 +32,7 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
             body = list(response.iter_encoded())
             if "Content-Length" not in response.headers:
                 response.headers._list.append(("Content-Length", str(sum(map(len, body)))))
-        elif request.method != "HEAD":
+        elif request.method != "HEAD" and response.status_code not in _NO_BODY:
             start_response(status_line(response.status_code), response.headers._list)
             # The context stays alive until the server closes the body, so a
             # generator can still read `request` and `g` while it streams.
@@ -107,6 +107,9 @@ class _StreamedBody:
         token = _cv.set(self._context)
         error: BaseException | None = None
         try:
+            close = getattr(self._chunks, "close", None)
+            if close is not None:
+                close()  # runs an async generator's cleanup through its wrapper
             self._response.close()
         except BaseException as exc:  # noqa: BLE001 - teardown still runs
             error = exc
