@@ -46,9 +46,20 @@ def _stdlib_dumps(value: t.Any, **kwargs: t.Any) -> str:
     return json.dumps(value, **kwargs)
 
 
+_encode: t.Callable[[t.Any], str] | None = None
+
+
 def _stdlib_dumps_bytes(value: t.Any) -> bytes:
+    global _encode
+    if _encode is None:
+        import json
+
+        # perf: json.dumps builds a new encoder per call when given options.
+        _encode = json.JSONEncoder(
+            ensure_ascii=False, separators=(",", ":"), default=_default
+        ).encode
     try:
-        return _stdlib_dumps(value).encode()
+        return _encode(value).encode()
     except UnicodeEncodeError:
         # A lone surrogate (JSON can escape one, UTF-8 cannot hold it): keep
         # it as a \uXXXX escape, which is valid JSON in plain ASCII.

@@ -1,0 +1,190 @@
+"""Run a real server process on a free loopback port, and always stop it.
+
+::
+
+    server = ServerProcess(lambda port: [sys.executable, "-m", "gunicorn", ...,
+                                         f"--bind=127.0.0.1:{port}", "app:app"],
+                           cwd=app_dir, env=server_env(app_dir), log_path=tmp / "log")
+    server.start()          # waits (bounded) until it answers HTTP
+    try: ... server.port ...
+    finally: server.stop()  # SIGTERM, then SIGKILL if it does not exit
+"""
+
+from __future__ import annotations
+
+import errno
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+SRC = Path(__file__).resolve().parents[1] / "src"
+HOST = "127.0.0.1"
+
+# What servers print when their port was taken between free_port() and bind().
+_PORT_TAKEN = ("Address already in use", "Connection in use", f"[Errno {errno.EADDRINUSE}]")
+
+
+def free_port() -> int:
+    """Return a loopback port that was free a moment ago (the OS picked it)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        return int(sock.getsockname()[1])
+
+
+def server_env(*paths: str | os.PathLike[str], **extra: str) -> dict[str, str]:
+    """The environment for a server process: erlen's ``src`` and ``paths`` importable."""
+    env = dict(os.environ)
+    python_path = [str(SRC), *(str(p) for p in paths)]
+    if env.get("PYTHONPATH"):
+        python_path.append(env["PYTHONPATH"])
+    env["PYTHONPATH"] = os.pathsep.join(python_path)
+    env["PYTHONUNBUFFERED"] = "1"
+    env.update(extra)
+    return env
+
+
+class ServerError(RuntimeError):
+    """The server did not start; the message holds the end of its log."""
+
+
+class ServerProcess:
+    """A server subprocess bound to a free loopback port."""
+
+    def __init__(
+        self,
+        argv: Callable[[int], Sequence[str]],
+        *,
+        cwd: str | os.PathLike[str],
+        env: dict[str, str],
+        log_path: str | os.PathLike[str],
+        ready_path: str = "/",
+        ready_marker: str | None = None,
+        timeout: float = 20.0,
+        attempts: int = 3,
+    ) -> None:
+        self.argv = argv
+        self.cwd = cwd
+        self.env = env
+        self.log_path = Path(log_path)
+        self.ready_path = ready_path
+        self.ready_marker = ready_marker
+        self.timeout = timeout
+        self.attempts = attempts
+        self.port = 0
+        self.process: subprocess.Popen[bytes] | None = None
+        self._log_start = 0  # where the current attempt's output begins
+
+    @property
+    def host(self) -> str:
+        return HOST
+
+    def log(self) -> str:
+        """Return what the server printed during the current attempt."""
+        try:
+            with open(self.log_path, "rb") as log:
+                log.seek(self._log_start)
+                return log.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
+
+    def start(self) -> None:
+        """Start the server; retry on another port if its port was taken."""
+        for attempt in range(1, self.attempts + 1):
+            self.port = free_port()
+            with open(self.log_path, "ab") as log:
+                log.write(f"--- attempt {attempt}, port {self.port}\n".encode())
+                log.flush()
+                self._log_start = log.tell()
+                self.process = subprocess.Popen(
+                    list(self.argv(self.port)),
+                    cwd=self.cwd,
+                    env=self.env,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
+            try:
+                self._wait_until_ready()
+                return
+            except ServerError:
+                port_taken = any(marker in self.log() for marker in _PORT_TAKEN)
+                # It never served: no need for a graceful exit (gunicorn, say,
+                # only reads its SIGTERM after five seconds of bind retries).
+                self.stop(timeout=1.0)
+                if not port_taken or attempt == self.attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _wait_until_ready(self) -> None:
+        """Poll (50 ms apart) until the server answers an HTTP request.
+
+        With ``ready_marker`` (what the server prints once it has bound its
+        port, such as gunicorn's "Listening at"), requests are only tried after
+        it appears, so a stranger that grabbed the port first is never taken
+        for our server.
+        """
+        assert self.process is not None
+        deadline = time.monotonic() + self.timeout
+        while True:
+            if self.process.poll() is not None:
+                raise ServerError(
+                    f"The server exited with status {self.process.returncode} before "
+                    f"answering. Its log:\n{self.log()[-4000:]}"
+                )
+            log = self.log()
+            if any(marker in log for marker in _PORT_TAKEN):
+                raise ServerError(f"Port {self.port} was taken.\n{log[-4000:]}")
+            if self.ready_marker is None or self.ready_marker in log:
+                connection = http.client.HTTPConnection(HOST, self.port, timeout=1)
+                try:
+                    connection.request("GET", self.ready_path)
+                    connection.getresponse().read()
+                    return
+                except OSError:
+                    pass  # not listening (or not answering) yet
+                finally:
+                    connection.close()
+            if time.monotonic() > deadline:
+                raise ServerError(
+                    f"The server did not answer on port {self.port} within {self.timeout} s. "
+                    f"Its log:\n{self.log()[-4000:]}"
+                )
+            time.sleep(0.05)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Stop the server by its pid: SIGTERM, then SIGKILL after ``timeout``."""
+        process = self.process
+        if process is None:
+            return
+        self.process = None
+        if process.poll() is None:
+            try:
+                os.kill(process.pid, signal.SIGTERM)
+                process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                os.kill(process.pid, signal.SIGKILL)
+                process.wait(timeout=timeout)
+            except ProcessLookupError:
+                process.wait(timeout=timeout)
+        else:
+            process.wait()
+
+    def connection(self, timeout: float = 5.0) -> http.client.HTTPConnection:
+        """Return a new HTTP connection to the server."""
+        return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
+
+    def raw(self, data: bytes, timeout: float = 5.0) -> bytes:
+        """Send raw bytes, then read until the server closes the connection."""
+        with socket.create_connection((HOST, self.port), timeout=timeout) as sock:
+            sock.sendall(data)
+            chunks = []
+            while True:
+                chunk = sock.recv(65536)
+                if not chunk:
+                    return b"".join(chunks)
+                chunks.append(chunk)
