@@ -71,7 +71,7 @@ def test_close_runs_generator_cleanup_and_hooks():
             cleaned.append("generator")
 
     response = Response(generate())
-    response.call_on_close.append(lambda: cleaned.append("hook"))
+    response.call_on_close(lambda: cleaned.append("hook"))
     next(iter(response.response))
     response.close()
     assert cleaned == ["generator", "hook"]

@@ -33,6 +33,7 @@ F = t.TypeVar("F", bound=Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]
 
 _JSON_TYPE = "application/json"
+_HTML_TYPE = "text/html; charset=utf-8"
 
 
 def _root_path_of(import_name: str) -> str:
@@ -373,7 +374,15 @@ class Erlen:
         ``(body, headers)`` or ``(body, status, headers)``.
         """
         cls = value.__class__
-        # perf: the common returns are tested by exact type first.
+        # perf: the common returns are tested by exact type first, and built
+        # without the general constructor when response_class keeps its own.
+        if self.response_class.__init__ is Response.__init__:
+            if cls is str:
+                return self.response_class._of_bytes(value.encode(), _HTML_TYPE)
+            if cls is bytes:
+                return self.response_class._of_bytes(value, _HTML_TYPE)
+            if cls is dict or cls is list:
+                return self.response_class._of_bytes(_json.dumps_bytes(value), _JSON_TYPE)
         if cls is str or cls is bytes:
             return self.response_class(value)
         if cls is dict or cls is list:

@@ -9,7 +9,6 @@ the setting to raise; a malformed body answers 400 saying what was wrong.
 
 from __future__ import annotations
 
-import logging
 import re
 import typing as t
 from urllib.parse import unquote
@@ -19,7 +18,7 @@ from .exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from .headers import Headers
 from .http import parse_options_header, parse_qs
 
-__all__ = ["parse_form_data"]
+__all__ = ["parse_form_data", "parse_urlencoded"]
 
 _CHUNK_SIZE = 64 * 1024
 
@@ -92,18 +91,31 @@ def _parse_urlencoded(
     stream: t.Any, max_size: int | None, max_fields: int | None, charset: str
 ) -> MultiDict[str]:
     """Read a whole urlencoded body within ``max_size`` and parse it."""
-    chunks = []
+    chunks: list[bytes] = []
     size = 0
     while chunk := stream.read(_CHUNK_SIZE):
         chunks.append(chunk)
         size += len(chunk)
         if max_size is not None and size > max_size:
             raise _memory_too_large(max_size)
-    form: MultiDict[str] = _empty()
-    if not chunks:
-        return form
     # perf: a small body arrives in one chunk, so no join.
     body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+    return parse_urlencoded(body, max_fields, charset)
+
+
+def parse_urlencoded(
+    body: bytes,
+    max_fields: int | None,
+    charset: str = "utf-8",
+    cls: type[MultiDict[str]] = MultiDict,
+) -> MultiDict[str]:
+    """Parse a whole urlencoded body into a ``cls`` instance.
+
+    :raises RequestEntityTooLarge: more than ``max_fields`` fields.
+    """
+    form: MultiDict[str] = cls.__new__(cls)
+    if not body:
+        return form
     try:
         # Raw bytes that are not ``charset`` become U+FFFD here, escaped ones in parse_qs.
         pairs = parse_qs(body.decode(charset, "replace"), max_fields, charset)
@@ -228,6 +240,8 @@ class _MultipartReader:
         )
         # The parser logs a warning for each malformed body; the 400 already says
         # it, and a hostile client should not be able to fill the server's logs.
+        import logging
+
         parser.logger = logging.Logger("python_multipart.multipart")
         parser.logger.disabled = True
         received = 0

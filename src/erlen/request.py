@@ -11,6 +11,7 @@ import typing as t
 from collections.abc import Callable
 from urllib.parse import quote
 
+from . import forms as _forms
 from . import json as _json
 from .cookies import parse_cookie
 from .datastructures import FileStorage, MultiDict
@@ -38,7 +39,8 @@ DEFAULT_LIMITS: dict[str, t.Any] = {
     "MAX_REQUEST_HEADER_SIZE": 8_192,
 }
 
-_FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+_URLENCODED = "application/x-www-form-urlencoded"
+_FORM_TYPES = (_URLENCODED, "multipart/form-data")
 _MISSING: t.Any = object()
 
 
@@ -130,18 +132,15 @@ class LimitedStream:
             return b""
         if size is None or size < 0 or size > remaining:
             size = remaining
-        data = self._stream.read(size)
-        while len(data) < size:  # a socket may answer with less than asked
-            more = self._stream.read(size - len(data))
-            if not more:
-                self._read += len(data)
-                raise BadRequest(
-                    f"The client sent {self._read} bytes of a body it said was {length} "
-                    "bytes long (Content-Length), then stopped."
-                )
-            data += more
-        self._read += len(data)
-        return t.cast(bytes, data)
+        try:
+            data = _read_exactly(self._stream, size)
+        except BadRequest:
+            raise BadRequest(
+                f"The client stopped sending the body after fewer than the {length} bytes "
+                "it announced (Content-Length)."
+            ) from None
+        self._read += size
+        return data
 
     def readall(self) -> bytes:
         chunks: list[bytes] = []
@@ -157,6 +156,19 @@ class LimitedStream:
             if not chunk:
                 return
             yield chunk
+
+
+def _read_exactly(source: t.Any, length: int) -> bytes:
+    data = source.read(length)
+    while len(data) < length:  # a socket may answer with less than asked
+        more = source.read(length - len(data))
+        if not more:
+            raise BadRequest(
+                f"The client sent {len(data)} bytes of a body it said was {length} "
+                "bytes long (Content-Length), then stopped."
+            )
+        data += more
+    return t.cast(bytes, data)
 
 
 def _too_large(length: int | None, limit: int) -> RequestEntityTooLarge:
@@ -228,8 +240,9 @@ class Request:
                     "The query string has more parameters than this server accepts. "
                     "Raise app.config['MAX_FORM_PARTS'] if this is expected."
                 ) from None
+            setdefault = dict.setdefault
             for key, value in pairs:
-                args.add(key, value)
+                setdefault(args, key, []).append(value)
         return args
 
     @cached
@@ -390,6 +403,11 @@ class Request:
     @cached
     def stream(self) -> LimitedStream:
         """The body as a file-like object, read once, bounded by the limits."""
+        body = self.__dict__.get("_form_body")
+        if body is not None:  # already read to parse the form
+            import io
+
+            return LimitedStream(io.BytesIO(body), len(body), None)
         length = self.content_length
         source = self.environ.get("wsgi.input")
         if source is None or (length is None and not self.environ.get("wsgi.input_terminated")):
@@ -403,7 +421,7 @@ class Request:
         data = self.__dict__.get("_data")
         if data is None:
             if parse_form_data:
-                self._load_form()
+                self.form  # noqa: B018 - parses the form, if it is one
                 data = self.__dict__.get("_data")
             if data is None:
                 data = self.stream.readall()
@@ -417,19 +435,28 @@ class Request:
     def data(self) -> bytes:
         """The raw body, unless it was a form (then ``form`` holds it)."""
         if self.mimetype in _FORM_TYPES:
-            self._load_form()
+            self.form  # noqa: B018 - a form body is read into request.form
             return t.cast(bytes, self.__dict__.get("_data", b""))
         return t.cast(bytes, self.get_data())
 
     def _load_form(self) -> None:
-        if "form" in self.__dict__:
-            return
-        mimetype = self.mimetype
-        if mimetype in _FORM_TYPES and "_data" not in self.__dict__:
-            from .forms import parse_form_data
-
-            config = self._config
-            form, files = parse_form_data(
+        config = self._config
+        # perf: the usual urlencoded header needs no parsing to be recognised.
+        if self.environ.get("CONTENT_TYPE") == _URLENCODED:
+            mimetype = _URLENCODED
+        else:
+            mimetype = self.mimetype
+        files: MultiDict[FileStorage]
+        if mimetype not in _FORM_TYPES or "_data" in self.__dict__:
+            form: MultiDict[str] = _Form.__new__(_Form)
+            files = _Files.__new__(_Files)
+        elif mimetype == _URLENCODED:
+            # perf: the common form, read in one call and parsed in place.
+            body = self._read_form_body(config.get("MAX_FORM_MEMORY_SIZE"))
+            form = _forms.parse_urlencoded(body, config.get("MAX_FORM_PARTS"), cls=_Form)
+            files = _Files.__new__(_Files)
+        else:
+            form, files = _forms.parse_form_data(
                 self.stream,
                 mimetype,
                 self.mimetype_params,
@@ -437,30 +464,43 @@ class Request:
                 max_form_parts=config.get("MAX_FORM_PARTS"),
                 max_part_header_size=config.get("MAX_FORM_PART_HEADER_SIZE") or 8192,
             )
-        else:
-            form, files = MultiDict(), MultiDict()
-        form.__class__ = _Form
-        files.__class__ = _Files
+            form.__class__ = _Form
+            files.__class__ = _Files
         self.__dict__["form"] = form
         self.__dict__["files"] = files
 
-    @property
+    def _read_form_body(self, max_size: int | None) -> bytes:
+        length = self.content_length
+        if length is not None and max_size is not None and length > max_size:
+            raise _forms._memory_too_large(max_size)
+        if length is not None and "stream" not in self.__dict__:
+            # perf: one read, no stream object; the bytes stay for `stream`.
+            limit = self._config.get("MAX_CONTENT_LENGTH")
+            if limit is not None and length > limit:
+                raise _too_large(length, limit)
+            source = self.environ.get("wsgi.input")
+            body = _read_exactly(source, length) if source is not None and length else b""
+            self.__dict__["_form_body"] = body
+            return body
+        stream = self.stream
+        if length is not None:
+            return stream.read(length)
+        body = stream.readall()
+        if max_size is not None and len(body) > max_size:
+            raise _forms._memory_too_large(max_size)
+        return body
+
+    @cached
     def form(self) -> MultiDict[str]:
         """Fields of a urlencoded or multipart form body."""
-        form = self.__dict__.get("form")
-        if form is None:
-            self._load_form()
-            form = self.__dict__["form"]
-        return t.cast("MultiDict[str]", form)
+        self._load_form()
+        return t.cast("MultiDict[str]", self.__dict__["form"])
 
-    @property
+    @cached
     def files(self) -> MultiDict[FileStorage]:
         """Uploaded files of a multipart form body."""
-        files = self.__dict__.get("files")
-        if files is None:
-            self._load_form()
-            files = self.__dict__["files"]
-        return t.cast("MultiDict[FileStorage]", files)
+        self._load_form()
+        return t.cast("MultiDict[FileStorage]", self.__dict__["files"])
 
     @property
     def values(self) -> MultiDict[str]:

@@ -48,6 +48,20 @@ class Response:
     default_status = 200
     default_mimetype: str | None = "text/html"
     charset = "utf-8"
+    _on_close: list[t.Callable[[], t.Any]] | None = None
+
+    @classmethod
+    def _of_bytes(cls, body: bytes, content_type: str) -> Response:
+        # perf: what make_response builds for a str, bytes or dict return,
+        # without the general constructor's checks (content_type is a trusted
+        # constant and there are no other headers).
+        self = cls.__new__(cls)
+        self.status_code = 200
+        self.headers = Headers._trusted(
+            [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        )
+        self.response = [body]
+        return self
 
     def __init__(
         self,
@@ -57,7 +71,6 @@ class Response:
         mimetype: str | None = None,
         content_type: str | None = None,
     ) -> None:
-        self.call_on_close: list[t.Callable[[], t.Any]] = []
         if status is None:
             self.status_code = self.default_status
         elif isinstance(status, int):
@@ -170,8 +183,16 @@ class Response:
         close = getattr(self.response, "close", None)
         if close is not None:
             close()
-        for function in self.call_on_close:
-            function()
+        if self._on_close:
+            for function in self._on_close:
+                function()
+
+    def call_on_close(self, function: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
+        """Call ``function`` when the response is closed (after it was sent)."""
+        if self._on_close is None:
+            self._on_close = []
+        self._on_close.append(function)
+        return function
 
     # -- headers ---------------------------------------------------------
 

@@ -276,6 +276,21 @@ class Router:
             rule = static.get(method)
             if rule is not None and rule.websocket is websocket:
                 return rule, {**rule.defaults} if rule.defaults else {}
+        # perf: the dynamic rules are tried in plain loops first; the slower
+        # walk below only runs to explain a miss (405, 308 or 404).
+        end = path.find("/", 1)
+        bucket = self._buckets.get(path[1:end]) if end > 0 else None
+        if bucket:
+            for rule in bucket:
+                if method in rule.methods and rule.websocket is websocket:
+                    values = rule.match(path)
+                    if values is not None:
+                        return rule, values
+        for rule in self._wild:
+            if method in rule.methods and rule.websocket is websocket:
+                values = rule.match(path)
+                if values is not None:
+                    return rule, values
         allowed: set[str] = set()
         for rule, values in self._candidates(path):
             if rule.websocket is not websocket:
