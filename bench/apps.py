@@ -15,10 +15,11 @@ from importlib import metadata
 from pathlib import Path
 
 
-def erlen_app():
-    from erlen import Erlen, request
-
-    app = Erlen(__name__)
+def _flask_style_app(module_name: str, class_name: str):
+    # erlen and Flask run the very same application code: only the import differs.
+    module = importlib.import_module(module_name)
+    request = module.request
+    app = getattr(module, class_name)(__name__)
 
     @app.route("/")
     def hello():
@@ -33,26 +34,14 @@ def erlen_app():
         return f"{request.form['name']} <{request.form['email']}> {request.form['age']}"
 
     return app
+
+
+def erlen_app():
+    return _flask_style_app("erlen", "Erlen")
 
 
 def flask_app():
-    from flask import Flask, request
-
-    app = Flask(__name__)
-
-    @app.route("/")
-    def hello():
-        return "Hello, World!"
-
-    @app.get("/user/<int:uid>")
-    def user(uid):
-        return {"id": uid, "name": f"user{uid}"}
-
-    @app.post("/form")
-    def form():
-        return f"{request.form['name']} <{request.form['email']}> {request.form['age']}"
-
-    return app
+    return _flask_style_app("flask", "Flask")
 
 
 def falcon_app():
@@ -127,3 +116,14 @@ def version(name):
     except Exception as exc:
         return f"unavailable ({type(exc).__name__})"
     return getattr(module, "__version__", "dev")
+
+
+def write_report(path: str, report: dict) -> None:
+    """Save a benchmark's results as JSON (creating the folder)."""
+    import json
+    import os
+
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w") as file:
+        json.dump(report, file, indent=2)
+    print(f"wrote {path}")

@@ -19,7 +19,7 @@ import statistics
 import sys
 import time
 
-from apps import BUILDERS, FRAMEWORKS, SRC, version
+from apps import BUILDERS, FRAMEWORKS, SRC, version, write_report
 
 FORM_BODY = b"name=Ada+Lovelace&email=ada%40example.com&age=36"
 
@@ -235,10 +235,7 @@ def main(argv=None):
             "versions": versions,
             "results": results,
         }
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=2)
-        print(f"wrote {args.json}")
+        write_report(args.json, report)
 
 
 if __name__ == "__main__":

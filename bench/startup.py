@@ -16,7 +16,6 @@ runs them the ordinary way instead.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import site
@@ -25,7 +24,7 @@ import subprocess
 import sys
 import time
 
-from apps import FRAMEWORKS, SRC, version
+from apps import FRAMEWORKS, SRC, version, write_report
 
 # The timed part: import the framework and build the app.
 SNIPPETS = {
@@ -193,10 +192,7 @@ def main(argv=None):
     if args.json:
         report = {"python": platform.python_version(), "runs": args.runs}
         report.update(versions=versions, results=results)
-        os.makedirs(os.path.dirname(args.json) or ".", exist_ok=True)
-        with open(args.json, "w") as file:
-            json.dump(report, file, indent=2)
-        print(f"wrote {args.json}")
+        write_report(args.json, report)
 
 
 if __name__ == "__main__":
