@@ -248,10 +248,52 @@ def _find_app() -> Erlen:
     return _current().app
 
 
-request: Request = t.cast("Request", _Proxy(_find_request, "request"))
+_context_of = _cv.get
+
+
+class _RequestProxy(_Proxy):
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> t.Any:
+        # perf: the context lookup is inlined: one Python call per attribute.
+        context = _context_of(None)
+        if context is not None and name != "_get_current_object":
+            found = context.request
+            if found is not None:
+                return getattr(found, name)
+        return _Proxy.__getattribute__(self, name)
+
+
+class _GProxy(_Proxy):
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> t.Any:
+        context = _context_of(None)
+        if context is not None and name != "_get_current_object":
+            return getattr(context._g or context.g, name)
+        return _Proxy.__getattribute__(self, name)
+
+    def __setattr__(self, name: str, value: t.Any) -> None:
+        context = _context_of(None)
+        if context is None:
+            raise RuntimeError(_NO_APP)
+        setattr(context._g or context.g, name, value)
+
+
+class _AppProxy(_Proxy):
+    __slots__ = ()
+
+    def __getattribute__(self, name: str) -> t.Any:
+        context = _context_of(None)
+        if context is not None and name != "_get_current_object":
+            return getattr(context.app, name)
+        return _Proxy.__getattribute__(self, name)
+
+
+request: Request = t.cast("Request", _RequestProxy(_find_request, "request"))
 session: t.Any = _Proxy(_find_session, "session")
-g: _AppCtxGlobals = t.cast(_AppCtxGlobals, _Proxy(_find_g, "g"))
-current_app: Erlen = t.cast("Erlen", _Proxy(_find_app, "current_app"))
+g: _AppCtxGlobals = t.cast(_AppCtxGlobals, _GProxy(_find_g, "g"))
+current_app: Erlen = t.cast("Erlen", _AppProxy(_find_app, "current_app"))
 
 
 def has_request_context() -> bool:

@@ -17,7 +17,7 @@ V = t.TypeVar("V")
 T = t.TypeVar("T")
 
 
-class MultiDict(dict[str, list[V]]):
+class MultiDict(dict[str, V]):
     """A dict whose keys may hold several values, as query strings and forms do.
 
     Indexing and :meth:`get` return the *first* value; :meth:`getlist` returns
@@ -29,42 +29,68 @@ class MultiDict(dict[str, list[V]]):
     ('1', ['1', '2'], None)
     """
 
-    # perf: subclassing dict (key -> list of values) makes lookups C-speed.
+    # perf: the dict itself maps each key to its first value, so `d[key]`,
+    # `key in d`, iteration and `dict(d)` run at C speed; keys with more than
+    # one value also have their full list in `_lists`.
 
     where = "the request data"
+    _lists: dict[str, list[V]] | None = None
 
     def __init__(
         self,
         mapping: Mapping[str, V | list[V]] | Iterable[tuple[str, V]] | None = None,
     ) -> None:
-        super().__init__()
         if mapping is None:
             return
         if isinstance(mapping, MultiDict):
-            for key, values in dict.items(mapping):
-                dict.__setitem__(self, key, list(values))
+            dict.update(self, mapping)
+            if mapping._lists:
+                self._lists = {key: list(values) for key, values in mapping._lists.items()}
         elif isinstance(mapping, Mapping):
             for key, value in mapping.items():
                 if isinstance(value, (list, tuple)):
-                    dict.__setitem__(self, key, list(value))
+                    self.setlist(key, value)
                 else:
-                    dict.__setitem__(self, key, [value])
+                    dict.__setitem__(self, key, value)
         else:
-            for key, value in mapping:
-                self.add(key, value)
+            self.extend_pairs(list(mapping))
 
-    def __getitem__(self, key: str) -> V:  # type: ignore[override]
-        try:
-            return dict.__getitem__(self, key)[0]
-        except (KeyError, IndexError):
-            raise BadRequestKeyError(key, self.where) from None
+    def extend_pairs(self, pairs: list[tuple[str, V]]) -> None:
+        """Add ``(key, value)`` pairs, keeping values already there."""
+        if not self:
+            # perf: one C-level update; redo it by hand only if a key repeats.
+            dict.update(self, pairs)
+            if len(self) == len(pairs):
+                return
+            dict.clear(self)
+        for key, value in pairs:
+            self.add(key, value)
 
-    def __setitem__(self, key: str, value: V) -> None:  # type: ignore[override]
-        dict.__setitem__(self, key, [value])
+    def __missing__(self, key: str) -> t.NoReturn:
+        raise BadRequestKeyError(key, self.where)
+
+    def __setitem__(self, key: str, value: V) -> None:
+        dict.__setitem__(self, key, value)
+        if self._lists:
+            self._lists.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        if self._lists:
+            self._lists.pop(key, None)
 
     def add(self, key: str, value: V) -> None:
         """Add a value for ``key``, keeping those already there."""
-        dict.setdefault(self, key, []).append(value)
+        if key not in self:
+            dict.__setitem__(self, key, value)
+            return
+        if self._lists is None:
+            self._lists = {}
+        values = self._lists.get(key)
+        if values is None:
+            self._lists[key] = [dict.__getitem__(self, key), value]
+        else:
+            values.append(value)
 
     @t.overload  # type: ignore[override]
     def get(self, key: str) -> V | None: ...
@@ -73,16 +99,15 @@ class MultiDict(dict[str, list[V]]):
     @t.overload
     def get(self, key: str, default: T | None = None, *, type: Callable[[V], T]) -> T | None: ...
 
-    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # type: ignore[override]  # noqa: A002
+    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # noqa: A002
         """Return the first value for ``key``, or ``default``.
 
         With ``type``, the value is passed through it; a value that it
         rejects with ``ValueError`` or ``TypeError`` gives ``default``.
         """
-        try:
-            value = dict.__getitem__(self, key)[0]
-        except (KeyError, IndexError):
+        if key not in self:
             return default
+        value = dict.__getitem__(self, key)
         if type is None:
             return value
         try:
@@ -95,7 +120,11 @@ class MultiDict(dict[str, list[V]]):
 
         With ``type``, values it rejects are left out.
         """
-        values = dict.get(self, key, [])
+        if key not in self:
+            return []
+        values = self._lists.get(key) if self._lists else None
+        if values is None:
+            values = [dict.__getitem__(self, key)]
         if type is None:
             return list(values)
         result = []
@@ -107,52 +136,65 @@ class MultiDict(dict[str, list[V]]):
         return result
 
     def setlist(self, key: str, values: Iterable[V]) -> None:
-        """Replace the values for ``key``."""
-        dict.__setitem__(self, key, list(values))
+        """Replace the values for ``key`` (no values removes it)."""
+        values = list(values)
+        if not values:
+            self.pop(key, None)
+            return
+        dict.__setitem__(self, key, values[0])
+        if len(values) > 1:
+            if self._lists is None:
+                self._lists = {}
+            self._lists[key] = values
+        elif self._lists:
+            self._lists.pop(key, None)
 
     def setdefault(self, key: str, default: V | None = None) -> V:  # type: ignore[override]
         if key not in self:
             self[key] = default  # type: ignore[assignment]
-        return self[key]
+        return dict.__getitem__(self, key)
 
     def pop(self, key: str, *default: t.Any) -> t.Any:  # type: ignore[override]
         """Remove ``key`` and return its first value."""
-        try:
-            values = dict.pop(self, key)
-        except KeyError:
+        if key not in self:
             if default:
                 return default[0]
-            raise BadRequestKeyError(key, self.where) from None
-        return values[0] if values else (default[0] if default else None)
+            raise BadRequestKeyError(key, self.where)
+        if self._lists:
+            self._lists.pop(key, None)
+        return dict.pop(self, key)
 
     def poplist(self, key: str) -> list[V]:
         """Remove ``key`` and return all its values."""
-        return dict.pop(self, key, [])
+        values = self.getlist(key)
+        self.pop(key, None)
+        return values
 
-    def items(self, multi: bool = False) -> Iterator[tuple[str, V]]:  # type: ignore[override]
-        """Yield ``(key, first value)``, or every pair with ``multi=True``."""
-        for key, values in dict.items(self):
-            if multi:
-                for value in values:
-                    yield key, value
-            elif values:
-                yield key, values[0]
+    def items(self, multi: bool = False) -> t.Any:  # type: ignore[override]
+        """``(key, first value)`` pairs, or every pair with ``multi=True``."""
+        if not multi:
+            return dict.items(self)
+        return self._iter_all()
 
-    def values(self) -> Iterator[V]:  # type: ignore[override]
-        """Yield the first value of each key."""
-        for values in dict.values(self):
-            if values:
-                yield values[0]
+    def _iter_all(self) -> Iterator[tuple[str, V]]:
+        lists = self._lists or {}
+        for key, value in dict.items(self):
+            values = lists.get(key)
+            if values is None:
+                yield key, value
+            else:
+                for item in values:
+                    yield key, item
 
     def lists(self) -> Iterator[tuple[str, list[V]]]:
         """Yield ``(key, list of values)``."""
-        for key, values in dict.items(self):
-            yield key, list(values)
+        for key in self:
+            yield key, self.getlist(key)
 
     def to_dict(self, flat: bool = True) -> dict[str, t.Any]:
         """Return a plain dict: first values, or lists with ``flat=False``."""
         if flat:
-            return dict(self.items())
+            return dict(self)
         return dict(self.lists())
 
     def update(self, other: t.Any = (), **kwargs: t.Any) -> None:  # type: ignore[override]
@@ -162,11 +204,22 @@ class MultiDict(dict[str, list[V]]):
         for key, value in kwargs.items():
             self.add(key, value)
 
+    def clear(self) -> None:
+        dict.clear(self)
+        self._lists = None
+
     def copy(self) -> MultiDict[V]:
         return type(self)(self)
 
-    def __iter__(self) -> Iterator[str]:
-        return dict.__iter__(self)
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiDict):
+            return dict.__eq__(self, other) and dict(self.lists()) == dict(other.lists())
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"

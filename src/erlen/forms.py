@@ -121,10 +121,7 @@ def parse_urlencoded(
         pairs = parse_qs(body.decode(charset, "replace"), max_fields, charset)
     except ValueError:
         raise _too_large(f"The form has more than {max_fields} fields.", "MAX_FORM_PARTS") from None
-    setdefault = dict.setdefault
-    for key, value in pairs:
-        # perf: dict's own setdefault skips MultiDict.add's method call.
-        setdefault(form, key, []).append(value)
+    form.extend_pairs(pairs)
     return form
 
 

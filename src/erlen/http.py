@@ -258,24 +258,31 @@ def parse_qs(
     """
     if not query:
         return []
-    if max_fields is not None and query.count("&") >= max_fields:
-        fields = sum(1 for field in query.split("&") if field)
-        if fields > max_fields:
-            raise ValueError(f"{fields} fields, more than the limit of {max_fields}")
-    # perf: plain fields (no '+' or '%') are taken as they are; urllib's
-    # parse_qsl costs several times more for the same result.
-    pairs = []
+    # Each field takes at least two characters ("a&"), so a short string
+    # cannot exceed the limit: the count is only needed for long ones.
+    if max_fields is not None and len(query) > 2 * max_fields:
+        if query.count("&") >= max_fields:
+            fields = sum(1 for field in query.split("&") if field)
+            if fields > max_fields:
+                raise ValueError(f"{fields} fields, more than the limit of {max_fields}")
+    # perf: '+' is replaced in the whole string at once (an escaped %2B is
+    # decoded later, so it stays a plus); fields without '%' skip decoding.
+    if "+" in query:
+        query = query.replace("+", " ")
+    pairs: list[tuple[str, str]] = []
+    append = pairs.append
+    if "%" not in query:
+        for field in query.split("&"):
+            if field:
+                name, _, value = field.partition("=")
+                append((name, value))
+        return pairs
     for field in query.split("&"):
-        if not field:
-            continue
-        name, _, value = field.partition("=")
-        if "+" in name:
-            name = name.replace("+", " ")
-        if "%" in name:
-            name = _unquote(name, charset)
-        if "+" in value:
-            value = value.replace("+", " ")
-        if "%" in value:
-            value = _unquote(value, charset)
-        pairs.append((name, value))
+        if field:
+            name, _, value = field.partition("=")
+            if "%" in name:
+                name = _unquote(name, charset)
+            if "%" in value:
+                value = _unquote(value, charset)
+            append((name, value))
     return pairs

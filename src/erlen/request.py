@@ -240,9 +240,7 @@ class Request:
                     "The query string has more parameters than this server accepts. "
                     "Raise app.config['MAX_FORM_PARTS'] if this is expected."
                 ) from None
-            setdefault = dict.setdefault
-            for key, value in pairs:
-                setdefault(args, key, []).append(value)
+            args.extend_pairs(pairs)
         return args
 
     @cached
