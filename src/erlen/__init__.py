@@ -28,14 +28,42 @@ from .ctx import (
 )
 from .exceptions import HTTPException, abort
 from .headers import Headers
-from .helpers import stream_with_context, url_for
+from .helpers import flash, get_flashed_messages, stream_with_context, url_for
 from .request import Request
 from .response import Response, jsonify, make_response, redirect
 
 __version__ = "0.1.0"
 
+# perf: these load their module (and Jinja2, itsdangerous ...) on first use.
+_LAZY = {
+    "render_template": "templating",
+    "render_template_string": "templating",
+    "stream_template": "templating",
+    "stream_template_string": "templating",
+    "send_file": "sendfile",
+    "send_from_directory": "sendfile",
+    "Blueprint": "blueprints",
+    "View": "views",
+    "MethodView": "views",
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'erlen' has no attribute {name!r}")
+    from importlib import import_module
+
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
     "Erlen",
+    "Blueprint",
+    "View",
+    "MethodView",
     "Request",
     "Response",
     "Headers",
@@ -45,6 +73,14 @@ __all__ = [
     "g",
     "current_app",
     "url_for",
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
+    "send_file",
+    "send_from_directory",
+    "flash",
+    "get_flashed_messages",
     "redirect",
     "abort",
     "jsonify",

@@ -10,6 +10,7 @@ import os
 import sys
 import typing as t
 from collections.abc import Callable, Iterator
+from datetime import timedelta
 from types import CoroutineType, GeneratorType
 
 from . import json as _json
@@ -20,31 +21,27 @@ from .headers import Headers
 from .request import Request
 from .response import Response
 from .routing import RequestRedirect, Router, Rule
+from .scaffold import Scaffold, _describe
 from .wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
     import logging
 
+    from jinja2 import Environment
+
+    from .blueprints import Blueprint
+    from .sessions import SessionInterface
     from .testing import Client
 
 __all__ = ["Erlen"]
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
-ErrorKey = t.Union[int, type[BaseException]]
 
 _JSON_TYPE = "application/json"
 _HTML_TYPE = "text/html; charset=utf-8"
 
 
-def _root_path_of(import_name: str) -> str:
-    module = sys.modules.get(import_name)
-    path = getattr(module, "__file__", None)
-    if isinstance(path, str):
-        return os.path.dirname(os.path.abspath(path))
-    return os.getcwd()
-
-
-class Erlen:
+class Erlen(Scaffold):
     """A web application: register views on it, then serve it.
 
     ``import_name`` is usually ``__name__``; it tells erlen where the
@@ -72,20 +69,25 @@ class Erlen:
         template_folder: str | None = "templates",
         root_path: str | None = None,
     ) -> None:
-        self.import_name = import_name
-        self.root_path = root_path if root_path is not None else _root_path_of(import_name)
-        self.static_folder = static_folder
-        self.static_url_path = static_url_path
-        self.template_folder = template_folder
+        super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         self.config = Config(self.root_path, self.default_config)
         self.url_map = Router()
-        self.view_functions: dict[str, Callable[..., t.Any]] = {}
-        # Hooks by blueprint name; None holds the app's own.
-        self.before_request_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
-        self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = {}
-        self.teardown_request_funcs: dict[str | None, list[Callable[..., t.Any]]] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
-        self.error_handler_spec: dict[str | None, dict[ErrorKey, Callable[..., t.Any]]] = {}
+        self.blueprints: dict[str, Blueprint] = {}
+        self.jinja_options: dict[str, t.Any] = {}
+        #: Template filters, globals and tests, applied when Jinja2 loads.
+        self.template_extras: dict[str, dict[str, t.Any]] = {
+            "filters": {},
+            "globals": {},
+            "tests": {},
+        }
+        self.template_context_processors[None] = [_default_template_context]
+        if self.has_static_folder:
+            self.add_url_rule(
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                view_func=self.send_static_file,
+            )
         self.extensions: dict[str, t.Any] = {}
         self._logger: logging.Logger | None = None
 
@@ -162,6 +164,16 @@ class Erlen:
                 f"The endpoint name {endpoint!r} contains a dot, which erlen reserves for "
                 "blueprints ('blueprint.view'). Choose a name without dots."
             )
+        self._add_rule(rule, endpoint, view_func, provide_automatic_options, **options)
+
+    def _add_rule(
+        self,
+        rule: str,
+        endpoint: str,
+        view_func: Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
         methods = options.pop("methods", None)
         if methods is None:
             methods = getattr(view_func, "methods", None) or ("GET",)
@@ -199,102 +211,22 @@ class Erlen:
         if view_func is not None:
             self.view_functions[endpoint] = view_func
 
-    def route(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """Register the decorated function as the view for ``rule``.
+    def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
+        """Add a blueprint's routes, hooks and handlers to the app.
 
-        ::
-
-            @app.route("/user/<int:uid>", methods=["GET", "POST"])
-            def user(uid): ...
+        Options override the blueprint's own: ``url_prefix``, ``name`` (to
+        register one blueprint twice), ``url_defaults``.
         """
+        blueprint.register(self, options)
 
-        def decorator(function: F) -> F:
-            endpoint = options.pop("endpoint", None)
-            self.add_url_rule(rule, endpoint, function, **options)
-            return function
-
-        return decorator
-
-    def _method_route(self, method: str, rule: str, options: dict[str, t.Any]) -> Callable[[F], F]:
-        if "methods" in options:
-            raise TypeError(
-                f"app.{method.lower()}() sets the method itself; use "
-                f"@app.route({rule!r}, methods=[...]) for several methods."
-            )
-        return self.route(rule, methods=[method], **options)
-
-    def get(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """``route(rule, methods=["GET"])``."""
-        return self._method_route("GET", rule, options)
-
-    def post(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """``route(rule, methods=["POST"])``."""
-        return self._method_route("POST", rule, options)
-
-    def put(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """``route(rule, methods=["PUT"])``."""
-        return self._method_route("PUT", rule, options)
-
-    def patch(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """``route(rule, methods=["PATCH"])``."""
-        return self._method_route("PATCH", rule, options)
-
-    def delete(self, rule: str, **options: t.Any) -> Callable[[F], F]:
-        """``route(rule, methods=["DELETE"])``."""
-        return self._method_route("DELETE", rule, options)
-
-    def endpoint(self, endpoint: str) -> Callable[[F], F]:
-        """Register the decorated function as the view of ``endpoint``."""
-
-        def decorator(function: F) -> F:
-            self.view_functions[endpoint] = function
-            return function
-
-        return decorator
-
-    def before_request(self, function: F) -> F:
-        """Run ``function`` before each view; a non-``None`` return becomes the response."""
-        self.before_request_funcs.setdefault(None, []).append(function)
-        return function
-
-    def after_request(self, function: F) -> F:
-        """Pass each response through ``function``, which must return a response."""
-        self.after_request_funcs.setdefault(None, []).append(function)
-        return function
-
-    def teardown_request(self, function: F) -> F:
-        """Call ``function(error)`` when each request ends, even after an error."""
-        self.teardown_request_funcs.setdefault(None, []).append(function)
-        return function
+    def iter_blueprints(self) -> t.Iterator[Blueprint]:
+        """The registered blueprints, in registration order."""
+        return iter(self.blueprints.values())
 
     def teardown_appcontext(self, function: F) -> F:
         """Call ``function(error)`` when each app context ends."""
         self.teardown_appcontext_funcs.append(function)
         return function
-
-    def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
-        """Handle an HTTP status code or an exception class with the decorated function.
-
-        ::
-
-            @app.errorhandler(404)
-            def not_found(error):
-                return "Nothing here", 404
-        """
-
-        _error_key(code_or_exception)  # a mistake is reported here, at the decorator
-
-        def decorator(function: F) -> F:
-            self.register_error_handler(code_or_exception, function)
-            return function
-
-        return decorator
-
-    def register_error_handler(
-        self, code_or_exception: ErrorKey, function: Callable[..., t.Any]
-    ) -> None:
-        key = _error_key(code_or_exception)
-        self.error_handler_spec.setdefault(None, {})[key] = function
 
     # -- the request cycle -----------------------------------------------
 
@@ -310,7 +242,7 @@ class Erlen:
                 rule, args = self.url_map.match(request.method, request.path)
                 request.url_rule = rule
                 request.view_args = args
-                if self.before_request_funcs:
+                if self.before_request_funcs or self.url_value_preprocessors:
                     value = self.preprocess_request(request)
                     if value is not None:
                         return self.process_response(self.make_response(value), context)
@@ -322,15 +254,28 @@ class Erlen:
                 response = self.make_response(value)
             except Exception as error:  # noqa: BLE001 - handlers decide
                 response = self.handle_user_exception(error, request)
-            if self.after_request_funcs or context._after_request_functions or context._session:
+            if (
+                self.after_request_funcs
+                or context._after_request_functions
+                or context._session is not None
+            ):
                 response = self.process_response(response, context)
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
             return self.handle_exception(error, request)
 
     def preprocess_request(self, request: Request) -> t.Any:
-        """Run the ``before_request`` hooks; return the first non-``None`` value."""
-        for name in _scopes(request):
+        """Run URL value preprocessors, then ``before_request`` hooks.
+
+        The app's run first, then each blueprint's from the outermost in.
+        The first hook to return a value ends the request with it.
+        """
+        names = _scopes(request)[::-1]
+        if self.url_value_preprocessors:
+            for name in names:
+                for preprocessor in self.url_value_preprocessors.get(name, ()):
+                    preprocessor(request.endpoint, request.view_args)
+        for name in names:
             for function in self.before_request_funcs.get(name, ()):
                 value = function()
                 if value.__class__ is CoroutineType:
@@ -511,13 +456,130 @@ class Erlen:
         except Exception:  # noqa: BLE001 - one failing teardown must not skip the others
             self.logger.exception("Error in teardown function %s", _describe(function))
 
-    # -- sessions (the cookie session arrives with the sessions feature) --
+    # -- sessions --------------------------------------------------------
+
+    @property
+    def session_interface(self) -> SessionInterface:
+        """How sessions are loaded and saved; a signed cookie unless replaced."""
+        interface = self.__dict__.get("_session_interface")
+        if interface is None:
+            from .sessions import SecureCookieSessionInterface
+
+            interface = self.__dict__["_session_interface"] = SecureCookieSessionInterface()
+        return t.cast("SessionInterface", interface)
+
+    @session_interface.setter
+    def session_interface(self, interface: SessionInterface) -> None:
+        self.__dict__["_session_interface"] = interface
 
     def _open_session(self, context: RequestContext) -> t.Any:
-        raise RuntimeError("Sessions are not available yet in this version of erlen.")
+        interface = self.session_interface
+        session = interface.open_session(self, t.cast(Request, context.request))
+        if session is None:
+            session = interface.make_null_session(self)
+        return session
 
     def _save_session(self, context: RequestContext, response: Response) -> None:
-        return None
+        session = context._session
+        interface = self.session_interface
+        if getattr(session, "accessed", True):
+            # The response depends on the cookie: caches must not share it.
+            _add_vary(response, "Cookie")
+        if not interface.is_null_session(session):
+            interface.save_session(self, session, response)
+
+    # -- templates -------------------------------------------------------
+
+    @property
+    def jinja_env(self) -> Environment:
+        """The Jinja2 environment, created (and Jinja2 imported) on first use."""
+        environment = self.__dict__.get("_jinja_env")
+        if environment is None:
+            from .templating import create_environment
+
+            environment = self.__dict__["_jinja_env"] = create_environment(self)
+        return t.cast("Environment", environment)
+
+    def _add_template_extra(self, kind: str, function: t.Any, name: str | None) -> None:
+        name = name or function.__name__
+        self.template_extras[kind][name] = function
+        environment = self.__dict__.get("_jinja_env")
+        if environment is not None:
+            getattr(environment, kind)[name] = function
+
+    def add_template_filter(self, function: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``function`` a filter in templates: ``{{ value|name }}``."""
+        self._add_template_extra("filters", function, name)
+
+    def add_template_global(self, function: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``function`` callable from every template."""
+        self._add_template_extra("globals", function, name)
+
+    def add_template_test(self, function: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``function`` a test in templates: ``{% if value is name %}``."""
+        self._add_template_extra("tests", function, name)
+
+    def template_filter(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_template_filter`."""
+
+        def decorator(function: F) -> F:
+            self.add_template_filter(function, name)
+            return function
+
+        return decorator
+
+    def template_global(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_template_global`."""
+
+        def decorator(function: F) -> F:
+            self.add_template_global(function, name)
+            return function
+
+        return decorator
+
+    def template_test(self, name: str | None = None) -> Callable[[F], F]:
+        """Decorator form of :meth:`add_template_test`."""
+
+        def decorator(function: F) -> F:
+            self.add_template_test(function, name)
+            return function
+
+        return decorator
+
+    def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
+        """Let the ``url_defaults`` functions fill in ``values`` for ``endpoint``."""
+        names: list[str | None] = [None]
+        if "." in endpoint:
+            parts = endpoint.split(".")[:-1]
+            names.extend(".".join(parts[: i + 1]) for i in range(len(parts)))
+        for name in names:
+            for function in self.url_default_functions.get(name, ()):
+                function(endpoint, values)
+
+    def update_template_context(self, context: dict[str, t.Any]) -> None:
+        """Add what the context processors give to ``context``.
+
+        Values the caller passed win over processors' values.
+        """
+        request = _current_request()
+        names: tuple[str | None, ...] = _scopes(request)
+        extra: dict[str, t.Any] = {}
+        for name in reversed(names):
+            for processor in self.template_context_processors.get(name, ()):
+                extra.update(processor())
+        extra.update(context)
+        context.update(extra)
+
+    # -- static files ----------------------------------------------------
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """How long browsers may cache a static file (``SEND_FILE_MAX_AGE_DEFAULT``)."""
+        value = self.config["SEND_FILE_MAX_AGE_DEFAULT"]
+        if value is None:
+            return None
+        if isinstance(value, timedelta):
+            return int(value.total_seconds())
+        return int(value)
 
     # -- contexts and serving --------------------------------------------
 
@@ -548,6 +610,10 @@ class Erlen:
 
         Not for production: use gunicorn, uWSGI or waitress there.
         """
+        if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
+            # `erlen run` imported this module and serves the app itself;
+            # serving here too would start a second server.
+            return
         if debug is not None:
             self.debug = debug
         from .devserver import run_simple
@@ -580,24 +646,6 @@ def _scopes(request: Request | None) -> tuple[str | None, ...]:
     return (*(".".join(parts[:i]) for i in range(len(parts), 0, -1)), None)
 
 
-def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
-    if isinstance(code_or_exception, int):
-        from .exceptions import default_exceptions
-
-        if code_or_exception not in default_exceptions:
-            raise ValueError(
-                f"{code_or_exception} is not an HTTP error code erlen knows. Register a handler "
-                "for a 4xx/5xx code, or for an exception class."
-            )
-        return code_or_exception
-    if isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException):
-        return code_or_exception
-    raise TypeError(
-        f"errorhandler() takes an HTTP status code or an exception class, "
-        f"not {code_or_exception!r}. Pass the class (ValueError), not an instance."
-    )
-
-
 def _merge_headers(target: Headers, extra: t.Any) -> None:
     pairs = list(extra.items()) if isinstance(extra, dict) else list(extra)
     for name in {name.lower() for name, _ in pairs}:
@@ -618,12 +666,6 @@ def _safe_redirect_target(request: Request, path: str) -> str:
     if query:
         location += "?" + query.decode("latin-1")
     return location
-
-
-def _describe(function: t.Any) -> str:
-    name = getattr(function, "__qualname__", None) or repr(function)
-    module = getattr(function, "__module__", None)
-    return f"{module}.{name}" if module else name
 
 
 def _current_request() -> Request | None:
@@ -660,3 +702,25 @@ def _run_coroutine(coroutine: t.Any) -> t.Any:
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(copy_context().run, asyncio.run, coroutine).result()
+
+
+def _add_vary(response: Response, value: str) -> None:
+    current = response.headers.get("Vary")
+    if not current:
+        response.headers.set("Vary", value)
+    elif value.lower() not in {part.strip().lower() for part in current.split(",")}:
+        response.headers.set("Vary", f"{current}, {value}")
+
+
+def _default_template_context() -> dict[str, t.Any]:
+    """``request``, ``session``, ``g`` and ``config`` in every template."""
+    context = _cv.get(None)
+    if context is None:
+        return {}
+    values: dict[str, t.Any] = {"g": context.g, "config": context.app.config}
+    if context.request is not None:
+        from .ctx import request, session
+
+        values["request"] = request
+        values["session"] = session
+    return values

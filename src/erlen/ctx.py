@@ -115,6 +115,7 @@ class RequestContext(AppContext):
 
     _after_request_functions: list[Callable[[Response], Response]] | None = None
     _session: t.Any = None
+    _flashes: list[tuple[str, t.Any]] | None = None
 
     def __init__(self, app: Erlen, request: Request) -> None:
         self.app = app
@@ -165,7 +166,14 @@ class _Proxy:
         # perf: one slot read and one call per attribute, no __getattr__ miss.
         if name == "_get_current_object":
             return _find_slot.__get__(self)
-        return getattr(_find_slot.__get__(self)(), name)
+        try:
+            target = _find_slot.__get__(self)()
+        except RuntimeError:
+            if name == "__class__":
+                # isinstance(request, X) outside a request is simply False.
+                return type(self)
+            raise
+        return getattr(target, name)
 
     def __setattr__(self, name: str, value: t.Any) -> None:
         setattr(_find_slot.__get__(self)(), name, value)

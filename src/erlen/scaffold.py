@@ -1,0 +1,265 @@
+"""What apps and blueprints share: registering views, hooks and handlers.
+
+:class:`Scaffold` stores everything under the key ``None`` ("this object's
+own"); the app uses its dicts directly, and a blueprint's are copied into
+the app's under the blueprint's name when it is registered.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import typing as t
+from collections.abc import Callable
+
+from .ctx import _cv
+
+if t.TYPE_CHECKING:
+    from .response import Response
+
+__all__ = ["Scaffold"]
+
+F = t.TypeVar("F", bound=Callable[..., t.Any])
+ErrorKey = t.Union[int, type[BaseException]]
+
+
+class Scaffold:
+    """The registration API of :class:`~erlen.Erlen` and :class:`~erlen.Blueprint`."""
+
+    #: The word used in messages: "app" or "blueprint".
+    _kind = "app"
+
+    def __init__(
+        self,
+        import_name: str,
+        static_folder: str | os.PathLike[str] | None = None,
+        static_url_path: str | None = None,
+        template_folder: str | os.PathLike[str] | None = None,
+        root_path: str | None = None,
+    ) -> None:
+        self.import_name = import_name
+        self.root_path = root_path if root_path is not None else _root_path_of(import_name)
+        self._static_folder = os.fspath(static_folder) if static_folder is not None else None
+        self._static_url_path = static_url_path
+        self.template_folder = os.fspath(template_folder) if template_folder is not None else None
+        self.view_functions: dict[str, Callable[..., t.Any]] = {}
+        # Hooks and handlers by blueprint name; None holds this object's own.
+        self.before_request_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
+        self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = {}
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., t.Any]]] = {}
+        self.error_handler_spec: dict[str | None, dict[ErrorKey, Callable[..., t.Any]]] = {}
+        self.template_context_processors: dict[
+            str | None, list[Callable[[], dict[str, t.Any]]]
+        ] = {}
+        self.url_value_preprocessors: dict[
+            str | None, list[Callable[[str | None, dict[str, t.Any] | None], None]]
+        ] = {}
+        self.url_default_functions: dict[
+            str | None, list[Callable[[str, dict[str, t.Any]], None]]
+        ] = {}
+
+    # -- folders ---------------------------------------------------------
+
+    @property
+    def static_folder(self) -> str | None:
+        """The absolute path of the static folder, or ``None``."""
+        if self._static_folder is None:
+            return None
+        return os.path.join(self.root_path, self._static_folder)
+
+    @static_folder.setter
+    def static_folder(self, value: str | os.PathLike[str] | None) -> None:
+        self._static_folder = os.fspath(value).rstrip("/\\") if value is not None else None
+
+    @property
+    def has_static_folder(self) -> bool:
+        return self._static_folder is not None
+
+    @property
+    def static_url_path(self) -> str | None:
+        """The URL prefix static files are served under, such as ``/static``."""
+        if self._static_url_path is not None:
+            return self._static_url_path
+        if self._static_folder is not None:
+            return "/" + os.path.basename(self._static_folder.rstrip("/\\"))
+        return None
+
+    @static_url_path.setter
+    def static_url_path(self, value: str | None) -> None:
+        self._static_url_path = value.rstrip("/") if value is not None else None
+
+    def send_static_file(self, filename: str) -> Response:
+        """The view behind ``/static/<path:filename>``: a file from the static folder."""
+        folder = self.static_folder
+        if folder is None:
+            raise RuntimeError(
+                f"This {self._kind} has no static folder; pass static_folder= to serve files."
+            )
+        from .sendfile import send_from_directory
+
+        app = _cv.get().app  # perf: not the current_app proxy
+        max_age = app.get_send_file_max_age(filename)
+        return send_from_directory(folder, filename, max_age=max_age)
+
+    # -- routes ----------------------------------------------------------
+
+    def add_url_rule(
+        self,
+        rule: str,
+        endpoint: str | None = None,
+        view_func: Callable[..., t.Any] | None = None,
+        provide_automatic_options: bool | None = None,
+        **options: t.Any,
+    ) -> None:
+        raise NotImplementedError
+
+    def route(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """Register the decorated function as the view for ``rule``.
+
+        ::
+
+            @app.route("/user/<int:uid>", methods=["GET", "POST"])
+            def user(uid): ...
+        """
+
+        def decorator(function: F) -> F:
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(rule, endpoint, function, **options)
+            return function
+
+        return decorator
+
+    def _method_route(self, method: str, rule: str, options: dict[str, t.Any]) -> Callable[[F], F]:
+        if "methods" in options:
+            raise TypeError(
+                f"{self._kind}.{method.lower()}() sets the method itself; use "
+                f"@app.route({rule!r}, methods=[...]) for several methods."
+            )
+        return self.route(rule, methods=[method], **options)
+
+    def get(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """``route(rule, methods=["GET"])``."""
+        return self._method_route("GET", rule, options)
+
+    def post(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """``route(rule, methods=["POST"])``."""
+        return self._method_route("POST", rule, options)
+
+    def put(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PUT"])``."""
+        return self._method_route("PUT", rule, options)
+
+    def patch(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """``route(rule, methods=["PATCH"])``."""
+        return self._method_route("PATCH", rule, options)
+
+    def delete(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """``route(rule, methods=["DELETE"])``."""
+        return self._method_route("DELETE", rule, options)
+
+    def endpoint(self, endpoint: str) -> Callable[[F], F]:
+        """Register the decorated function as the view of ``endpoint``."""
+
+        def decorator(function: F) -> F:
+            self._set_view(endpoint, function)
+            return function
+
+        return decorator
+
+    def _set_view(self, endpoint: str, function: Callable[..., t.Any]) -> None:
+        self.view_functions[endpoint] = function
+
+    def before_request(self, function: F) -> F:
+        """Run ``function`` before each view; a non-``None`` return becomes the response."""
+        self.before_request_funcs.setdefault(None, []).append(function)
+        return function
+
+    def after_request(self, function: F) -> F:
+        """Pass each response through ``function``, which must return a response."""
+        self.after_request_funcs.setdefault(None, []).append(function)
+        return function
+
+    def teardown_request(self, function: F) -> F:
+        """Call ``function(error)`` when each request ends, even after an error."""
+        self.teardown_request_funcs.setdefault(None, []).append(function)
+        return function
+
+    def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
+        """Handle an HTTP status code or an exception class with the decorated function.
+
+        ::
+
+            @app.errorhandler(404)
+            def not_found(error):
+                return "Nothing here", 404
+        """
+
+        _error_key(code_or_exception)  # a mistake is reported here, at the decorator
+
+        def decorator(function: F) -> F:
+            self.register_error_handler(code_or_exception, function)
+            return function
+
+        return decorator
+
+    def register_error_handler(
+        self, code_or_exception: ErrorKey, function: Callable[..., t.Any]
+    ) -> None:
+        key = _error_key(code_or_exception)
+        self.error_handler_spec.setdefault(None, {})[key] = function
+
+    def context_processor(self, function: F) -> F:
+        """Add the dict ``function()`` returns to every template's context."""
+        self.template_context_processors.setdefault(None, []).append(function)
+        return function
+
+    def url_value_preprocessor(self, function: F) -> F:
+        """Call ``function(endpoint, values)`` before the view, to pull values out."""
+        self.url_value_preprocessors.setdefault(None, []).append(function)
+        return function
+
+    def url_defaults(self, function: F) -> F:
+        """Call ``function(endpoint, values)`` in ``url_for``, to fill in values."""
+        self.url_default_functions.setdefault(None, []).append(function)
+        return function
+
+
+def _root_path_of(import_name: str) -> str:
+    module = sys.modules.get(import_name)
+    path = getattr(module, "__file__", None)
+    if module is None and import_name != "__main__":
+        # Not imported yet (an app made for a module name): ask the import system.
+        from importlib.util import find_spec
+
+        try:
+            spec = find_spec(import_name)
+        except (ImportError, ValueError):
+            spec = None
+        path = spec.origin if spec is not None else None
+    if isinstance(path, str) and os.path.isfile(path):
+        return os.path.dirname(os.path.abspath(path))
+    return os.getcwd()
+
+
+def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
+    if isinstance(code_or_exception, int):
+        from .exceptions import default_exceptions
+
+        if code_or_exception not in default_exceptions:
+            raise ValueError(
+                f"{code_or_exception} is not an HTTP error code erlen knows. Register a handler "
+                "for a 4xx/5xx code, or for an exception class."
+            )
+        return code_or_exception
+    if isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException):
+        return code_or_exception
+    raise TypeError(
+        f"errorhandler() takes an HTTP status code or an exception class, "
+        f"not {code_or_exception!r}. Pass the class (ValueError), not an instance."
+    )
+
+
+def _describe(function: t.Any) -> str:
+    name = getattr(function, "__qualname__", None) or repr(function)
+    module = getattr(function, "__module__", None)
+    return f"{module}.{name}" if module else name
