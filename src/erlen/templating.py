@@ -1,0 +1,621 @@
+"""Jinja2 templates: the environment, its loader and the render helpers.
+
+::
+
+    from erlen import render_template
+
+    @app.route("/hello/<name>")
+    def hello(name):
+        return render_template("hello.html", name=name)
+
+Templates are looked up in the app's ``templates/`` folder, then in each
+blueprint's template folder, in registration order. This module is the
+only one that imports Jinja2; erlen loads it on the first render.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import posixpath
+import typing as t
+from collections.abc import Callable, Iterable, Iterator
+
+import jinja2
+from jinja2.loaders import split_template_path
+
+from . import json as _json
+from .ctx import _cv, g, request, session
+from .helpers import get_flashed_messages, url_for
+
+if t.TYPE_CHECKING:
+    from .app import Erlen
+    from .ctx import AppContext
+
+__all__ = [
+    "Environment",
+    "AppLoader",
+    "TemplateNotFound",
+    "TemplatesNotFound",
+    "create_environment",
+    "render_template",
+    "render_template_string",
+    "stream_template",
+    "stream_template_string",
+]
+
+TemplateName = t.Union[str, jinja2.Template]
+TemplateNames = t.Union[TemplateName, Iterable[TemplateName]]
+
+#: Templates whose name ends so (before a ``.j2``/``.jinja`` suffix) are autoescaped.
+AUTOESCAPE_SUFFIXES = (".html", ".htm", ".xhtml", ".xml", ".svg")
+_JINJA_SUFFIXES = (".j2", ".jinja", ".jinja2")
+# Extensions people give templates: a name that differs only by these is a near miss.
+_TEMPLATE_SUFFIXES = frozenset(
+    (*AUTOESCAPE_SUFFIXES, *_JINJA_SUFFIXES, ".txt", ".tmpl", ".tpl", ".jnj")
+)
+# Folders never worth looking into for a lost template.
+_SKIP_DIRS = frozenset(
+    ("__pycache__", "node_modules", "site-packages", "venv", "env", "build", "dist")
+)
+# Bounds on the file system work done to explain a missing template.
+_WALK_LIMIT = 2000
+_LIST_LIMIT = 500
+_NEARBY_LIMIT = 100
+
+_NO_APP = (
+    "{function}() needs an application context to know which app's templates to use. "
+    "Call it from a view (or a hook), or wrap the code in 'with app.app_context():'."
+)
+
+
+def _select_autoescape(name: str | None) -> bool:
+    """Autoescape strings and HTML/XML/SVG templates (also ``page.html.j2``)."""
+    if name is None:
+        return True
+    lowered = name.lower()
+    for suffix in _JINJA_SUFFIXES:
+        if lowered.endswith(suffix):
+            lowered = lowered[: -len(suffix)]
+            break
+    return lowered.endswith(AUTOESCAPE_SUFFIXES)
+
+
+class Environment(jinja2.Environment):
+    """A Jinja2 environment bound to an app.
+
+    Unless ``auto_reload`` is set explicitly, it follows the app's config
+    on every lookup: ``TEMPLATES_AUTO_RELOAD``, or ``app.debug`` when that
+    is ``None``. So turning debug on picks up edited templates at once.
+    """
+
+    def __init__(self, app: Erlen, **options: t.Any) -> None:
+        self.app = app
+        auto_reload = options.pop("auto_reload", None)
+        if "loader" not in options:
+            options["loader"] = AppLoader(app)
+        super().__init__(**options)
+        self._auto_reload: bool | None = auto_reload
+
+    @property
+    def auto_reload(self) -> bool:
+        """Whether templates are checked for changes on each lookup."""
+        if self._auto_reload is not None:
+            return self._auto_reload
+        value = self.app.config["TEMPLATES_AUTO_RELOAD"]
+        return bool(self.app.debug if value is None else value)
+
+    @auto_reload.setter
+    def auto_reload(self, value: bool | None) -> None:
+        # Jinja's __init__ assigns True here; __init__ then sets the real value.
+        self._auto_reload = value
+
+
+def _dumps(value: t.Any, **kwargs: t.Any) -> str:
+    return _json.dumps(value, **kwargs)
+
+
+def create_environment(app: Erlen) -> Environment:
+    """Return the Jinja2 environment for ``app`` (``app.jinja_env`` calls this).
+
+    ``app.jinja_options`` are passed to the environment; the app's template
+    filters, globals and tests, and the ``url_for``, ``get_flashed_messages``,
+    ``request``, ``session``, ``g`` and ``config`` globals are added.
+    """
+    options = dict(app.jinja_options)
+    options.setdefault("autoescape", _select_autoescape)
+    environment = Environment(app, **options)
+    environment.globals.update(
+        url_for=url_for,
+        get_flashed_messages=get_flashed_messages,
+        config=app.config,
+        request=request,
+        session=session,
+        g=g,
+    )
+    # |tojson encodes what erlen's JSON does (dates, UUIDs, dataclasses).
+    environment.policies["json.dumps_function"] = _dumps
+    extras = app.template_extras
+    environment.filters.update(extras["filters"])
+    environment.globals.update(extras["globals"])
+    environment.tests.update(extras["tests"])
+    return environment
+
+
+# -- the loader ------------------------------------------------------------
+
+
+class _Owner(t.NamedTuple):
+    """The app or a blueprint, as far as finding templates goes."""
+
+    label: str
+    root: str
+    folder: str | None
+    static: str | None
+
+
+def _owners(app: Erlen) -> list[_Owner]:
+    """The app, then its blueprints in registration order."""
+    owners = [_owner(app, "the app")]
+    for blueprint in app.iter_blueprints():
+        owners.append(_owner(blueprint, f"blueprint {blueprint.name!r}"))
+    return owners
+
+
+def _owner(scaffold: t.Any, label: str) -> _Owner:
+    root = os.path.abspath(scaffold.root_path)
+    folder = scaffold.template_folder
+    static = getattr(scaffold, "static_folder", None)
+    return _Owner(
+        label,
+        root,
+        os.path.join(root, folder) if folder is not None else None,
+        os.path.abspath(static) if static is not None else None,
+    )
+
+
+def _search_path(app: Erlen) -> list[tuple[str, str]]:
+    """``(folder, owner label)`` for each template folder, in search order."""
+    folders: list[tuple[str, str]] = []
+    seen: set[str] = set()
+    for owner in _owners(app):
+        if owner.folder is not None and owner.folder not in seen:
+            seen.add(owner.folder)
+            folders.append((owner.folder, owner.label))
+    return folders
+
+
+class AppLoader(jinja2.BaseLoader):
+    """Find templates in the app's template folder, then in each blueprint's.
+
+    The first folder holding the name wins, so an app can override a
+    blueprint's template by putting one of the same name in its own folder.
+    The folders are read from the app on each lookup: blueprints registered
+    after the first render are searched too.
+    """
+
+    def __init__(self, app: Erlen, encoding: str = "utf-8") -> None:
+        self.app = app
+        self.encoding = encoding
+
+    def get_source(
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str, Callable[[], bool]]:
+        """Return the source, file name and up-to-date check of ``template``."""
+        pieces = split_template_path(template)
+        app = self.app
+        explain = app.config["EXPLAIN_TEMPLATE_LOADING"]
+        tried: list[str] = []
+        for folder, label in _search_path(app):
+            # posixpath, as Jinja's FileSystemLoader: a "C:" piece cannot escape.
+            filename = posixpath.join(folder, *pieces)
+            if not os.path.isfile(filename):
+                if explain:
+                    tried.append(f"{folder} ({label}): no")
+                continue
+            with open(filename, encoding=self.encoding) as file:
+                source = file.read()
+            mtime = os.path.getmtime(filename)
+            if explain:
+                tried.append(f"{folder} ({label}): found")
+                app.logger.info("Loading template %r: %s", template, "; ".join(tried))
+            return source, os.path.normpath(filename), _uptodate(filename, mtime)
+        if explain:
+            app.logger.info(
+                "Loading template %r: %s", template, "; ".join(tried) or "no template folders"
+            )
+        raise TemplateNotFound(template, app=app)
+
+    def list_templates(self) -> list[str]:
+        """Return the names of all templates, in every folder."""
+        found: set[str] = set()
+        for folder, _ in _search_path(self.app):
+            found.update(_walk(folder, limit=None))
+        return sorted(found)
+
+
+def _uptodate(filename: str, mtime: float) -> Callable[[], bool]:
+    def uptodate() -> bool:
+        try:
+            return os.path.getmtime(filename) == mtime
+        except OSError:
+            return False
+
+    return uptodate
+
+
+def _walk(folder: str, limit: int | None) -> list[str]:
+    """Relative ``/``-separated names of the files under ``folder``."""
+    names: list[str] = []
+    for directory, subdirectories, files in os.walk(folder):
+        subdirectories[:] = sorted(
+            name for name in subdirectories if not name.startswith(".") and name not in _SKIP_DIRS
+        )
+        relative = os.path.relpath(directory, folder).replace(os.sep, "/")
+        for name in sorted(files):
+            names.append(name if relative == "." else f"{relative}/{name}")
+            if limit is not None and len(names) >= limit:
+                return names
+    return names
+
+
+# -- the missing-template error ----------------------------------------------
+
+
+class TemplateNotFound(jinja2.TemplateNotFound):
+    """A template could not be found; the message says where erlen looked.
+
+    It also lists near misses (a different case or extension, the file in
+    the wrong folder, similar names) and what to do. It is a
+    :class:`jinja2.TemplateNotFound`, so existing ``except`` clauses work.
+    The message is worked out when first read: a missing template that is
+    expected (``{% include ... ignore missing %}``) costs no file system walk.
+    """
+
+    _text: str | None = None
+
+    def __init__(
+        self, name: str | None, message: str | None = None, *, app: Erlen | None = None
+    ) -> None:
+        self._app = app
+        super().__init__(name, message)
+        if message is None and app is not None:
+            self._text = None  # Jinja made the name the message: explain instead
+
+    @property
+    def message(self) -> str | None:
+        """The explanation, built on first use."""
+        if self._text is None and self._app is not None:
+            self._text = _explain_missing(self._app, [str(name) for name in self.templates])
+        return self._text
+
+    @message.setter
+    def message(self, value: str | None) -> None:
+        self._text = value
+
+
+class TemplatesNotFound(TemplateNotFound, jinja2.TemplatesNotFound):
+    """None of a list of templates could be found."""
+
+    def __init__(self, names: t.Sequence[str], *, app: Erlen) -> None:
+        self._app = app
+        jinja2.TemplateNotFound.__init__(self, names[-1] if names else None)
+        self._text = None
+        self.templates = list(names)
+
+
+def _explain_missing(app: Erlen, names: list[str]) -> str:
+    """Say what was searched, what nearly matched, and how to fix it."""
+    owners = _owners(app)
+    folders = _search_path(app)
+    if len(names) == 1:
+        lines = [f"Template {names[0]!r} not found."]
+    else:
+        listed = ", ".join(repr(name) for name in names)
+        lines = [f"None of the templates {listed} was found."]
+    lines.append("")
+    if folders:
+        lines.append("erlen looked in these folders, in this order:")
+        for folder, label in folders:
+            missing = "" if os.path.isdir(folder) else " (missing)"
+            lines.append(f"  {folder}  (template folder of {label}){missing}")
+    else:
+        lines.append(
+            "There is no template folder to look in: the app was made with "
+            "template_folder=None and no blueprint has one."
+        )
+    misses: list[str] = []
+    for name in names:
+        misses.extend(_near_misses(name, owners, folders))
+    if misses:
+        lines.append("")
+        lines.append("Near misses:")
+        lines.extend(f"  - {miss}" for miss in dict.fromkeys(misses))
+    lines.append("")
+    lines.append(_advice(app, names, folders))
+    return "\n".join(lines)
+
+
+def _advice(app: Erlen, names: list[str], folders: list[tuple[str, str]]) -> str:
+    shown = names[0] if len(names) == 1 else "one of them"
+    if not folders:
+        return (
+            f"To fix: pass template_folder='templates' to Erlen(...) and put {shown} in "
+            f"{os.path.join(os.path.abspath(app.root_path), 'templates')}{os.sep}."
+        )
+    folder = folders[0][0]
+    create = "" if os.path.isdir(folder) else " (create that folder first: it does not exist)"
+    return (
+        f"To fix: put {shown} in {folder}{os.sep}{create}, or ask for the name of a "
+        "file that is there. A template name is a path relative to a template folder, "
+        "with '/' between folders (such as 'admin/index.html')."
+    )
+
+
+def _bare(name: str) -> str:
+    """``name`` in lower case without its template extensions."""
+    bare = name.lower()
+    while True:
+        root, extension = posixpath.splitext(bare)
+        if not extension or extension not in _TEMPLATE_SUFFIXES:
+            return bare
+        bare = root
+
+
+def _likeness(candidate: str, wanted: str) -> str | None:
+    """How ``candidate`` resembles ``wanted``: "same", "case", "extension" or None."""
+    if candidate == wanted:
+        return "same"
+    if candidate.lower() == wanted.lower():
+        return "case"
+    if _bare(candidate) == _bare(wanted):
+        return "extension"
+    return None
+
+
+def _near_misses(name: str, owners: list[_Owner], folders: list[tuple[str, str]]) -> list[str]:
+    wanted = "/".join(
+        piece for piece in name.replace("\\", "/").split("/") if piece not in ("", ".")
+    )
+    if not wanted:
+        return []
+    misses: list[str] = []
+    if "\\" in name:
+        misses.append(
+            f"The name {name!r} uses '\\': template names use '/' between folders, "
+            f"even on Windows: {wanted!r}."
+        )
+    searched = {folder for folder, _ in folders}
+    first_piece = wanted.split("/", 1)[0]
+    if "/" in wanted and first_piece in {"templates", "template"} | {
+        os.path.basename(folder) for folder in searched
+    }:
+        rest = wanted.split("/", 1)[1]
+        misses.append(
+            f"The name starts with {first_piece + '/'!r}, but names are relative to the "
+            f"template folder: ask for {rest!r}."
+        )
+    basename = posixpath.basename(wanted)
+    for folder, _ in folders:
+        if not os.path.isdir(folder):
+            continue
+        files = _walk(folder, _WALK_LIMIT)
+        close: list[str] = []
+        for candidate in files:
+            path = os.path.join(folder, *candidate.split("/"))
+            likeness = _likeness(candidate, wanted)
+            if likeness == "case":
+                misses.append(
+                    f"{path}: the name differs only in case, and names are case-sensitive. "
+                    f"Ask for {candidate!r}, or rename the file to match {wanted!r}."
+                )
+            elif likeness == "extension":
+                misses.append(
+                    f"{path}: a different extension. Ask for {candidate!r}, or rename "
+                    f"the file to {posixpath.basename(wanted)}."
+                )
+            elif likeness is None and posixpath.basename(candidate) == basename:
+                misses.append(
+                    f"{path}: the same file name in another folder; ask for {candidate!r}."
+                )
+            else:
+                close.append(candidate)
+        for candidate in difflib.get_close_matches(wanted, close, n=3, cutoff=0.75):
+            path = os.path.join(folder, *candidate.split("/"))
+            misses.append(f"{path}: a similar name; did you mean {candidate!r}?")
+    misses.extend(_misplaced(wanted, owners, searched))
+    return misses
+
+
+def _misplaced(wanted: str, owners: list[_Owner], searched: set[str]) -> list[str]:
+    """The template sitting in a folder erlen does not search."""
+    places: list[tuple[str, str, str]] = []  # (folder, where, target folder)
+    app_target = next((owner.folder for owner in owners if owner.folder), owners[0].root)
+    for owner in owners:
+        target = owner.folder or app_target
+        places.append(
+            (owner.root, f"in the root folder of {owner.label}, not in a template folder", target)
+        )
+        for singular in ("template", "Template", "Templates"):
+            places.append(
+                (
+                    os.path.join(owner.root, singular),
+                    f"in a {singular + '/'!r} folder; erlen looks in 'templates/' (plural "
+                    "and lower case): rename the folder, or pass "
+                    f"template_folder={singular!r}",
+                    "",
+                )
+            )
+        if owner.static is not None:
+            places.append(
+                (
+                    owner.static,
+                    "in the static folder, whose files are sent as they are, never rendered",
+                    target,
+                )
+            )
+    app_root = owners[0].root
+    parent = os.path.dirname(app_root)
+    places.append((os.path.join(parent, "templates"), "in a templates folder one level up", ""))
+    places.append((parent, "in the folder above the app's root folder", ""))
+    try:
+        nearby = sorted(entry.name for entry in os.scandir(app_root) if entry.is_dir())
+    except OSError:
+        nearby = []
+    for entry in nearby[:_NEARBY_LIMIT]:
+        if entry.startswith(".") or entry in _SKIP_DIRS:
+            continue
+        folder = os.path.join(app_root, entry)
+        places.append((folder, "in a folder erlen does not search for templates", app_target))
+        places.append(
+            (
+                os.path.join(folder, "templates"),
+                "in a folder erlen does not search for templates",
+                app_target,
+            )
+        )
+    misses: list[str] = []
+    seen: set[str] = set()
+    directory, _, basename = wanted.rpartition("/")
+    for folder, where, target in places:
+        folder = os.path.abspath(folder)
+        if folder in seen or _is_searched(folder, searched):
+            continue
+        seen.add(folder)
+        here = os.path.join(folder, *directory.split("/")) if directory else folder
+        try:
+            entries = sorted(os.listdir(here))[:_LIST_LIMIT]
+        except OSError:
+            continue
+        for entry in entries:
+            path = os.path.join(here, entry)
+            likeness = _likeness(entry, basename)
+            if likeness is None or not os.path.isfile(path):
+                continue
+            note = {
+                "same": "",
+                "case": " (its name also differs in case)",
+                "extension": " (with a different extension)",
+            }[likeness]
+            move = f" Move it to {os.path.join(target, *wanted.split('/'))}." if target else ""
+            misses.append(f"{path}: {where}{note}.{move}")
+    return misses
+
+
+def _is_searched(folder: str, searched: set[str]) -> bool:
+    # samefile too: on a case-insensitive file system Templates/ is templates/.
+    if folder in searched:
+        return True
+    for other in searched:
+        try:
+            if os.path.samefile(folder, other):
+                return True
+        except OSError:
+            continue
+    return False
+
+
+# -- rendering ---------------------------------------------------------------
+
+
+def _current(function: str) -> AppContext:
+    context = _cv.get(None)
+    if context is None:
+        raise RuntimeError(_NO_APP.format(function=function))
+    return context
+
+
+def _get_template(app: Erlen, name_or_list: TemplateNames) -> jinja2.Template:
+    environment = app.jinja_env
+    if isinstance(name_or_list, (str, jinja2.Template)):
+        return environment.get_template(name_or_list)
+    names = list(name_or_list)
+    try:
+        return environment.select_template(names)
+    except jinja2.TemplatesNotFound as error:
+        if not names or not isinstance(environment.loader, AppLoader):
+            raise
+        wanted = [name for name in names if isinstance(name, str)]
+        raise TemplatesNotFound(wanted, app=app) from error
+
+
+def _prepare(
+    function: str, name_or_list: TemplateNames, context: dict[str, t.Any]
+) -> tuple[AppContext, jinja2.Template]:
+    current = _current(function)
+    app = current.app
+    template = _get_template(app, name_or_list)
+    app.update_template_context(context)
+    return current, template
+
+
+def render_template(template_name_or_list: TemplateNames, /, **context: t.Any) -> str:
+    """Render a template from the template folders with ``context``.
+
+    Given a list of names, the first one that exists is used. Besides
+    ``context``, templates see ``request``, ``session``, ``g``, ``config``,
+    ``url_for``, ``get_flashed_messages`` and what context processors add::
+
+        return render_template("user.html", user=user)
+    """
+    _, template = _prepare("render_template", template_name_or_list, context)
+    return template.render(context)
+
+
+def render_template_string(source: str, /, **context: t.Any) -> str:
+    """Render a template given as a string (always autoescaped).
+
+    ::
+
+        return render_template_string("Hello {{ name }}!", name=name)
+    """
+    current = _current("render_template_string")
+    app = current.app
+    template = app.jinja_env.from_string(source)
+    app.update_template_context(context)
+    return template.render(context)
+
+
+def stream_template(template_name_or_list: TemplateNames, /, **context: t.Any) -> Iterator[str]:
+    """Render a template piece by piece, for a streamed response.
+
+    A view can return the generator as it is; the template runs while the
+    body is sent, with ``request`` and ``g`` still available::
+
+        return stream_template("report.html", rows=query_rows())
+
+    A missing template raises here, at the call, not while streaming.
+    """
+    current, template = _prepare("stream_template", template_name_or_list, context)
+    return _in_context(current, template.generate(context))
+
+
+def stream_template_string(source: str, /, **context: t.Any) -> Iterator[str]:
+    """Render a template given as a string piece by piece (always autoescaped)."""
+    current = _current("stream_template_string")
+    app = current.app
+    template = app.jinja_env.from_string(source)
+    app.update_template_context(context)
+    return _in_context(current, template.generate(context))
+
+
+def _in_context(current: AppContext, chunks: Iterator[str]) -> Iterator[str]:
+    """Run each step of ``chunks`` in ``current``, wherever it is iterated."""
+    try:
+        while True:
+            token = _cv.set(current)
+            try:
+                chunk = next(chunks, None)
+            finally:
+                _cv.reset(token)
+            if chunk is None:
+                return
+            yield chunk
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            token = _cv.set(current)
+            try:
+                close()
+            finally:
+                _cv.reset(token)
