@@ -6,6 +6,7 @@ Nothing here knows about requests or applications: strings in, values out.
 from __future__ import annotations
 
 import re
+import time
 import typing as t
 from datetime import datetime, timezone
 from http import HTTPStatus
@@ -41,19 +42,29 @@ def status_line(code: int) -> str:
     return line
 
 
-def http_date(value: datetime | float | int | None = None) -> str:
-    """Format a datetime or a Unix timestamp as an IMF-fixdate (RFC 9110 §5.6.7)."""
-    from email.utils import format_datetime
+_WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+_MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
+
+def http_date(value: datetime | float | int | None = None) -> str:
+    """Format a datetime or a Unix timestamp as an IMF-fixdate (RFC 9110 §5.6.7).
+
+    A naive datetime is taken as UTC; ``None`` means now.
+    """
     if value is None:
-        value = datetime.now(timezone.utc)
-    elif isinstance(value, (int, float)):
-        value = datetime.fromtimestamp(value, timezone.utc)
-    elif value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        seconds = time.time()
+    elif isinstance(value, datetime):
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        seconds = value.timestamp()
     else:
-        value = value.astimezone(timezone.utc)
-    return format_datetime(value, usegmt=True)
+        seconds = value
+    # perf: time.gmtime and one f-string, several times faster than email.utils.
+    tm = time.gmtime(int(seconds // 1))
+    return (
+        f"{_WEEKDAYS[tm.tm_wday]}, {tm.tm_mday:02d} {_MONTHS[tm.tm_mon - 1]} {tm.tm_year:04d} "
+        f"{tm.tm_hour:02d}:{tm.tm_min:02d}:{tm.tm_sec:02d} GMT"
+    )
 
 
 def parse_date(value: str | None) -> datetime | None:
