@@ -8,7 +8,7 @@ from urllib.parse import quote
 from .ctx import _cv
 from .routing import BuildError  # noqa: F401 - re-exported
 
-__all__ = ["url_for", "stream_with_context"]
+__all__ = ["url_for", "stream_with_context", "flash", "get_flashed_messages"]
 
 _NO_CONTEXT = (
     "url_for() needs an application context to know which app to build URLs for. "
@@ -48,6 +48,8 @@ def url_for(
         _external = _scheme is not None or request is None
     if _scheme is not None and not _external:
         raise ValueError("url_for(_scheme=...) only makes sense with _external=True.")
+    if app.url_default_functions:
+        app.inject_url_defaults(endpoint, values)
     path = app.url_map.build(endpoint, values, _method)
     if request is not None:
         root = request.root_path
@@ -82,3 +84,41 @@ def stream_with_context(generator: t.Any) -> t.Any:
         # Used as a decorator on a generator function.
         return generator
     return generator
+
+
+def flash(message: str, category: str = "message") -> None:
+    """Keep ``message`` for the next page that calls :func:`get_flashed_messages`.
+
+    Flashed messages live in the session, so a ``SECRET_KEY`` is needed.
+    ``category`` is free text, such as ``"error"`` or ``"info"``.
+    """
+    from .ctx import session
+
+    flashes = list(session.get("_flashes", ()))
+    flashes.append([category, message])
+    session["_flashes"] = flashes
+
+
+def get_flashed_messages(
+    with_categories: bool = False, category_filter: t.Iterable[str] = ()
+) -> list[t.Any]:
+    """Return (and forget) the messages flashed so far.
+
+    Within one request every call returns the same messages. With
+    ``with_categories=True`` each is a ``(category, message)`` tuple;
+    ``category_filter`` keeps only the listed categories.
+    """
+    from .ctx import _current_request_context
+
+    context = _current_request_context()
+    flashes = context._flashes
+    if flashes is None:
+        session = context.session
+        stored = session.pop("_flashes") if "_flashes" in session else ()
+        flashes = context._flashes = [(category, message) for category, message in stored]
+    wanted = {category_filter} if isinstance(category_filter, str) else set(category_filter)
+    if wanted:
+        flashes = [item for item in flashes if item[0] in wanted]
+    if with_categories:
+        return list(flashes)
+    return [message for _, message in flashes]
