@@ -26,7 +26,12 @@ SRC = Path(__file__).resolve().parents[1] / "src"
 HOST = "127.0.0.1"
 
 # What servers print when their port was taken between free_port() and bind().
-_PORT_TAKEN = ("Address already in use", "Connection in use", f"[Errno {errno.EADDRINUSE}]")
+_PORT_TAKEN = (
+    "Address already in use",
+    "Connection in use",
+    f"[Errno {errno.EADDRINUSE}]",
+    "is in use by another program",  # erlen's development server
+)
 
 
 def free_port() -> int:
