@@ -147,3 +147,23 @@ def test_import_is_lazy():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert output.stdout.strip() == "[]"
+
+
+def test_cookie_jar_honours_domain_and_secure(app, client):
+    @app.route("/set")
+    def set_cookies():
+        response = make_response("set")
+        response.set_cookie("plain", "1")
+        response.set_cookie("secure_only", "1", secure=True)
+        response.set_cookie("wide", "1", domain="example.test")
+        return response
+
+    @app.route("/show")
+    def show():
+        return ",".join(sorted(request.cookies))
+
+    client.get("/set", base_url="https://example.test/")
+    assert client.get("/show", base_url="https://example.test/").text == "plain,secure_only,wide"
+    assert client.get("/show", base_url="http://example.test/").text == "plain,wide"
+    assert client.get("/show", base_url="https://api.example.test/").text == "wide"
+    assert client.get("/show", base_url="https://localhost/").text == ""

@@ -183,6 +183,19 @@ class _Cookie(t.NamedTuple):
     value: str
     path: str
     domain: str
+    secure: bool = False
+    host_only: bool = True
+
+    def matches(self, host: str, path: str, https: bool) -> bool:
+        """Whether a browser would send this cookie (RFC 6265 §5.4)."""
+        if self.secure and not https:
+            return False
+        if self.host_only:
+            if host != self.domain:
+                return False
+        elif host != self.domain and not host.endswith("." + self.domain):
+            return False
+        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
 
 
 class Client:
@@ -217,17 +230,20 @@ class Client:
     def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
         self._cookies.pop((domain, path, key), None)
 
-    def _cookie_header(self, path: str) -> str | None:
+    def _cookie_header(self, environ: dict[str, t.Any]) -> str | None:
+        host = environ["SERVER_NAME"]
+        path = environ["PATH_INFO"] or "/"
+        https = environ["wsgi.url_scheme"] == "https"
         pairs = [
             f"{name}={cookie.value}"
-            for (_, cookie_path, name), cookie in sorted(
+            for (_, _, name), cookie in sorted(
                 self._cookies.items(), key=lambda item: -len(item[0][1])
             )
-            if path.startswith(cookie_path.rstrip("/") + "/") or path == cookie_path
+            if cookie.matches(host, path, https)
         ]
         return "; ".join(pairs) or None
 
-    def _store_cookies(self, response: Response) -> None:
+    def _store_cookies(self, response: Response, environ: dict[str, t.Any]) -> None:
         now = datetime.now(timezone.utc)
         for header in response.headers.getlist("Set-Cookie"):
             first, *attributes = header.split(";")
@@ -235,14 +251,18 @@ class Client:
             name = name.strip()
             if not sep or not name:
                 continue
-            path, domain, expired = "/", "localhost", False
+            path, domain, expired = "/", environ["SERVER_NAME"], False
+            secure, host_only = False, True
             for attribute in attributes:
                 key, _, attribute_value = attribute.strip().partition("=")
                 key = key.lower()
                 if key == "path" and attribute_value:
                     path = attribute_value
                 elif key == "domain" and attribute_value:
-                    domain = attribute_value.lstrip(".")
+                    domain = attribute_value.lstrip(".").lower()
+                    host_only = False
+                elif key == "secure":
+                    secure = True
                 elif key == "max-age":
                     expired = not attribute_value.strip().isdigit() or int(attribute_value) <= 0
                 elif key == "expires":
@@ -251,7 +271,9 @@ class Client:
             if expired:
                 self._cookies.pop((domain, path, name), None)
             else:
-                self._cookies[(domain, path, name)] = _Cookie(value.strip(), path, domain)
+                self._cookies[(domain, path, name)] = _Cookie(
+                    value.strip(), path, domain, secure, host_only
+                )
 
     # -- requests --------------------------------------------------------
 
@@ -297,7 +319,7 @@ class Client:
     def _send(self, path: str, method: str, options: dict[str, t.Any]) -> TestResponse:
         environ = build_environ(self.app, path, method=method, **options)
         if self.use_cookies:
-            header = self._cookie_header(environ["PATH_INFO"] or "/")
+            header = self._cookie_header(environ)
             if header:
                 existing = environ.get("HTTP_COOKIE")
                 environ["HTTP_COOKIE"] = f"{existing}; {header}" if existing else header
@@ -321,7 +343,7 @@ class Client:
         response.response = [body]  # keep the app's own Content-Length (HEAD!)
         response.request = self.app.request_class(environ, self.app.config)
         if self.use_cookies:
-            self._store_cookies(response)
+            self._store_cookies(response, environ)
         return response
 
     def get(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
