@@ -81,7 +81,6 @@ class Erlen(Scaffold):
             "globals": {},
             "tests": {},
         }
-        self.template_context_processors[None] = [_default_template_context]
         if self.has_static_folder:
             self.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",
@@ -559,8 +558,12 @@ class Erlen(Scaffold):
     def update_template_context(self, context: dict[str, t.Any]) -> None:
         """Add what the context processors give to ``context``.
 
-        Values the caller passed win over processors' values.
+        Values the caller passed win over processors' values. ``request``,
+        ``session``, ``g`` and ``config`` need no processor: they are globals
+        of every template.
         """
+        if not self.template_context_processors:
+            return  # perf: nothing to add, nothing to do
         request = _current_request()
         names: tuple[str | None, ...] = _scopes(request)
         extra: dict[str, t.Any] = {}
@@ -710,17 +713,3 @@ def _add_vary(response: Response, value: str) -> None:
         response.headers.set("Vary", value)
     elif value.lower() not in {part.strip().lower() for part in current.split(",")}:
         response.headers.set("Vary", f"{current}, {value}")
-
-
-def _default_template_context() -> dict[str, t.Any]:
-    """``request``, ``session``, ``g`` and ``config`` in every template."""
-    context = _cv.get(None)
-    if context is None:
-        return {}
-    values: dict[str, t.Any] = {"g": context.g, "config": context.app.config}
-    if context.request is not None:
-        from .ctx import request, session
-
-        values["request"] = request
-        values["session"] = session
-    return values
