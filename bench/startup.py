@@ -119,6 +119,8 @@ def main(argv=None):
     if hasattr(os, "sched_setaffinity"):  # children inherit the pinning
         os.sched_setaffinity(0, {max(os.sched_getaffinity(0))})
     env = dict(os.environ)
+    # Let every framework use compiled .pyc files, as an installed one does.
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
     paths = [str(SRC), env.get("PYTHONPATH")]
     command = [sys.executable, "-c"]
     if not args.site:
