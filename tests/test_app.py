@@ -807,3 +807,13 @@ def test_isinstance_on_an_unbound_proxy_is_false():
 
     assert not isinstance(request, Request)
     assert not isinstance(g, dict)
+
+
+def test_async_view_errors_carry_no_stray_context(app, client):
+    @app.route("/")
+    async def index():
+        raise ValueError("from the view")
+
+    with pytest.raises(ValueError, match="from the view") as info:
+        client.get("/")
+    assert info.value.__context__ is None

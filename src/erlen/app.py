@@ -30,8 +30,9 @@ if t.TYPE_CHECKING:
     from jinja2 import Environment
 
     from .blueprints import Blueprint
+    from .cli import AppGroup
     from .sessions import SessionInterface
-    from .testing import Client
+    from .testing import Client, ErlenCliRunner
 
 __all__ = ["Erlen"]
 
@@ -404,6 +405,10 @@ class Erlen(Scaffold):
         handler = self._find_error_handler(error, request)
         if handler is None:
             if isinstance(error, HTTPException):
+                if error.code == 404 and self.debug and error.response is None:
+                    from .debug import not_found_page
+
+                    return not_found_page(self, request, error)
                 return error.get_response(request)
             raise error
         value = handler(error)
@@ -412,15 +417,23 @@ class Erlen(Scaffold):
         return self.make_response(value)
 
     def handle_exception(self, error: Exception, request: Request | None) -> Response:
-        """Log an unhandled error once and answer 500 (or re-raise in tests)."""
+        """Log an unhandled error once and answer 500.
+
+        In debug mode the answer is the debug page; in tests (or with
+        ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
+        """
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
-            propagate = self.testing or self.debug
+            propagate = self.testing
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
         if propagate:
             raise error
+        if self.debug:
+            from .debug import debug_page
+
+            return debug_page(self, request, error)
         server_error = InternalServerError(original_exception=error)
         handler = self._find_error_handler(server_error, request)
         if handler is not None:
@@ -607,21 +620,38 @@ class Erlen(Scaffold):
         return Client(self, use_cookies=use_cookies, **kwargs)
 
     def run(
-        self, host: str | None = None, port: int | None = None, debug: bool | None = None
+        self,
+        host: str | None = None,
+        port: int | None = None,
+        debug: bool | None = None,
+        load_dotenv: bool = True,
+        **options: t.Any,
     ) -> None:
         """Serve the app with the development server (for ``python app.py``).
 
+        ``debug=True`` turns on the debug page and the reloader. Under
+        ``erlen run`` this does nothing, so the app is never served twice.
         Not for production: use gunicorn, uWSGI or waitress there.
         """
-        if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
-            # `erlen run` imported this module and serves the app itself;
-            # serving here too would start a second server.
-            return
-        if debug is not None:
-            self.debug = debug
-        from .devserver import run_simple
+        from .cli import run_app
 
-        run_simple(host or "127.0.0.1", 5000 if port is None else int(port), self)
+        run_app(self, host=host, port=port, debug=debug, load_dotenv=load_dotenv, **options)
+
+    @property
+    def cli(self) -> AppGroup:
+        """The app's own command group: ``@app.cli.command()`` adds to ``erlen``."""
+        group = self.__dict__.get("_cli")
+        if group is None:
+            from .cli import AppGroup
+
+            group = self.__dict__["_cli"] = AppGroup(self.name)
+        return t.cast("AppGroup", group)
+
+    def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
+        """Return a runner that invokes the app's commands in-process, for tests."""
+        from .testing import ErlenCliRunner
+
+        return ErlenCliRunner(self, **kwargs)
 
     #: The WSGI application proper; wrap this one with WSGI middleware
     #: (``app.wsgi_app = Middleware(app.wsgi_app)``).
@@ -698,6 +728,11 @@ def _run_coroutine(coroutine: t.Any) -> t.Any:
     try:
         asyncio.get_running_loop()
     except RuntimeError:
+        running = False
+    else:
+        running = True
+    if not running:
+        # Outside the except block: the view's own errors get no stray context.
         return loop.run_until_complete(coroutine)
     # Called from inside a running loop (an async test, say): use a thread.
     from concurrent.futures import ThreadPoolExecutor

@@ -19,11 +19,13 @@ from __future__ import annotations
 import os
 import typing as t
 from collections.abc import Callable
+from types import EllipsisType
 
 from .scaffold import ErrorKey, F, Scaffold, _error_key
 
 if t.TYPE_CHECKING:
     from .app import Erlen
+    from .cli import AppGroup
 
 __all__ = ["Blueprint", "BlueprintSetupState"]
 
@@ -91,6 +93,9 @@ class Blueprint(Scaffold):
     :param import_name: usually ``__name__``; locates the blueprint's folders.
     :param url_prefix: prepended to every rule, such as ``"/admin"``.
     :param url_defaults: default values for the rules' variables.
+    :param cli_group: the name of the blueprint's command group
+        (``erlen <cli_group> <command>``); the default ``...`` uses the
+        blueprint's name, and ``None`` adds its commands to the app's own.
     """
 
     _kind = "blueprint"
@@ -106,6 +111,7 @@ class Blueprint(Scaffold):
         subdomain: str | None = None,
         url_defaults: dict[str, t.Any] | None = None,
         root_path: str | None = None,
+        cli_group: str | None | EllipsisType = ...,
     ) -> None:
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if not name:
@@ -122,9 +128,20 @@ class Blueprint(Scaffold):
         self.deferred_functions: list[DeferredFunction] = []
         self._blueprints: list[tuple[Blueprint, dict[str, t.Any]]] = []
         self._registered = False
+        self.cli_group = cli_group
 
     def __repr__(self) -> str:
         return f"<Blueprint {self.name!r}>"
+
+    @property
+    def cli(self) -> AppGroup:
+        """The blueprint's commands: ``@bp.cli.command()`` makes ``erlen <bp> <name>``."""
+        group = self.__dict__.get("_cli")
+        if group is None:
+            from .cli import AppGroup  # perf: Click loads only for blueprints with commands
+
+            group = self.__dict__["_cli"] = AppGroup(self.name)
+        return t.cast("AppGroup", group)
 
     # -- recording -------------------------------------------------------
 
@@ -302,6 +319,7 @@ class Blueprint(Scaffold):
         self._merge_into(app, name)
         for deferred in self.deferred_functions:
             deferred(state)
+        self._register_cli(app, own_name, options)
         for blueprint, child_options in self._blueprints:
             child_options = dict(child_options)
             child_prefix = child_options.get("url_prefix", blueprint.url_prefix)
@@ -313,6 +331,16 @@ class Blueprint(Scaffold):
                 child_options["url_prefix"] = state.url_prefix
             child_options["name_prefix"] = name
             blueprint.register(app, child_options)
+
+    def _register_cli(self, app: Erlen, name: str, options: dict[str, t.Any]) -> None:
+        group = self.__dict__.get("_cli")
+        if group is None or not group.commands:
+            return
+        cli_group = options.get("cli_group", self.cli_group)
+        if cli_group is None:
+            app.cli.commands.update(group.commands)
+        else:
+            app.cli.add_command(group, name if cli_group is ... else cli_group)
 
     def _merge_into(self, app: Erlen, name: str) -> None:
         for table in _HOOK_TABLES:

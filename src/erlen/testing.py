@@ -14,11 +14,15 @@ import io
 import secrets
 import sys
 import typing as t
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from urllib.parse import unquote_to_bytes, urlencode, urlsplit
 
+import click
+from click.testing import CliRunner, Result
+
 from . import json as _json
+from .cli import ScriptInfo
 from .headers import Headers
 from .http import parse_date
 from .response import Response
@@ -26,7 +30,7 @@ from .response import Response
 if t.TYPE_CHECKING:
     from .app import Erlen
 
-__all__ = ["Client", "TestResponse", "build_environ"]
+__all__ = ["Client", "ErlenCliRunner", "TestResponse", "build_environ"]
 
 _REDIRECTS = (301, 302, 303, 305, 307, 308)
 
@@ -369,3 +373,39 @@ class Client:
 
     def __repr__(self) -> str:
         return f"<Client for {self.app!r}>"
+
+
+class ErlenCliRunner(CliRunner):
+    """Invoke the app's commands in-process, for tests: ``app.test_cli_runner()``.
+
+    ::
+
+        result = app.test_cli_runner().invoke(args=["hello"])
+        assert result.output == "Hello\\n"
+    """
+
+    def __init__(self, app: Erlen, **kwargs: t.Any) -> None:
+        self.app = app
+        super().__init__(**kwargs)
+
+    def invoke(  # type: ignore[override]
+        self,
+        cli: click.Command | None = None,
+        args: str | Sequence[str] | None = None,
+        input: str | bytes | t.IO[t.Any] | None = None,
+        env: Mapping[str, str | None] | None = None,
+        catch_exceptions: bool | None = None,
+        color: bool = False,
+        **extra: t.Any,
+    ) -> Result:
+        """Run ``cli`` (default: ``app.cli``) with ``args``; the app is loaded already."""
+        extra.setdefault("obj", ScriptInfo(app=self.app))
+        return super().invoke(
+            self.app.cli if cli is None else cli,
+            args,
+            input=input,
+            env=env,
+            catch_exceptions=catch_exceptions,
+            color=color,
+            **extra,
+        )
