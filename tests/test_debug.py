@@ -10,7 +10,8 @@ import pytest
 
 from erlen import Erlen, abort, current_app, render_template, request
 from erlen import debug as debug_module
-from erlen.debug import debug_page, not_found_page
+from erlen.debug import debug_page
+from erlen.notfound import not_found_page
 from servers import ServerProcess, server_env
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}

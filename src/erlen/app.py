@@ -406,7 +406,7 @@ class Erlen(Scaffold):
         if handler is None:
             if isinstance(error, HTTPException):
                 if error.code == 404 and self.debug and error.response is None:
-                    from .debug import not_found_page
+                    from .notfound import not_found_page
 
                     return not_found_page(self, request, error)
                 return error.get_response(request)
