@@ -30,7 +30,6 @@ if t.TYPE_CHECKING:
     from jinja2 import Environment
 
     from .blueprints import Blueprint
-    from .cli import AppGroup
     from .sessions import SessionInterface
     from .testing import Client, ErlenCliRunner
 
@@ -636,16 +635,6 @@ class Erlen(Scaffold):
         from .cli import run_app
 
         run_app(self, host=host, port=port, debug=debug, load_dotenv=load_dotenv, **options)
-
-    @property
-    def cli(self) -> AppGroup:
-        """The app's own command group: ``@app.cli.command()`` adds to ``erlen``."""
-        group = self.__dict__.get("_cli")
-        if group is None:
-            from .cli import AppGroup
-
-            group = self.__dict__["_cli"] = AppGroup(self.name)
-        return t.cast("AppGroup", group)
 
     def test_cli_runner(self, **kwargs: t.Any) -> ErlenCliRunner:
         """Return a runner that invokes the app's commands in-process, for tests."""

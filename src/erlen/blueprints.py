@@ -25,7 +25,6 @@ from .scaffold import ErrorKey, F, Scaffold, _error_key
 
 if t.TYPE_CHECKING:
     from .app import Erlen
-    from .cli import AppGroup
 
 __all__ = ["Blueprint", "BlueprintSetupState"]
 
@@ -132,16 +131,6 @@ class Blueprint(Scaffold):
 
     def __repr__(self) -> str:
         return f"<Blueprint {self.name!r}>"
-
-    @property
-    def cli(self) -> AppGroup:
-        """The blueprint's commands: ``@bp.cli.command()`` makes ``erlen <bp> <name>``."""
-        group = self.__dict__.get("_cli")
-        if group is None:
-            from .cli import AppGroup  # perf: Click loads only for blueprints with commands
-
-            group = self.__dict__["_cli"] = AppGroup(self.name)
-        return t.cast("AppGroup", group)
 
     # -- recording -------------------------------------------------------
 

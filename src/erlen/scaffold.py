@@ -15,6 +15,7 @@ from collections.abc import Callable
 from .ctx import _cv
 
 if t.TYPE_CHECKING:
+    from .cli import AppGroup
     from .response import Response
 
 __all__ = ["Scaffold"]
@@ -100,6 +101,19 @@ class Scaffold:
         app = _cv.get().app  # perf: not the current_app proxy
         max_age = app.get_send_file_max_age(filename)
         return send_from_directory(folder, filename, max_age=max_age)
+
+    @property
+    def cli(self) -> AppGroup:
+        """Commands of this app or blueprint: ``@app.cli.command()``, ``@bp.cli.command()``.
+
+        An app's commands join ``erlen``; a blueprint's make ``erlen <bp> <name>``.
+        """
+        group = self.__dict__.get("_cli")
+        if group is None:
+            from .cli import AppGroup  # perf: Click loads only when commands are made
+
+            group = self.__dict__["_cli"] = AppGroup(t.cast(str, self.name))  # type: ignore[attr-defined]  # both subclasses have a name
+        return t.cast("AppGroup", group)
 
     # -- routes ----------------------------------------------------------
 
