@@ -47,7 +47,7 @@ from ._http11 import (
 )
 from .exceptions import BadRequest
 
-__all__ = ["DevServer", "free_port", "make_server", "run_simple"]
+__all__ = ["DevServer", "bind_error_message", "free_port", "listen", "make_server", "run_simple"]
 
 #: Seconds an idle connection waits for its next request before it closes.
 KEEP_ALIVE_TIMEOUT = 5.0
@@ -574,6 +574,15 @@ def make_server(host: str, port: int, app: _WSGIApp, *, fd: int | None = None) -
         if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
             sock.listen(128)
         return DevServer(sock, app)
+    return DevServer(listen(host, port), app, host.strip("[]"))
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """Return a socket listening on ``host:port`` (port 0: any free port).
+
+    The reloader's supervisor binds with this too, so both report a busy
+    port the same way (see :func:`bind_error_message`).
+    """
     host = host.strip("[]")
     sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
     try:
@@ -586,7 +595,7 @@ def make_server(host: str, port: int, app: _WSGIApp, *, fd: int | None = None) -
     except BaseException:
         sock.close()
         raise
-    return DevServer(sock, app, host)
+    return sock
 
 
 def free_port(host: str) -> int | None:
@@ -618,7 +627,7 @@ def run_simple(
     try:
         server = make_server(host, port, app, fd=fd)
     except OSError as error:
-        message = _bind_error(host, port, error)
+        message = bind_error_message(host, port, error)
         if message is None:
             raise
         sys.stderr.write(message + "\n")
@@ -644,7 +653,8 @@ def _interrupt(signum: int, frame: t.Any) -> None:
     raise KeyboardInterrupt
 
 
-def _bind_error(host: str, port: int, error: OSError) -> str | None:
+def bind_error_message(host: str, port: int, error: OSError) -> str | None:
+    """Say, for a person, why ``host:port`` could not be bound (None: no advice)."""
     if isinstance(error, socket.gaierror) or error.errno == errno.EADDRNOTAVAIL:
         return (
             f"Cannot listen on {host!r}: it is not an address of this machine. "

@@ -24,7 +24,6 @@ The socket passes by file descriptor, so the reloader needs a POSIX system.
 from __future__ import annotations
 
 import atexit
-import errno
 import importlib.util
 import os
 import queue
@@ -471,51 +470,15 @@ def _choose_method(method: str | None) -> str:
 
 def _listen(host: str, port: int) -> socket.socket:
     """Bind and listen on ``host:port``; raise _ReloaderError saying what to do."""
+    from .devserver import bind_error_message, listen
+
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
-    except socket.gaierror as error:
-        raise _ReloaderError(
-            f"Could not listen on {host}: it is not a known host name or address "
-            f"({error.strerror}). Use 127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)."
-        ) from None
-    family, kind, proto, _, address = infos[0]
-    listener = socket.socket(family, kind, proto)
-    try:
-        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        listener.bind(address)
-        listener.listen(128)
+        return listen(host, port)
     except OSError as error:
-        listener.close()
-        if error.errno == errno.EADDRINUSE:
-            free = _free_port(family, host)
-            hint = f" Port {free} is free: try --port {free}." if free else ""
-            raise _ReloaderError(
-                f"Port {port} on {host} is in use by another program. Stop that program, "
-                f"or choose another port.{hint}"
-            ) from None
-        if error.errno == errno.EACCES:
-            raise _ReloaderError(
-                f"Could not listen on port {port} on {host}: permission denied. Ports below "
-                "1024 need administrator rights: choose a higher one, such as --port 5000."
-            ) from None
-        if error.errno == errno.EADDRNOTAVAIL:
-            raise _ReloaderError(
-                f"Could not listen on {host}: it is not an address of this machine. Use "
-                "127.0.0.1 (this machine only) or 0.0.0.0 (all interfaces)."
-            ) from None
+        message = bind_error_message(host, port, error)
         raise _ReloaderError(
-            f"Could not listen on {host}:{port}: {error.strerror or error}."
+            message or f"Could not listen on {host}:{port}: {error.strerror or error}."
         ) from None
-    return listener
-
-
-def _free_port(family: int, host: str) -> int | None:
-    try:
-        with socket.socket(family, socket.SOCK_STREAM) as probe:
-            probe.bind((host, 0))
-            return int(probe.getsockname()[1])
-    except OSError:
-        return None
 
 
 class _Supervisor:
