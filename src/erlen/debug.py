@@ -720,6 +720,3 @@ def debug_page(app: Erlen | None, request: Request | None, error: BaseException)
         return _respond(_render_text(report), 500, False)
     except Exception:  # noqa: BLE001 - the debug page must never raise
         return _fallback(app, error)
-
-
-# -- the 404 page -------------------------------------------------------------
