@@ -461,3 +461,16 @@ def test_parse_qs_max_fields_exceeded(query, limit):
 )
 def test_parse_qs_max_fields_within(query, limit, count):
     assert len(parse_qs(query, max_fields=limit)) == count
+
+
+@pytest.mark.parametrize(
+    ("code", "line"),
+    [
+        (413, "413 Content Too Large"),
+        (414, "414 URI Too Long"),
+        (416, "416 Range Not Satisfiable"),
+        (422, "422 Unprocessable Content"),
+    ],
+)
+def test_status_lines_use_rfc_9110_names_on_every_python(code, line):
+    assert status_line(code) == line

@@ -28,7 +28,17 @@ __all__ = [
 ]
 
 HTTP_STATUS_PHRASES: dict[int, str] = {s.value: s.phrase for s in HTTPStatus}
-HTTP_STATUS_PHRASES.update({418: "I'm a teapot", 425: "Too Early"})
+# RFC 9110 §15 names, whatever the Python version (3.13 changed several).
+HTTP_STATUS_PHRASES.update(
+    {
+        413: "Content Too Large",
+        414: "URI Too Long",
+        416: "Range Not Satisfiable",
+        418: "I'm a teapot",
+        422: "Unprocessable Content",
+        425: "Too Early",
+    }
+)
 
 # perf: status lines for every known code are built once, not per response.
 _STATUS_LINES: dict[int, str] = {c: f"{c} {p}" for c, p in HTTP_STATUS_PHRASES.items()}
