@@ -327,10 +327,6 @@ class Erlen(Scaffold):
                 return self.response_class._of_bytes(value, _HTML_TYPE)
             if cls is dict or cls is list:
                 return self.response_class._of_bytes(_json.dumps_bytes(value), _JSON_TYPE)
-        if cls is str or cls is bytes:
-            return self.response_class(value)
-        if cls is dict or cls is list:
-            return self.response_class(_json.dumps_bytes(value), content_type=_JSON_TYPE)
         status = headers = None
         if cls is tuple:
             if len(value) == 3:

@@ -80,10 +80,7 @@ def stream_with_context(generator: t.Any) -> t.Any:
     produced, so a generator can read ``request`` and ``g`` without this
     wrapper. It exists so code written for Flask runs unchanged.
     """
-    if callable(generator) and not hasattr(generator, "__next__"):
-        # Used as a decorator on a generator function.
-        return generator
-    return generator
+    return generator  # also when used as a decorator on a generator function
 
 
 def flash(message: str, category: str = "message") -> None:
