@@ -774,9 +774,30 @@ def test_logger_is_named_after_the_app(app):
     assert app.logger.name == "test_app"
 
 
-def test_asgi_call_reports_clearly(app):
-    with pytest.raises(RuntimeError, match="ASGI"):
-        app({"type": "http"}, object(), object())
+def test_app_is_sniffed_as_asgi3_and_still_serves_wsgi(app):
+    import asyncio
+    import inspect
+
+    @app.route("/")
+    def index():
+        return "both"
+
+    assert inspect.iscoroutinefunction(app.__call__)
+    assert asyncio.iscoroutinefunction(app.__call__)
+    assert app.test_client().get("/").data == b"both"
+
+
+def test_unknown_asgi_scope_type_is_refused_clearly(app):
+    import asyncio
+
+    async def nothing():
+        return {}
+
+    async def ignore(message):
+        pass
+
+    with pytest.raises(ValueError, match="'http', 'websocket' and 'lifespan'"):
+        asyncio.run(app({"type": "telepathy"}, nothing, ignore))
 
 
 def test_wsgi_app_can_be_wrapped_by_middleware(app):

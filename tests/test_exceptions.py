@@ -38,6 +38,7 @@ DEFAULTS = [
     (ex.UnprocessableEntity, 422, "Unprocessable Content"),
     (ex.Locked, 423, "Locked"),
     (ex.FailedDependency, 424, "Failed Dependency"),
+    (ex.UpgradeRequired, 426, "Upgrade Required"),
     (ex.PreconditionRequired, 428, "Precondition Required"),
     (ex.TooManyRequests, 429, "Too Many Requests"),
     (ex.RequestHeaderFieldsTooLarge, 431, "Request Header Fields Too Large"),

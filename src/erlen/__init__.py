@@ -25,6 +25,7 @@ from .ctx import (
     has_request_context,
     request,
     session,
+    websocket,
 )
 from .exceptions import HTTPException, abort
 from .headers import Headers
@@ -45,6 +46,8 @@ _LAZY = {
     "Blueprint": "blueprints",
     "View": "views",
     "MethodView": "views",
+    "event_stream": "sse",
+    "ServerSentEvent": "sse",
 }
 
 
@@ -70,6 +73,7 @@ __all__ = [
     "HTTPException",
     "request",
     "session",
+    "websocket",
     "g",
     "current_app",
     "url_for",
@@ -86,6 +90,8 @@ __all__ = [
     "jsonify",
     "make_response",
     "stream_with_context",
+    "event_stream",
+    "ServerSentEvent",
     "after_this_request",
     "has_request_context",
     "has_app_context",

@@ -26,6 +26,7 @@ from .wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
     import logging
+    from concurrent.futures import ThreadPoolExecutor
 
     from jinja2 import Environment
 
@@ -36,9 +37,20 @@ if t.TYPE_CHECKING:
 __all__ = ["Erlen"]
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
+T = t.TypeVar("T")
 
 _JSON_TYPE = "application/json"
 _HTML_TYPE = "text/html; charset=utf-8"
+
+
+class _LazyASGI:
+    """``Erlen.asgi_app`` until first use; asyncio is imported only for ASGI."""
+
+    def __get__(self, instance: t.Any, owner: type) -> t.Any:
+        from .asgi import serve
+
+        owner.asgi_app = serve  # type: ignore[attr-defined]
+        return serve if instance is None else serve.__get__(instance, owner)
 
 
 class Erlen(Scaffold):
@@ -89,6 +101,13 @@ class Erlen(Scaffold):
             )
         self.extensions: dict[str, t.Any] = {}
         self._logger: logging.Logger | None = None
+        self.before_serving_funcs: list[Callable[[], t.Any]] = []
+        self.after_serving_funcs: list[Callable[[], t.Any]] = []
+        # perf and compatibility: servers that sniff the app (uvicorn, hypercorn)
+        # read ``app.__call__`` and treat the app as ASGI 3 when it is a
+        # coroutine function; calling the app still goes through the class's
+        # __call__, which serves WSGI too.
+        self.__dict__["__call__"] = self._asgi_entry
 
     # -- properties ------------------------------------------------------
 
@@ -183,12 +202,15 @@ class Erlen(Scaffold):
             )
         if provide_automatic_options is None:
             provide_automatic_options = getattr(view_func, "provide_automatic_options", True)
-        unknown = set(options) - {"defaults", "strict_slashes", "websocket"}
+        unknown = set(options) - {"defaults", "strict_slashes", "websocket", "stream_body"}
         if unknown:
             raise TypeError(
                 f"Unknown route option(s): {', '.join(sorted(unknown))}. Routes accept "
-                "methods, endpoint, defaults, strict_slashes and provide_automatic_options."
+                "methods, endpoint, defaults, strict_slashes, stream_body and "
+                "provide_automatic_options."
             )
+        if "stream_body" not in options and getattr(view_func, "stream_body", False):
+            options["stream_body"] = True
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             if existing is not None and existing is not view_func:
@@ -231,37 +253,74 @@ class Erlen(Scaffold):
 
     def handle(self, request: Request, context: RequestContext) -> Response:
         """Turn a request into a response: route, hooks, view, errors."""
+        return _drive(self.handle_async(request, context))
+
+    async def handle_async(self, request: Request, context: RequestContext) -> Response:
+        """Turn a request into a response; the request cycle, written once.
+
+        Under WSGI (and for a plain ``def`` view under ASGI) :meth:`handle`
+        drives this coroutine to its end in one step: nothing in it awaits
+        anything that could suspend, and an ``async def`` view or hook runs
+        to completion where it is called. Under ASGI, for an ``async def``
+        view, the adapter awaits it on the server's event loop instead, and
+        the view, hooks and handlers are awaited there.
+        """
+        on_loop = context._on_loop
         try:
             try:
-                if request._invalid_path:
-                    raise BadRequest(
-                        "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 "
-                        "bytes (for example %C3%A9 for 'é')."
-                    )
-                rule, args = self.url_map.match(request.method, request.path)
-                request.url_rule = rule
-                request.view_args = args
+                rule = request.url_rule
+                if rule is None:
+                    if request._invalid_path:
+                        raise BadRequest(
+                            "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 "
+                            "bytes (for example %C3%A9 for 'é')."
+                        )
+                    rule, args = self.url_map.match(request.method, request.path)
+                    request.url_rule = rule
+                    request.view_args = args
+                else:
+                    args = request.view_args  # type: ignore[assignment]
                 if self.before_request_funcs or self.url_value_preprocessors:
-                    value = self.preprocess_request(request)
+                    value = await self._preprocess(request, on_loop)
                     if value is not None:
-                        return self.process_response(self.make_response(value), context)
+                        return await self._process_response(self.make_response(value), context)
                 if request.method == "OPTIONS" and rule.provide_automatic_options:
-                    return self.process_response(self._options_response(request), context)
+                    return await self._process_response(self._options_response(request), context)
                 value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
                 if value.__class__ is CoroutineType:
-                    value = _run_coroutine(value)
+                    value = (await value) if on_loop else _run_coroutine(value)
                 response = self.make_response(value)
             except Exception as error:  # noqa: BLE001 - handlers decide
-                response = self.handle_user_exception(error, request)
+                response = await self._handle_user_exception(error, request, on_loop)
             if (
                 self.after_request_funcs
                 or context._after_request_functions
                 or context._session is not None
             ):
-                response = self.process_response(response, context)
+                response = await self._process_response(response, context)
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return self.handle_exception(error, request)
+            return await self._handle_exception(error, request, on_loop)
+
+    def match_request(
+        self, request: Request, websocket: bool = False
+    ) -> Callable[..., t.Any] | None:
+        """Route ``request`` ahead of :meth:`handle`; return its view, or ``None`` on a miss.
+
+        The ASGI adapter calls this to learn whether the view is ``async def``
+        before it decides where to run the request. A miss leaves the error
+        for :meth:`handle` to raise and answer.
+        """
+        if request._invalid_path:
+            return None
+        try:
+            rule, args = self.url_map.match(request.method, request.path, websocket)
+        except HTTPException as error:
+            request.routing_exception = error
+            return None
+        request.url_rule = rule
+        request.view_args = args
+        return self.view_functions.get(rule.endpoint)  # type: ignore[arg-type]
 
     def preprocess_request(self, request: Request) -> t.Any:
         """Run URL value preprocessors, then ``before_request`` hooks.
@@ -269,22 +328,32 @@ class Erlen(Scaffold):
         The app's run first, then each blueprint's from the outermost in.
         The first hook to return a value ends the request with it.
         """
+        return _drive(self._preprocess(request, False))
+
+    async def _preprocess(
+        self, request: Request, on_loop: bool, hooks: dict[str | None, list[t.Any]] | None = None
+    ) -> t.Any:
         names = _scopes(request)[::-1]
         if self.url_value_preprocessors:
             for name in names:
                 for preprocessor in self.url_value_preprocessors.get(name, ()):
                     preprocessor(request.endpoint, request.view_args)
+        if hooks is None:
+            hooks = self.before_request_funcs
         for name in names:
-            for function in self.before_request_funcs.get(name, ()):
+            for function in hooks.get(name, ()):
                 value = function()
                 if value.__class__ is CoroutineType:
-                    value = _run_coroutine(value)
+                    value = (await value) if on_loop else _run_coroutine(value)
                 if value is not None:
                     return value
         return None
 
     def process_response(self, response: Response, context: RequestContext) -> Response:
         """Run ``after_request`` hooks (latest first) and save the session."""
+        return _drive(self._process_response(response, context))
+
+    async def _process_response(self, response: Response, context: RequestContext) -> Response:
         functions: list[Callable[[Response], Response]] = []
         if context._after_request_functions:
             functions.extend(context._after_request_functions)
@@ -294,7 +363,7 @@ class Erlen(Scaffold):
         for function in functions:
             result: t.Any = function(response)
             if result.__class__ is CoroutineType:
-                result = _run_coroutine(result)
+                result = (await result) if context._on_loop else _run_coroutine(result)
             if result is None:
                 raise TypeError(
                     f"The after_request function {_describe(function)} returned None. "
@@ -392,6 +461,11 @@ class Erlen(Scaffold):
 
     def handle_user_exception(self, error: Exception, request: Request) -> Response:
         """Answer an error raised while handling a request, or re-raise it."""
+        return _drive(self._handle_user_exception(error, request, False))
+
+    async def _handle_user_exception(
+        self, error: Exception, request: Request, on_loop: bool
+    ) -> Response:
         if isinstance(error, HTTPException):
             if isinstance(error, RequestRedirect):
                 error.new_url = _safe_redirect_target(request, error.new_path)
@@ -408,7 +482,7 @@ class Erlen(Scaffold):
             raise error
         value = handler(error)
         if value.__class__ is CoroutineType:
-            value = _run_coroutine(value)
+            value = (await value) if on_loop else _run_coroutine(value)
         return self.make_response(value)
 
     def handle_exception(self, error: Exception, request: Request | None) -> Response:
@@ -417,6 +491,11 @@ class Erlen(Scaffold):
         In debug mode the answer is the debug page; in tests (or with
         ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
         """
+        return _drive(self._handle_exception(error, request, False))
+
+    async def _handle_exception(
+        self, error: Exception, request: Request | None, on_loop: bool
+    ) -> Response:
         propagate = self.config["PROPAGATE_EXCEPTIONS"]
         if propagate is None:
             propagate = self.testing
@@ -435,7 +514,7 @@ class Erlen(Scaffold):
             try:
                 value = handler(server_error)
                 if value.__class__ is CoroutineType:
-                    value = _run_coroutine(value)
+                    value = (await value) if on_loop else _run_coroutine(value)
                 return self.make_response(value)
             except Exception:  # noqa: BLE001 - a broken handler must not hide the 500
                 self.logger.exception("The error handler for 500 failed as well")
@@ -642,14 +721,50 @@ class Erlen(Scaffold):
     #: (``app.wsgi_app = Middleware(app.wsgi_app)``).
     wsgi_app = _wsgi_serve
 
+    #: The ASGI application proper; wrap this one with ASGI middleware
+    #: (``app.asgi_app = Middleware(app.asgi_app)``).
+    asgi_app: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyASGI())
+
     def __call__(self, environ: t.Any, start_response: t.Any, send: t.Any = None) -> t.Any:
-        """Serve one request: ``(environ, start_response)`` is WSGI."""
+        """Serve one request: ``(environ, start_response)`` is WSGI, ``(scope, receive, send)`` ASGI.
+
+        Called with three arguments it returns the coroutine the ASGI server
+        awaits.
+        """
         if send is None:
             return self.wsgi_app(environ, start_response)
-        raise RuntimeError(
-            "This erlen app was called as an ASGI application, which this version does not "
-            "support yet. Serve it with a WSGI server such as gunicorn."
-        )
+        return self.asgi_app(environ, start_response, send)
+
+    async def _asgi_entry(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
+        # What ``app.__call__`` shows a server that inspects it (see __init__).
+        await self.asgi_app(scope, receive, send)
+
+    # -- serving (ASGI lifespan) -----------------------------------------
+
+    def before_serving(self, function: F) -> F:
+        """Run ``function`` (sync or async) once when an ASGI server starts the app.
+
+        It runs in an app context. If it raises, the server reports the
+        error and does not start. (WSGI servers have no such event.)
+        """
+        self.before_serving_funcs.append(function)
+        return function
+
+    def after_serving(self, function: F) -> F:
+        """Run ``function`` (sync or async) once when an ASGI server shuts down."""
+        self.after_serving_funcs.append(function)
+        return function
+
+    @property
+    def _executor(self) -> ThreadPoolExecutor:
+        executor = self.__dict__.get("_thread_pool")
+        if executor is None:
+            from concurrent.futures import ThreadPoolExecutor
+
+            executor = self.__dict__["_thread_pool"] = ThreadPoolExecutor(
+                max_workers=int(self.config["ASGI_THREADS"]), thread_name_prefix="erlen-view"
+            )
+        return t.cast("ThreadPoolExecutor", executor)
 
     def __repr__(self) -> str:
         return f"<Erlen {self.name!r}>"
@@ -696,13 +811,37 @@ def _current_endpoint() -> str | None:
     return request.endpoint if request is not None else None
 
 
+def _drive(coroutine: t.Coroutine[t.Any, t.Any, T]) -> T:
+    """Run a request-cycle coroutine that never suspends, in one step."""
+    # perf: one send() instead of an event loop; see Erlen.handle_async.
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return t.cast(T, stop.value)
+    coroutine.close()
+    raise RuntimeError(
+        "erlen's request cycle was suspended outside an event loop. This is a bug in "
+        "erlen; please report it with the view that triggered it."
+    )
+
+
 _loops: t.Any = None
 
 
 def _run_coroutine(coroutine: t.Any) -> t.Any:
-    """Run an ``async def`` view's coroutine to completion under WSGI."""
+    """Run an ``async def`` view's (or hook's) coroutine to completion from sync code.
+
+    Under ASGI, from a worker thread, it runs on the server's event loop, so
+    it can share that loop's connections and tasks. Under WSGI each thread
+    keeps an event loop of its own for this.
+    """
     global _loops
     import asyncio
+
+    context = _cv.get(None)
+    server_loop = context._loop if context is not None else None
+    if server_loop is not None:
+        return asyncio.run_coroutine_threadsafe(coroutine, server_loop).result()
     import threading
 
     if _loops is None:

@@ -33,6 +33,7 @@ DeferredFunction = Callable[["BlueprintSetupState"], None]
 # The hook tables copied into the app under the blueprint's name.
 _HOOK_TABLES = (
     "before_request_funcs",
+    "before_websocket_funcs",
     "after_request_funcs",
     "teardown_request_funcs",
     "template_context_processors",
@@ -206,6 +207,10 @@ class Blueprint(Scaffold):
     def before_app_request(self, function: F) -> F:
         """Like ``app.before_request``: for every request, not only this blueprint's."""
         return self._app_hook("before_request_funcs", function)
+
+    def before_app_websocket(self, function: F) -> F:
+        """Like ``app.before_websocket``: for every WebSocket, not only this blueprint's."""
+        return self._app_hook("before_websocket_funcs", function)
 
     def after_app_request(self, function: F) -> F:
         """Like ``app.after_request``."""

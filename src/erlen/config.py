@@ -40,6 +40,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",
+    # Under ASGI, plain `def` views run in a thread pool of this many threads.
+    "ASGI_THREADS": 40,
     **DEFAULT_LIMITS,
 }
 

@@ -13,9 +13,12 @@ from collections.abc import Callable, Iterator
 from contextvars import ContextVar
 
 if t.TYPE_CHECKING:
+    import asyncio
+
     from .app import Erlen
     from .request import Request
     from .response import Response
+    from .websocket import WebSocket
 
 __all__ = [
     "AppContext",
@@ -24,6 +27,7 @@ __all__ = [
     "g",
     "current_app",
     "session",
+    "websocket",
     "has_request_context",
     "has_app_context",
     "after_this_request",
@@ -70,8 +74,13 @@ class AppContext:
     """The app context: makes ``current_app`` and ``g`` point at ``app``."""
 
     request: Request | None = None
+    websocket: WebSocket | None = None
     _g: _AppCtxGlobals | None = None
     _tokens: list[t.Any] | None = None
+    #: Under ASGI: the server's event loop, where coroutines from worker threads run.
+    _loop: asyncio.AbstractEventLoop | None = None
+    #: Whether the request cycle runs on that loop (an ``async def`` view).
+    _on_loop = False
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
@@ -241,6 +250,16 @@ def _find_request() -> Request:
     raise RuntimeError(_NO_REQUEST)
 
 
+def _find_websocket() -> WebSocket:
+    context = _cv.get(None)
+    if context is None or context.websocket is None:
+        raise RuntimeError(
+            "Working outside of a WebSocket context. 'websocket' is only bound inside a "
+            "WebSocket handler (@app.websocket) and its before_websocket hooks."
+        )
+    return context.websocket
+
+
 def _find_session() -> t.Any:
     return _current_request_context().session
 
@@ -302,6 +321,7 @@ request: Request = t.cast("Request", _RequestProxy(_find_request, "request"))
 session: t.Any = _Proxy(_find_session, "session")
 g: _AppCtxGlobals = t.cast(_AppCtxGlobals, _GProxy(_find_g, "g"))
 current_app: Erlen = t.cast("Erlen", _AppProxy(_find_app, "current_app"))
+websocket: WebSocket = t.cast("WebSocket", _Proxy(_find_websocket, "websocket"))
 
 
 def has_request_context() -> bool:

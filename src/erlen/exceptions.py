@@ -17,7 +17,8 @@ prefers it (``Accept: application/json``).
      +-- RequestEntityTooLarge (413), URITooLong (414)
      +-- UnsupportedMediaType (415), RangeNotSatisfiable (416)
      +-- ExpectationFailed (417), ImATeapot (418), UnprocessableEntity (422)
-     +-- Locked (423), FailedDependency (424), PreconditionRequired (428)
+     +-- Locked (423), FailedDependency (424), UpgradeRequired (426)
+     +-- PreconditionRequired (428)
      +-- TooManyRequests (429), RequestHeaderFieldsTooLarge (431)
      +-- UnavailableForLegalReasons (451)
      +-- InternalServerError (500), NotImplemented (501), BadGateway (502)
@@ -59,6 +60,7 @@ __all__ = [
     "UnprocessableEntity",
     "Locked",
     "FailedDependency",
+    "UpgradeRequired",
     "PreconditionRequired",
     "TooManyRequests",
     "RequestHeaderFieldsTooLarge",
@@ -314,6 +316,37 @@ class Locked(HTTPException):
 class FailedDependency(HTTPException):
     code = 424
     description = "The request depended on another request that failed."
+
+
+class UpgradeRequired(HTTPException):
+    """A WebSocket URL was requested as plain HTTP."""
+
+    code = 426
+    description = (
+        "This URL is a WebSocket endpoint. Connect to it with a WebSocket client "
+        "(new WebSocket('ws://...') in a browser), not a plain HTTP request."
+    )
+
+    def get_response(self, request: Request | None = None) -> Response:
+        if request is None or "websocket" not in (request.headers.get("Upgrade") or "").lower():
+            response = super().get_response(request)
+            if request is not None and "asgi.scope" in request.environ:
+                # RFC 9110 §15.5.22; PEP 3333 forbids WSGI apps this hop-by-hop header.
+                response.headers.set("Upgrade", "websocket")
+            return response
+        # A real WebSocket handshake reached the HTTP cycle: only a WSGI server
+        # does that, and WSGI cannot carry WebSockets.
+        from .ctx import _cv
+
+        message = (
+            f"The WebSocket route {request.path} was requested, but this app is served "
+            "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI server "
+            "instead, for example: uvicorn module:app"
+        )
+        context = _cv.get(None)
+        if context is not None:
+            context.app.logger.warning("%s", message)
+        return NotImplemented(message).get_response(request)
 
 
 class PreconditionRequired(HTTPException):

@@ -37,6 +37,7 @@ DEFAULT_LIMITS: dict[str, t.Any] = {
     "MAX_FORM_PART_HEADER_SIZE": 8_192,
     "MAX_REQUEST_HEADERS": 100,
     "MAX_REQUEST_HEADER_SIZE": 8_192,
+    "MAX_WEBSOCKET_MESSAGE_SIZE": 1024 * 1024,
 }
 
 _URLENCODED = "application/x-www-form-urlencoded"
@@ -156,6 +157,36 @@ class LimitedStream:
             if not chunk:
                 return
             yield chunk
+
+    async def __aiter__(self) -> t.AsyncIterator[bytes]:
+        """Yield the body as it arrives: ``async for chunk in request.stream``.
+
+        Under ASGI the chunks come straight from the server, unbuffered
+        (for a route with ``stream_body=True``); elsewhere this reads the
+        body in blocks.
+        """
+        receive = getattr(self._stream, "chunks_async", None)
+        if receive is None:
+            for chunk in self:
+                yield chunk
+            return
+        length, limit = self._length, self._limit
+        async for chunk in receive():
+            self._read += len(chunk)
+            if limit is not None and self._read > limit:
+                raise _too_large(length, limit)
+            if length is not None and self._read > length:
+                chunk = chunk[: len(chunk) - (self._read - length)]
+                self._read = length
+                if chunk:
+                    yield chunk
+                return
+            yield chunk
+        if length is not None and self._read < length:
+            raise BadRequest(
+                f"The client stopped sending the body after {self._read} of the {length} "
+                "bytes it announced (Content-Length)."
+            )
 
 
 def _read_exactly(source: t.Any, length: int) -> bytes:

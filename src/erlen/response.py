@@ -296,6 +296,36 @@ class Response:
         return f"<{type(self).__name__} {size} [{self.status}]>"
 
 
+# RFC 9110 §15.3.5, §15.4.5: these responses carry no content.
+_NO_BODY = frozenset((204, 304))
+
+
+def prepare_body(response: Response, method: str) -> list[bytes] | None:
+    """Fix ``response``'s headers for sending; return its whole body, or ``None`` to stream it.
+
+    Both adapters send what this returns: a body held in memory gets a
+    ``Content-Length``; a HEAD request, a 204 and a 304 get no body.
+    """
+    body = response.response
+    if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
+        pass  # perf: what Response(str) builds; Content-Length is already set
+    elif isinstance(body, (list, tuple)):
+        body = list(response.iter_encoded())
+        if "Content-Length" not in response.headers:
+            response.headers._list.append(("Content-Length", str(sum(map(len, body)))))
+    elif method != "HEAD" and response.status_code not in _NO_BODY:
+        return None
+    if response.status_code in _NO_BODY:
+        response.close()
+        body = []
+        for name in ("Content-Type", "Content-Length"):
+            response.headers.remove(name)
+    if method == "HEAD":
+        response.close()
+        body = []
+    return t.cast("list[bytes]", body)
+
+
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     """Return a JSON response of one value, several (a list), or keywords (an object)."""
     if args and kwargs:

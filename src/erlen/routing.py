@@ -16,7 +16,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode
 
 from .converters import DEFAULT_CONVERTERS, BaseConverter, ValidationError, parse_converter_args
-from .exceptions import HTTPException, MethodNotAllowed, NotFound
+from .exceptions import HTTPException, MethodNotAllowed, NotFound, UpgradeRequired
 
 __all__ = ["Rule", "Router", "BuildError", "RequestRedirect"]
 
@@ -61,6 +61,7 @@ class Rule:
         "strict_slashes",
         "provide_automatic_options",
         "websocket",
+        "stream_body",
         "arguments",
         "_segments",
         "_regex",
@@ -79,6 +80,7 @@ class Rule:
         strict_slashes: bool = True,
         provide_automatic_options: bool = True,
         websocket: bool = False,
+        stream_body: bool = False,
     ) -> None:
         if not isinstance(rule, str) or not rule.startswith("/"):
             raise ValueError(f"URL rule {rule!r} must start with a slash, as in '/{rule}'.")
@@ -99,6 +101,8 @@ class Rule:
         self.defaults = dict(defaults) if defaults else {}
         self.strict_slashes = strict_slashes
         self.websocket = websocket
+        #: Under ASGI, leave the body unread for the view to stream.
+        self.stream_body = stream_body
         self.arguments: set[str] = set()
         self._segments: list[str | tuple[str, BaseConverter]] = []
         self._regex: re.Pattern[str] | None = None
@@ -292,8 +296,10 @@ class Router:
                 if values is not None:
                     return rule, values
         allowed: set[str] = set()
+        other_kind = False
         for rule, values in self._candidates(path):
             if rule.websocket is not websocket:
+                other_kind = True
                 continue
             if method in rule.methods:
                 return rule, values
@@ -313,6 +319,8 @@ class Router:
                 if not rule.strict_slashes and rule.websocket is websocket:
                     if method in rule.methods:
                         return rule, values
+        if other_kind and not websocket:
+            raise UpgradeRequired()
         raise NotFound()
 
     def allowed_methods(self, path: str) -> set[str]:

@@ -46,6 +46,7 @@ class Scaffold:
         self.view_functions: dict[str, Callable[..., t.Any]] = {}
         # Hooks and handlers by blueprint name; None holds this object's own.
         self.before_request_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
+        self.before_websocket_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
         self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = {}
         self.teardown_request_funcs: dict[str | None, list[Callable[..., t.Any]]] = {}
         self.error_handler_spec: dict[str | None, dict[ErrorKey, Callable[..., t.Any]]] = {}
@@ -171,6 +172,44 @@ class Scaffold:
         """``route(rule, methods=["DELETE"])``."""
         return self._method_route("DELETE", rule, options)
 
+    def websocket(self, rule: str, **options: t.Any) -> Callable[[F], F]:
+        """Register the decorated ``async def`` function as a WebSocket handler.
+
+        ::
+
+            @app.websocket("/ws/<room>")
+            async def chat(room):
+                await websocket.accept()
+                async for message in websocket:
+                    await websocket.send(f"{room}: {message}")
+
+        WebSockets need an ASGI server (``uvicorn module:app``).
+        """
+
+        def decorator(function: F) -> F:
+            import inspect
+
+            if not inspect.iscoroutinefunction(function):
+                raise TypeError(
+                    f"The WebSocket handler {_describe(function)} is a plain function. "
+                    "WebSocket handlers must be 'async def' functions, because they await "
+                    "websocket.receive() and websocket.send()."
+                )
+            if "methods" in options:
+                raise TypeError("WebSocket routes take no methods; remove methods=[...].")
+            endpoint = options.pop("endpoint", None)
+            self.add_url_rule(
+                rule,
+                endpoint,
+                function,
+                provide_automatic_options=False,
+                websocket=True,
+                **options,
+            )
+            return function
+
+        return decorator
+
     def endpoint(self, endpoint: str) -> Callable[[F], F]:
         """Register the decorated function as the view of ``endpoint``."""
 
@@ -186,6 +225,11 @@ class Scaffold:
     def before_request(self, function: F) -> F:
         """Run ``function`` before each view; a non-``None`` return becomes the response."""
         self.before_request_funcs.setdefault(None, []).append(function)
+        return function
+
+    def before_websocket(self, function: F) -> F:
+        """Run ``function`` before each WebSocket handler (``abort()`` refuses the handshake)."""
+        self.before_websocket_funcs.setdefault(None, []).append(function)
         return function
 
     def after_request(self, function: F) -> F:

@@ -7,15 +7,13 @@ from collections.abc import Iterator
 
 from .ctx import RequestContext, _cv
 from .http import status_line
+from .response import prepare_body
 
 if t.TYPE_CHECKING:
     from .app import Erlen
     from .response import Response
 
 __all__ = ["serve"]
-
-# RFC 9110 §15.3.5, §15.4.5: these responses carry no content.
-_NO_BODY = frozenset((204, 304))
 
 
 def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
@@ -25,27 +23,12 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
     token = _cv.set(context)
     try:
         response = app.handle(request, context)
-        body = response.response
-        if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
-            pass  # perf: what Response(str) builds; Content-Length is already set
-        elif isinstance(body, (list, tuple)):
-            body = list(response.iter_encoded())
-            if "Content-Length" not in response.headers:
-                response.headers._list.append(("Content-Length", str(sum(map(len, body)))))
-        elif request.method != "HEAD" and response.status_code not in _NO_BODY:
-            start_response(status_line(response.status_code), response.headers._list)
+        body = prepare_body(response, request.method)
+        start_response(status_line(response.status_code), response.headers._list)
+        if body is None:
             # The context stays alive until the server closes the body, so a
             # generator can still read `request` and `g` while it streams.
             return _StreamedBody(app, response, context)
-        if response.status_code in _NO_BODY:
-            response.close()
-            body = []
-            for name in ("Content-Type", "Content-Length"):
-                response.headers.remove(name)
-        start_response(status_line(response.status_code), response.headers._list)
-        if request.method == "HEAD":
-            response.close()
-            body = []
         _finish(app, context, None)
         return body
     except BaseException as error:

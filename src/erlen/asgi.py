@@ -1,0 +1,491 @@
+"""The ASGI adapter (ASGI 3): scope, receive and send in; the same request cycle.
+
+An ``async def`` view runs on the server's event loop; a plain ``def`` view
+runs, with its hooks, in the app's thread pool, so it may block without
+stalling other requests. Either way :meth:`Erlen.handle_async` is the
+cycle, and the request is a :class:`~erlen.Request` over a WSGI-style
+environ built from the scope, so every ``request`` attribute means the same
+under both protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import typing as t
+from contextvars import copy_context
+from urllib.parse import unquote_to_bytes
+
+from .ctx import AppContext, RequestContext, _cv
+from .exceptions import BadRequest, HTTPException
+from .response import prepare_body
+
+if t.TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable, MutableMapping
+
+    from .app import Erlen
+    from .request import Request
+    from .response import Response
+
+    Scope = MutableMapping[str, t.Any]
+    Message = MutableMapping[str, t.Any]
+    Receive = Callable[[], Awaitable[Message]]
+    Send = Callable[[Message], Awaitable[None]]
+
+__all__ = ["serve", "build_environ", "ClientDisconnected"]
+
+
+class ClientDisconnected(BadRequest):
+    """The client went away before it had sent the whole request body."""
+
+    description = "The client disconnected before it had sent the whole request body."
+
+
+async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``."""
+    kind = scope["type"]
+    if kind == "http":
+        await _serve_http(app, scope, receive, send)
+    elif kind == "websocket":
+        from .websocket import serve_websocket
+
+        await serve_websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _serve_lifespan(app, receive, send)
+    else:
+        raise ValueError(
+            f"erlen cannot serve the ASGI scope type {kind!r}; it serves 'http', "
+            "'websocket' and 'lifespan'."
+        )
+
+
+# -- the environ ---------------------------------------------------------
+
+# perf: header names repeat from request to request; each is converted once.
+_CGI_NAMES: dict[bytes, str | None] = {}
+
+
+def _cgi_name(name: bytes) -> str | None:
+    key = _CGI_NAMES.get(name)
+    if key is None and name not in _CGI_NAMES:
+        text = name.decode("latin-1")
+        if "_" in text:
+            # "X_Forwarded_For" would pass for "X-Forwarded-For" once
+            # converted; WSGI servers drop such names, and so does erlen.
+            key = None
+        else:
+            text = text.upper().replace("-", "_")
+            key = text if text in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + text
+        if len(_CGI_NAMES) < 512:
+            _CGI_NAMES[name] = key
+    return key
+
+
+def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
+    """Return a WSGI-style environ for an ASGI ``http`` or ``websocket`` scope.
+
+    ``PATH_INFO`` is the path below ``root_path``, as latin-1 text of its
+    UTF-8 bytes (as PEP 3333 has it); repeated headers are joined with
+    commas (cookies with ``;``); header names with underscores are dropped.
+    """
+    path: str = scope.get("path") or "/"
+    root: str = scope.get("root_path") or ""
+    if root:
+        # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says
+        # it does); take it off when it is there.
+        if path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+            path = path[len(root) :] or "/"
+        if not root.isascii():
+            root = root.encode("utf-8").decode("latin-1")
+    if not path.isascii():
+        raw = scope.get("raw_path")
+        if "\ufffd" in path and raw:
+            # The server replaced bytes that are not UTF-8; recover them from the
+            # raw path so the request can say precisely what was wrong.
+            data = unquote_to_bytes(raw)
+            prefix = (scope.get("root_path") or "").encode("utf-8")
+            if prefix and data.startswith(prefix):
+                data = data[len(prefix) :]
+            path = data.decode("latin-1") or "/"
+        else:
+            path = path.encode("utf-8").decode("latin-1")
+    environ: dict[str, t.Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root,
+        "PATH_INFO": path,
+        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
+        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
+        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "asgi.scope": scope,
+    }
+    server = scope.get("server")
+    if server:
+        environ["SERVER_NAME"] = server[0]
+        environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
+    else:
+        environ["SERVER_NAME"] = "localhost"
+        environ["SERVER_PORT"] = "443" if environ["wsgi.url_scheme"] in ("https", "wss") else "80"
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_PORT"] = str(client[1])
+    names = _CGI_NAMES
+    for name, value in scope["headers"]:
+        key = names.get(name) or _cgi_name(name)
+        if key is None:
+            continue
+        text = value.decode("latin-1")
+        if key in environ:
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + text
+        else:
+            environ[key] = text
+    return environ
+
+
+# -- the request body ----------------------------------------------------
+
+
+class _Body:
+    """The request body as the server delivers it: read in a thread, or iterated."""
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._buffer = b""  # received and not yet read
+        self._more = True
+        #: Raised on the first read: the body broke a limit while it was loaded.
+        self.error: HTTPException | None = None
+
+    async def _next(self) -> bytes:
+        message = await self._receive()
+        if message["type"] == "http.request":
+            self._more = bool(message.get("more_body", False))
+            return t.cast(bytes, message.get("body", b""))
+        self._more = False
+        raise ClientDisconnected()
+
+    async def load(self, limit: int | None) -> None:
+        """Receive the rest of the body now, unless it grows past ``limit`` bytes."""
+        chunks = [self._buffer] if self._buffer else []
+        size = len(self._buffer)
+        while self._more:
+            chunk = await self._next()
+            size += len(chunk)
+            if limit is not None and size > limit:
+                from .request import _too_large
+
+                self.error = _too_large(None, limit)
+                self._buffer = b""
+                return
+            if chunk:
+                chunks.append(chunk)
+        self._buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.error is not None:
+            raise self.error
+        if size is None or size < 0:
+            chunks = [self._buffer]
+            while self._more:
+                chunks.append(self._pull())
+            self._buffer = b""
+            return b"".join(chunks)
+        if len(self._buffer) < size and self._more:
+            chunks = [self._buffer]
+            have = len(self._buffer)
+            while have < size and self._more:
+                chunk = self._pull()
+                chunks.append(chunk)
+                have += len(chunk)
+            self._buffer = b"".join(chunks)
+        data = self._buffer
+        if len(data) <= size:
+            self._buffer = b""
+            return data
+        self._buffer = data[size:]
+        return data[:size]
+
+    def _pull(self) -> bytes:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            raise RuntimeError(
+                "The request body was read with a blocking call inside an 'async def' view "
+                "whose route has stream_body=True, so erlen did not read it in advance. "
+                "Read it with 'async for chunk in request.stream', or drop stream_body=True."
+            )
+        return asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
+
+    async def chunks_async(self) -> t.AsyncIterator[bytes]:
+        """Yield what is buffered, then each chunk as the server delivers it."""
+        if self.error is not None:
+            raise self.error
+        if self._buffer:
+            data, self._buffer = self._buffer, b""
+            yield data
+        while self._more:
+            chunk = await self._next()
+            if chunk:
+                yield chunk
+
+
+def _has_body(environ: dict[str, t.Any]) -> bool:
+    length = environ.get("CONTENT_LENGTH")
+    return (length is not None and length not in ("", "0")) or "HTTP_TRANSFER_ENCODING" in environ
+
+
+async def _load_body(request: Request, body: _Body) -> None:
+    try:
+        length = request.content_length
+    except HTTPException:
+        return  # malformed: reading the body raises the same 400 later
+    limit = request._config.get("MAX_CONTENT_LENGTH")
+    if length is not None and limit is not None and length > limit:
+        return  # refused unread (413) when the view asks for it
+    await body.load(limit)
+
+
+# -- HTTP ----------------------------------------------------------------
+
+_async_views: dict[t.Any, bool] = {}
+
+
+def _is_async(view: t.Any) -> bool:
+    found = _async_views.get(view)
+    if found is None:
+        found = _async_views[view] = inspect.iscoroutinefunction(view)
+    return found
+
+
+async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    loop = asyncio.get_running_loop()
+    body = _Body(receive, loop)
+    request = app.request_class(build_environ(scope, body), app.config)
+    context = RequestContext(app, request)
+    context._loop = loop
+    token = _cv.set(context)
+    try:
+        view = app.match_request(request)
+        if view is not None and not request.url_rule.stream_body and _has_body(request.environ):
+            try:
+                await _load_body(request, body)
+            except ClientDisconnected:
+                return  # nobody is left to answer
+        if view is None or _is_async(view):
+            context._on_loop = True
+            response = await app.handle_async(request, context)
+        else:
+            response = await loop.run_in_executor(
+                app._executor, copy_context().run, app.handle, request, context
+            )
+        await _send_response(app, context, response, receive, send)
+    except BaseException as error:
+        await _finish(app, context, error)
+        raise
+    else:
+        await _finish(app, context, None)
+    finally:
+        _cv.reset(token)
+
+
+def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    return [
+        (name.lower().encode("latin-1"), value.encode("latin-1"))
+        for name, value in response.headers._list
+    ]
+
+
+async def _send_response(
+    app: Erlen, context: RequestContext, response: Response, receive: Receive, send: Send
+) -> None:
+    request = t.cast("Request", context.request)
+    body = prepare_body(response, request.method)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": _encode_headers(response),
+        }
+    )
+    if body is not None:
+        content = body[0] if len(body) == 1 else b"".join(body)
+        await send({"type": "http.response.body", "body": content})
+        return
+    await _stream(app, context, response, receive, send)
+
+
+class _ClientGone(Exception):
+    """The server could not send: the client has closed the connection."""
+
+
+async def _stream(
+    app: Erlen, context: RequestContext, response: Response, receive: Receive, send: Send
+) -> None:
+    """Send a streamed body as it is produced, and stop it if the client goes away."""
+    loop = asyncio.get_running_loop()
+
+    async def send_chunk(chunk: bytes) -> None:
+        try:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except OSError:  # ASGI 2.4: send() on a closed connection raises OSError
+            raise _ClientGone() from None
+
+    async def pump() -> None:
+        if hasattr(response.response, "__aiter__"):
+            await _pump_async(response, send_chunk)
+        else:
+            await _pump_sync(app, response, send_chunk, loop)
+        try:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            raise _ClientGone() from None
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    pump_task = loop.create_task(pump())
+    watch_task = loop.create_task(watch())
+    try:
+        await asyncio.wait((pump_task, watch_task), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch_task.cancel()
+        if not pump_task.done():
+            # The client left (or the server is stopping): stop the body, so
+            # its generator's `finally` runs now.
+            pump_task.cancel()
+        try:
+            await pump_task
+        except (asyncio.CancelledError, _ClientGone):
+            pass
+        except Exception:
+            request = context.request
+            app.logger.exception(
+                "Exception while streaming the response to %s [%s]; the connection is "
+                "cut so the client does not take a partial body for a whole one",
+                getattr(request, "path", "?"),
+                getattr(request, "method", "?"),
+            )
+            if app.config["PROPAGATE_EXCEPTIONS"] or (
+                app.config["PROPAGATE_EXCEPTIONS"] is None and app.testing
+            ):
+                raise
+
+
+async def _pump_async(response: Response, send_chunk: Callable[[bytes], Awaitable[None]]) -> None:
+    iterator = t.cast(t.Any, response.response).__aiter__()
+    try:
+        async for chunk in iterator:
+            if chunk.__class__ is str:
+                chunk = chunk.encode()
+            if chunk:
+                await send_chunk(chunk)
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        response.close()
+
+
+_END: t.Any = object()
+
+
+async def _pump_sync(
+    app: Erlen,
+    response: Response,
+    send_chunk: Callable[[bytes], Awaitable[None]],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    # A plain iterator may block (a file, a slow query): each step runs in the
+    # thread pool. The lock keeps close() from racing a step still running.
+    iterator = response.iter_encoded()
+    lock = threading.Lock()
+    step_context = copy_context()
+    executor = app._executor
+
+    def step() -> bytes:
+        with lock:
+            return next(iterator, _END)  # type: ignore[no-any-return]
+
+    def close() -> None:
+        with lock:
+            try:
+                close_iterator = getattr(iterator, "close", None)
+                if close_iterator is not None:
+                    close_iterator()
+            finally:
+                response.close()
+
+    try:
+        while True:
+            chunk = await loop.run_in_executor(executor, step_context.run, step)
+            if chunk is _END:
+                return
+            if chunk:
+                await send_chunk(chunk)
+    finally:
+        await loop.run_in_executor(executor, copy_context().run, close)
+
+
+async def _finish(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
+    # perf: with no teardown hooks and no uploaded files there is nothing to do.
+    request = context.request
+    if (
+        app.teardown_request_funcs
+        or app.teardown_appcontext_funcs
+        or (request is not None and request.__dict__.get("files"))
+    ):
+        # Teardown functions may block; async ones are sent back to the loop.
+        loop = asyncio.get_running_loop()
+        await loop.run_in_executor(app._executor, copy_context().run, context._teardown, error)
+
+
+# -- lifespan ------------------------------------------------------------
+
+
+async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                await _run_serving_hooks(app, app.before_serving_funcs)
+            except Exception as error:  # noqa: BLE001 - reported to the server
+                app.logger.error(
+                    "The app could not start: a before_serving function raised an error.",
+                    exc_info=error,
+                )
+                await send({"type": "lifespan.startup.failed", "message": _describe_error(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await _run_serving_hooks(app, app.after_serving_funcs)
+            except Exception as error:  # noqa: BLE001 - reported to the server
+                app.logger.error("An after_serving function raised an error.", exc_info=error)
+                await send({"type": "lifespan.shutdown.failed", "message": _describe_error(error)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
+    token = _cv.set(AppContext(app))
+    try:
+        for function in functions:
+            value = function()
+            if inspect.isawaitable(value):
+                await value
+    finally:
+        _cv.reset(token)
+
+
+def _describe_error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
