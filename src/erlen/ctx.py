@@ -235,6 +235,10 @@ class _Proxy:
     def __call__(self, *args: t.Any, **kwargs: t.Any) -> t.Any:
         return _find_slot.__get__(self)()(*args, **kwargs)
 
+    def __aiter__(self) -> t.Any:
+        # `async for message in websocket`: special methods are looked up on the type.
+        return _find_slot.__get__(self)().__aiter__()
+
 
 _find_slot = _Proxy.__dict__["_erlen_find"]
 _wrapped_slot = _Proxy.__dict__["__wrapped__"]
