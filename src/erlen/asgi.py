@@ -89,8 +89,8 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
     UTF-8 bytes (as PEP 3333 has it); repeated headers are joined with
     commas (cookies with ``;``); header names with underscores are dropped.
     """
-    path: str = scope.get("path") or "/"
-    root: str = scope.get("root_path") or ""
+    path: str = scope["path"] or "/"
+    root: str = scope.get("root_path", "")
     if root:
         # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says
         # it does); take it off when it is there.
@@ -110,24 +110,21 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
             path = data.decode("latin-1") or "/"
         else:
             path = path.encode("utf-8").decode("latin-1")
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server") or ("localhost", 443 if scheme in ("https", "wss") else 80)
     environ: dict[str, t.Any] = {
         "REQUEST_METHOD": scope.get("method", "GET"),
         "SCRIPT_NAME": root,
         "PATH_INFO": path,
-        "QUERY_STRING": scope.get("query_string", b"").decode("latin-1"),
-        "SERVER_PROTOCOL": "HTTP/" + scope.get("http_version", "1.1"),
-        "wsgi.url_scheme": scope.get("scheme", "http"),
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": "" if server[1] is None else str(server[1]),
+        "SERVER_PROTOCOL": _PROTOCOLS.get(scope.get("http_version")) or "HTTP/1.1",
+        "wsgi.url_scheme": scheme,
         "wsgi.input": body,
         "wsgi.input_terminated": True,
         "asgi.scope": scope,
     }
-    server = scope.get("server")
-    if server:
-        environ["SERVER_NAME"] = server[0]
-        environ["SERVER_PORT"] = str(server[1]) if server[1] is not None else ""
-    else:
-        environ["SERVER_NAME"] = "localhost"
-        environ["SERVER_PORT"] = "443" if environ["wsgi.url_scheme"] in ("https", "wss") else "80"
     client = scope.get("client")
     if client:
         environ["REMOTE_ADDR"] = client[0]
@@ -137,12 +134,14 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
         key = names.get(name) or _cgi_name(name)
         if key is None:
             continue
-        text = value.decode("latin-1")
         if key in environ:
-            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + text
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value.decode("latin-1")
         else:
-            environ[key] = text
+            environ[key] = value.decode("latin-1")
     return environ
+
+
+_PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
 
 
 # -- the request body ----------------------------------------------------
@@ -234,9 +233,27 @@ class _Body:
                 yield chunk
 
 
+class _NoBody:
+    """The body of a request that announced none."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b""
+
+    async def chunks_async(self) -> t.AsyncIterator[bytes]:
+        return
+        yield
+
+
+_NO_BODY = _NoBody()
+
+
 def _has_body(environ: dict[str, t.Any]) -> bool:
     length = environ.get("CONTENT_LENGTH")
-    return (length is not None and length not in ("", "0")) or "HTTP_TRANSFER_ENCODING" in environ
+    if length is not None:
+        return length not in ("", "0")
+    # HTTP/1.1 announces a body by one of these headers (RFC 9112 §6.3);
+    # HTTP/2 and 3 need neither, so there the body is always listened for.
+    return "HTTP_TRANSFER_ENCODING" in environ or environ["SERVER_PROTOCOL"] >= "HTTP/2"
 
 
 async def _load_body(request: Request, body: _Body) -> None:
@@ -264,14 +281,19 @@ def _is_async(view: t.Any) -> bool:
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
-    body = _Body(receive, loop)
-    request = app.request_class(build_environ(scope, body), app.config)
+    environ = build_environ(scope, None)
+    body = None
+    if _has_body(environ):
+        body = environ["wsgi.input"] = _Body(receive, loop)
+    else:
+        environ["wsgi.input"] = _NO_BODY
+    request = app.request_class(environ, app.config)
     context = RequestContext(app, request)
     context._loop = loop
     token = _cv.set(context)
     try:
         view = app.match_request(request)
-        if view is not None and not request.url_rule.stream_body and _has_body(request.environ):
+        if body is not None and view is not None and not request.url_rule.stream_body:
             try:
                 await _load_body(request, body)
             except ClientDisconnected:
@@ -283,40 +305,46 @@ async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) ->
             response = await loop.run_in_executor(
                 app._executor, copy_context().run, app.handle, request, context
             )
-        await _send_response(app, context, response, receive, send)
+        chunks = prepare_body(response, request.method)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": response.status_code,
+                "headers": _encode_headers(response),
+            }
+        )
+        if chunks is None:
+            await _stream(app, context, response, receive, send)
+        else:
+            content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            await send({"type": "http.response.body", "body": content})
     except BaseException as error:
-        await _finish(app, context, error)
+        if _needs_teardown(app, context):
+            await _teardown(app, context, error)
         raise
     else:
-        await _finish(app, context, None)
+        # perf: with no teardown hooks and no uploaded files there is nothing to do.
+        if _needs_teardown(app, context):
+            await _teardown(app, context, None)
     finally:
         _cv.reset(token)
 
 
+# perf: response header names repeat; each is lower-cased and encoded once.
+_HEADER_NAMES: dict[str, bytes] = {}
+
+
 def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    return [
-        (name.lower().encode("latin-1"), value.encode("latin-1"))
-        for name, value in response.headers._list
-    ]
-
-
-async def _send_response(
-    app: Erlen, context: RequestContext, response: Response, receive: Receive, send: Send
-) -> None:
-    request = t.cast("Request", context.request)
-    body = prepare_body(response, request.method)
-    await send(
-        {
-            "type": "http.response.start",
-            "status": response.status_code,
-            "headers": _encode_headers(response),
-        }
-    )
-    if body is not None:
-        content = body[0] if len(body) == 1 else b"".join(body)
-        await send({"type": "http.response.body", "body": content})
-        return
-    await _stream(app, context, response, receive, send)
+    names = _HEADER_NAMES
+    encoded = []
+    for name, value in response.headers._list:
+        raw = names.get(name)
+        if raw is None:
+            raw = name.lower().encode("latin-1")
+            if len(names) < 256:
+                names[name] = raw
+        encoded.append((raw, value.encode("latin-1")))
+    return encoded
 
 
 class _ClientGone(Exception):
@@ -434,17 +462,19 @@ async def _pump_sync(
         await loop.run_in_executor(executor, copy_context().run, close)
 
 
-async def _finish(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
-    # perf: with no teardown hooks and no uploaded files there is nothing to do.
+def _needs_teardown(app: Erlen, context: RequestContext) -> bool:
     request = context.request
-    if (
+    return bool(
         app.teardown_request_funcs
         or app.teardown_appcontext_funcs
         or (request is not None and request.__dict__.get("files"))
-    ):
-        # Teardown functions may block; async ones are sent back to the loop.
-        loop = asyncio.get_running_loop()
-        await loop.run_in_executor(app._executor, copy_context().run, context._teardown, error)
+    )
+
+
+async def _teardown(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
+    # Teardown functions may block; async ones are sent back to the loop.
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(app._executor, copy_context().run, context._teardown, error)
 
 
 # -- lifespan ------------------------------------------------------------
