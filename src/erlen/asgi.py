@@ -19,6 +19,7 @@ from urllib.parse import unquote_to_bytes
 
 from .ctx import AppContext, RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
+from .request import Request as _Request
 from .response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -119,7 +120,7 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
         "QUERY_STRING": scope["query_string"].decode("latin-1"),
         "SERVER_NAME": server[0],
         "SERVER_PORT": "" if server[1] is None else str(server[1]),
-        "SERVER_PROTOCOL": _PROTOCOLS.get(scope.get("http_version")) or "HTTP/1.1",
+        "SERVER_PROTOCOL": _PROTOCOLS.get(scope.get("http_version", "1.1"), "HTTP/1.1"),
         "wsgi.url_scheme": scheme,
         "wsgi.input": body,
         "wsgi.input_terminated": True,
@@ -247,13 +248,41 @@ class _NoBody:
 _NO_BODY = _NoBody()
 
 
-def _has_body(environ: dict[str, t.Any]) -> bool:
-    length = environ.get("CONTENT_LENGTH")
-    if length is not None:
-        return length not in ("", "0")
-    # HTTP/1.1 announces a body by one of these headers (RFC 9112 §6.3);
+def _announces_body(scope: Scope) -> bool:
+    for name, value in scope["headers"]:
+        if name == b"content-length":
+            return value not in (b"", b"0")
+        if name == b"transfer-encoding":
+            return True
+    # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
     # HTTP/2 and 3 need neither, so there the body is always listened for.
-    return "HTTP_TRANSFER_ENCODING" in environ or environ["SERVER_PROTOCOL"] >= "HTTP/2"
+    return scope.get("http_version") not in ("1.1", "1.0")
+
+
+def make_request(app: Erlen, scope: Scope, body: t.Any) -> Request:
+    """Return ``app``'s request for ``scope``, its environ left to be built on demand."""
+    cls = app.request_class
+    if cls.__init__ is not _Request.__init__:
+        return cls(build_environ(scope, body), app.config)  # a subclass with its own __init__
+    request = cls.__new__(cls)
+    request._scope = scope
+    request._body = body
+    request._config = app.config
+    request.method = scope.get("method", "GET")
+    path: str = scope["path"] or "/"
+    root = scope.get("root_path")
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        path = path[len(root) :] or "/"
+    if not path.isascii() and "\ufffd" in path:
+        # The server replaced bytes that are not UTF-8: check the raw path.
+        raw = scope.get("raw_path")
+        if raw:
+            try:
+                unquote_to_bytes(raw).decode("utf-8")
+            except UnicodeError:
+                request._invalid_path = True
+    request.path = path
+    return request
 
 
 async def _load_body(request: Request, body: _Body) -> None:
@@ -281,13 +310,8 @@ def _is_async(view: t.Any) -> bool:
 
 async def _serve_http(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     loop = asyncio.get_running_loop()
-    environ = build_environ(scope, None)
-    body = None
-    if _has_body(environ):
-        body = environ["wsgi.input"] = _Body(receive, loop)
-    else:
-        environ["wsgi.input"] = _NO_BODY
-    request = app.request_class(environ, app.config)
+    body = _Body(receive, loop) if _announces_body(scope) else None
+    request = make_request(app, scope, body or _NO_BODY)
     context = RequestContext(app, request)
     context._loop = loop
     token = _cv.set(context)

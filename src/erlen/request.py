@@ -239,6 +239,18 @@ class Request:
         self.path: str = path
         self._config = config if config is not None else DEFAULT_LIMITS
 
+    @cached
+    def environ(self) -> dict[str, t.Any]:
+        """The WSGI environ; under ASGI, built from the scope when first asked for."""
+        # perf: only requests built by the ASGI adapter get here (WSGI sets it
+        # in __init__), and most views never need the whole environ.
+        from .asgi import build_environ
+
+        return build_environ(self._scope, self._body)
+
+    _scope: t.Any = None
+    _body: t.Any = None
+
     # -- the URL ---------------------------------------------------------
 
     @cached

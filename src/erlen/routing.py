@@ -306,6 +306,8 @@ class Router:
             allowed |= rule.methods
         if allowed:
             raise MethodNotAllowed(allowed)
+        if other_kind and not websocket:
+            raise UpgradeRequired()  # this exact path is a WebSocket route
         if not path.endswith("/"):
             for rule, values in self._candidates(path + "/"):
                 if rule.websocket is websocket and rule.rule.endswith("/"):
@@ -319,8 +321,6 @@ class Router:
                 if not rule.strict_slashes and rule.websocket is websocket:
                     if method in rule.methods:
                         return rule, values
-        if other_kind and not websocket:
-            raise UpgradeRequired()
         raise NotFound()
 
     def allowed_methods(self, path: str) -> set[str]:

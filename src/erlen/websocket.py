@@ -22,7 +22,7 @@ from contextvars import copy_context
 from types import CoroutineType
 
 from . import json as _json
-from .asgi import build_environ
+from .asgi import make_request
 from .ctx import RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
 
@@ -264,7 +264,7 @@ class WebSocket:
 async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one ASGI ``websocket`` connection with ``app``."""
     loop = asyncio.get_running_loop()
-    request = app.request_class(build_environ(scope, None), app.config)
+    request = make_request(app, scope, None)
     connection = WebSocket(
         scope, receive, send, request, app.config.get("MAX_WEBSOCKET_MESSAGE_SIZE")
     )
