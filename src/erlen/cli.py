@@ -3,6 +3,7 @@
 ::
 
     erlen --app hello.py run --debug      # serve, reload on changes
+    erlen run --asgi --debug              # the same through uvicorn (ASGI)
     erlen routes --sort rule              # list the URL rules
     erlen shell                           # a Python shell with app and g
     erlen hello                           # @app.cli.command("hello")
@@ -449,6 +450,12 @@ class _PathList(click.ParamType):  # type: ignore[type-arg]  # generic only in C
     multiple=True,
     help=f"More files for the reloader to watch, separated by {os.pathsep!r}.",
 )
+@click.option(
+    "--asgi/--no-asgi",
+    default=None,
+    help="Serve through uvicorn (ASGI: async views on the event loop, websockets) instead "
+    "of the development server. [env: ERLEN_RUN_ASGI=1]",
+)
 @click.pass_context
 def run_command(
     ctx: click.Context,
@@ -457,12 +464,17 @@ def run_command(
     debug: bool | None,
     reload: bool | None,
     extra_files: tuple[list[str], ...],
+    asgi: bool | None,
 ) -> None:
-    """Serve the app with the development server."""
+    """Serve the app with the development server, or uvicorn with --asgi."""
     if debug is None:
         debug = _flag_from_env("ERLEN_DEBUG")
     else:
         os.environ["ERLEN_DEBUG"] = "1" if debug else "0"  # for the app, and a reloader child
+    if asgi is None:
+        asgi = bool(_flag_from_env("ERLEN_RUN_ASGI"))
+    if asgi:
+        _require_uvicorn()  # before the reloader starts a child that could only fail
     use_reloader = bool(debug) if reload is None else reload
     files = [path for paths in extra_files for path in paths]
     info = ctx.ensure_object(ScriptInfo)
@@ -501,9 +513,26 @@ def run_command(
         app = info.load_app()
     if debug is not None:
         app.debug = debug
+    if asgi:
+        from .devserver import run_asgi
+
+        run_asgi(host, port, app, fd=fd, debug=app.debug)
+        return
     from .devserver import run_simple
 
     run_simple(host, port, app, fd=fd, debug=app.debug)
+
+
+def _require_uvicorn() -> None:
+    """Exit 1 with one line saying how to install uvicorn, when it is missing.
+
+    Only looks for it (importing uvicorn takes a while); the server imports it.
+    """
+    if importlib.util.find_spec("uvicorn") is None:
+        from .devserver import _uvicorn_missing
+
+        click.echo(_uvicorn_missing(), err=True)
+        raise SystemExit(1)
 
 
 @main.command("routes")
@@ -576,7 +605,7 @@ def shell_command() -> None:
 
 # -- app.run() ---------------------------------------------------------------
 
-_RUN_OPTIONS = ("use_reloader", "extra_files", "threaded")
+_RUN_OPTIONS = ("use_reloader", "extra_files", "threaded", "asgi")
 
 
 def _restart_argv() -> list[str] | None:
@@ -602,7 +631,8 @@ def run_app(
 
     It does nothing under the ``erlen`` command, which loads and serves the
     app itself. ``debug`` (else ``ERLEN_DEBUG``) turns on debug mode and the
-    reloader; ``use_reloader=False`` keeps the reloader off.
+    reloader; ``use_reloader=False`` keeps the reloader off. ``asgi=True``
+    (else ``ERLEN_RUN_ASGI``) serves through uvicorn instead.
     """
     if os.environ.get("ERLEN_RUN_FROM_CLI") == "true":
         click.echo(
@@ -615,8 +645,8 @@ def run_app(
     if unknown:
         raise TypeError(
             f"app.run() got options erlen's development server does not have: "
-            f"{', '.join(unknown)}. It takes host, port, debug, load_dotenv, use_reloader "
-            "and extra_files."
+            f"{', '.join(unknown)}. It takes host, port, debug, load_dotenv, use_reloader, "
+            "extra_files and asgi."
         )
     if load_dotenv:
         _load_default_dotenv()
@@ -633,21 +663,27 @@ def run_app(
     use_reloader = options.get("use_reloader")
     if use_reloader is None:
         use_reloader = app.debug
-    from .devserver import run_simple
+    asgi = options.get("asgi")
+    if asgi is None:
+        asgi = _flag_from_env("ERLEN_RUN_ASGI")
+    if asgi:
+        _require_uvicorn()
+    from . import devserver
 
+    serve = devserver.run_asgi if asgi else devserver.run_simple
     if not use_reloader:
-        run_simple(host, int(port), app, debug=app.debug)
+        serve(host, int(port), app, debug=app.debug)
         return
     from . import reloader
 
     if reloader.in_reloader_child():
         reloader.report_modules()
-        run_simple(host, int(port), app, fd=reloader.inherited_fd(), debug=app.debug)
+        serve(host, int(port), app, fd=reloader.inherited_fd(), debug=app.debug)
         return
     argv = _restart_argv()
     if argv is None:
         click.echo(" * The reloader is off: this program cannot be started again.", err=True)
-        run_simple(host, int(port), app, debug=app.debug)
+        serve(host, int(port), app, debug=app.debug)
         return
     raise SystemExit(
         reloader.run_with_reloader(

@@ -14,6 +14,9 @@ it starts: serve production traffic with gunicorn, uWSGI or waitress.
 One thread serves each connection; connections persist (HTTP/1.1
 keep-alive) and close after :data:`KEEP_ALIVE_TIMEOUT` idle seconds. The
 HTTP/1.1 parsing and framing live in :mod:`erlen._http11`, which does no IO.
+
+:func:`run_asgi` serves through uvicorn instead (``erlen run --asgi``), with
+the same socket handling, port-in-use advice and banner.
 """
 
 from __future__ import annotations
@@ -47,7 +50,15 @@ from ._http11 import (
 )
 from .exceptions import BadRequest
 
-__all__ = ["DevServer", "bind_error_message", "free_port", "listen", "make_server", "run_simple"]
+__all__ = [
+    "DevServer",
+    "bind_error_message",
+    "free_port",
+    "listen",
+    "make_server",
+    "run_asgi",
+    "run_simple",
+]
 
 #: Seconds an idle connection waits for its next request before it closes.
 KEEP_ALIVE_TIMEOUT = 5.0
@@ -58,6 +69,9 @@ IO_TIMEOUT = 60.0
 DRAIN_LIMIT = 256 * 1024
 #: Seconds ``server_close()`` waits for requests in progress to finish.
 SHUTDOWN_TIMEOUT = 5.0
+#: Seconds uvicorn (``run_asgi``) gives open requests and websockets on shutdown;
+#: under the reloader's three seconds, so a restart never waits for SIGKILL.
+ASGI_SHUTDOWN_TIMEOUT = 2
 
 _ExcInfo = tuple[type[BaseException], BaseException, TracebackType | None]
 _StartResponse = Callable[..., Callable[[bytes], None]]
@@ -570,11 +584,16 @@ def make_server(host: str, port: int, app: _WSGIApp, *, fd: int | None = None) -
     server owns the descriptor from then on and closes it.
     """
     if fd is not None:
-        sock = socket.socket(fileno=fd)
-        if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
-            sock.listen(128)
-        return DevServer(sock, app)
+        return DevServer(_adopt(fd), app)
     return DevServer(listen(host, port), app, host.strip("[]"))
+
+
+def _adopt(fd: int) -> socket.socket:
+    """Return the socket of an inherited descriptor, listening."""
+    sock = socket.socket(fileno=fd)
+    if not sock.getsockopt(socket.SOL_SOCKET, socket.SO_ACCEPTCONN):
+        sock.listen(128)
+    return sock
 
 
 def listen(host: str, port: int) -> socket.socket:
@@ -627,11 +646,7 @@ def run_simple(
     try:
         server = make_server(host, port, app, fd=fd)
     except OSError as error:
-        message = bind_error_message(host, port, error)
-        if message is None:
-            raise
-        sys.stderr.write(message + "\n")
-        raise SystemExit(1) from None
+        _exit_on_bind_error(host, port, error)
     server.quiet = quiet
     if not quiet:
         shown = host if fd is None else str(server.server_address[0])
@@ -647,6 +662,94 @@ def run_simple(
         server.server_close()
         if previous is not None:
             signal.signal(signal.SIGTERM, previous)
+
+
+def run_asgi(
+    host: str,
+    port: int,
+    app: t.Any,
+    *,
+    fd: int | None = None,
+    debug: bool = False,
+) -> None:
+    """Serve the ASGI ``app`` through uvicorn on ``host:port`` until CTRL+C or SIGTERM.
+
+    :func:`run_simple`'s twin for ``erlen run --asgi``: the socket is bound
+    here (or taken over from the reloader's ``fd``), so a busy port gets the
+    same advice and ``SystemExit(1)``; the banner is the same; uvicorn logs
+    one line per request and runs the app's lifespan (a failed startup exits
+    with status 3). Without uvicorn installed, say how to install it and
+    raise ``SystemExit(1)``.
+    """
+    uvicorn = _import_uvicorn()
+    try:
+        sock = _adopt(fd) if fd is not None else listen(host, port)
+    except OSError as error:
+        _exit_on_bind_error(host, port, error)
+    config = uvicorn.Config(
+        app,
+        interface="asgi3",
+        lifespan="on",
+        log_level="info",
+        access_log=True,
+        # Like the development server: the client is the peer, whatever
+        # X-Forwarded-For says.
+        proxy_headers=False,
+        timeout_graceful_shutdown=ASGI_SHUTDOWN_TIMEOUT,
+    )
+    shown = host if fd is None else str(sock.getsockname()[0])
+    advice = (
+        f" * Served by uvicorn {uvicorn.__version__} for development. In production, run "
+        "uvicorn or hypercorn yourself, without erlen run."
+    )
+    sys.stderr.write(
+        _banner(_app_name(app), shown, sock.getsockname()[1], debug=debug, advice=advice)
+    )
+    sys.stderr.flush()
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        # uvicorn shuts down gracefully on SIGTERM, then raises the signal
+        # again with this handler back in place: it ends run() quietly.
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        uvicorn.Server(config).run(sockets=[sock])  # closes the socket when done
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sock.close()
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+def _import_uvicorn() -> t.Any:
+    """Return the uvicorn module; without it, say how to install it and exit 1."""
+    try:
+        import uvicorn  # type: ignore[import-not-found, unused-ignore]
+    except ImportError as error:
+        sys.stderr.write(_uvicorn_missing(error) + "\n")
+        raise SystemExit(1) from None
+    return uvicorn
+
+
+def _uvicorn_missing(error: ImportError | None = None) -> str:
+    """Say that ``--asgi`` needs uvicorn, and how to get it."""
+    why = "is not installed"
+    if error is not None and error.name not in (None, "uvicorn"):
+        why = f"could not be imported ({error})"  # installed, but broken
+    return (
+        f"Serving with --asgi needs uvicorn, which {why}. Install it with "
+        "pip install uvicorn (or pip install 'erlen[asgi]'), or leave out --asgi to use "
+        "erlen's development server."
+    )
+
+
+def _exit_on_bind_error(host: str, port: int, error: OSError) -> t.NoReturn:
+    """Print why ``host:port`` could not be bound and exit 1 (re-raise without advice)."""
+    message = bind_error_message(host, port, error)
+    if message is None:
+        raise error
+    sys.stderr.write(message + "\n")
+    raise SystemExit(1) from None
 
 
 def _interrupt(signum: int, frame: t.Any) -> None:
@@ -695,8 +798,13 @@ def _is_loopback(host: str) -> bool:
         return False
 
 
-def _banner(app_name: str, host: str, port: int, *, debug: bool = False) -> str:
-    """Return the lines the server prints when it starts."""
+def _banner(
+    app_name: str, host: str, port: int, *, debug: bool = False, advice: str | None = None
+) -> str:
+    """Return the lines the server prints when it starts.
+
+    ``advice`` replaces the line that says what to use in production.
+    """
     host = host.strip("[]")
     lines = [f" * Serving {app_name} on {_url(host, port)} (CTRL+C to quit)"]
     if host in ("0.0.0.0", "::"):
@@ -704,7 +812,8 @@ def _banner(app_name: str, host: str, port: int, *, debug: bool = False) -> str:
             f" * That is every address of this machine; on it, open {_url('127.0.0.1', port)}"
         )
     lines.append(
-        " * This is a development server. Do not use it in production: "
+        advice
+        or " * This is a development server. Do not use it in production: "
         "use gunicorn, uWSGI or waitress."
     )
     if debug:
