@@ -18,9 +18,11 @@ import os
 import signal
 import socket
 import subprocess
+import sys
 import time
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 SRC = Path(__file__).resolve().parents[1] / "src"
 HOST = "127.0.0.1"
@@ -193,3 +195,96 @@ class ServerProcess:
                 if not chunk:
                     return b"".join(chunks)
                 chunks.append(chunk)
+
+
+# -- the servers erlen runs under -----------------------------------------------
+
+#: What each server prints once it has bound its port: ServerProcess's ``ready_marker``.
+READY_MARKERS = {
+    "gunicorn": "Listening at",
+    "uvicorn": "Uvicorn running on",
+    "hypercorn": "Running on http://",
+}
+
+
+def server_argv(kind: str, target: str, port: int, *options: str) -> list[str]:
+    """Return the command that serves ``target`` ("module:app") with ``kind`` on ``port``.
+
+    ``kind`` is ``gunicorn`` (WSGI: one worker, threads, so connections stay
+    alive), ``uvicorn`` or ``hypercorn`` (ASGI, which they find out by
+    themselves). Each gets a short graceful-shutdown timeout, so that a
+    connection left open cannot hold up :meth:`ServerProcess.stop`.
+    """
+    if kind == "gunicorn":
+        argv = [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "--workers=1",
+            # The gthread worker keeps connections alive (the sync worker closes each).
+            "--worker-class=gthread",
+            "--threads=4",
+            f"--bind={HOST}:{port}",
+            "--graceful-timeout=3",
+            "--timeout=30",
+            "--log-level=info",  # prints "Listening at", which start() waits for
+        ]
+        import gunicorn.config
+
+        if hasattr(gunicorn.config, "ControlSocketDisable"):
+            argv.append("--no-control-socket")  # else one shared socket in $HOME
+    elif kind == "uvicorn":
+        argv = [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            f"--host={HOST}",
+            f"--port={port}",
+            "--timeout-graceful-shutdown=3",
+            "--log-level=info",  # prints "Uvicorn running on"
+        ]
+    elif kind == "hypercorn":
+        argv = [
+            sys.executable,
+            "-m",
+            "hypercorn",
+            f"--bind={HOST}:{port}",
+            "--graceful-timeout=3",
+            "--log-level=info",  # prints "Running on"
+        ]
+    else:
+        raise ValueError(f"Unknown server {kind!r}: use one of {', '.join(READY_MARKERS)}.")
+    return [*argv, *options, target]
+
+
+def server_process(
+    kind: str,
+    target: str,
+    *,
+    cwd: str | os.PathLike[str],
+    env: dict[str, str],
+    log_path: str | os.PathLike[str],
+    options: Sequence[str] = (),
+    **kwargs: Any,
+) -> ServerProcess:
+    """Return a (not yet started) :class:`ServerProcess` serving ``target`` with ``kind``."""
+    if kind == "gunicorn":
+        env = {**env, "XDG_RUNTIME_DIR": os.fspath(cwd)}  # where a control socket may go
+    return ServerProcess(
+        lambda port: server_argv(kind, target, port, *options),
+        cwd=cwd,
+        env=env,
+        log_path=log_path,
+        ready_marker=READY_MARKERS[kind],
+        **kwargs,
+    )
+
+
+def poll_until(predicate: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Call ``predicate`` 20 times a second until it is true; give up after ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.05)
+    return True
