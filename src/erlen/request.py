@@ -251,6 +251,11 @@ class Request:
     _scope: t.Any = None
     _body: t.Any = None
 
+    @cached
+    def _input(self) -> t.Any:
+        """Where the body is read from (``wsgi.input``)."""
+        return self.environ.get("wsgi.input")
+
     # -- the URL ---------------------------------------------------------
 
     @cached
@@ -387,7 +392,7 @@ class Request:
 
     @cached
     def _parsed_content_type(self) -> tuple[str, dict[str, str]]:
-        value = self.environ.get("CONTENT_TYPE")
+        value = self.content_type
         if value and ";" not in value:
             return value.strip().lower(), {}  # perf: no parameters, no parser
         return parse_options_header(value)
@@ -450,7 +455,7 @@ class Request:
 
             return LimitedStream(io.BytesIO(body), len(body), None)
         length = self.content_length
-        source = self.environ.get("wsgi.input")
+        source = self._input
         if source is None or (length is None and not self.environ.get("wsgi.input_terminated")):
             length = 0
         return LimitedStream(source, length, self._config.get("MAX_CONTENT_LENGTH"))
@@ -483,7 +488,7 @@ class Request:
     def _load_form(self) -> None:
         config = self._config
         # perf: the usual urlencoded header needs no parsing to be recognised.
-        if self.environ.get("CONTENT_TYPE") == _URLENCODED:
+        if self.content_type == _URLENCODED:
             mimetype = _URLENCODED
         else:
             mimetype = self.mimetype
@@ -519,7 +524,7 @@ class Request:
             limit = self._config.get("MAX_CONTENT_LENGTH")
             if limit is not None and length > limit:
                 raise _too_large(length, limit)
-            source = self.environ.get("wsgi.input")
+            source = self._input
             body = _read_exactly(source, length) if source is not None and length else b""
             self.__dict__["_form_body"] = body
             return body
