@@ -21,7 +21,7 @@ from .headers import Headers
 from .request import Request
 from .response import Response
 from .routing import RequestRedirect, Router, Rule
-from .scaffold import Scaffold, _describe
+from .scaffold import Scaffold, _check_websocket_handler, _describe
 from .wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
@@ -193,6 +193,10 @@ class Erlen(Scaffold):
         **options: t.Any,
     ) -> None:
         methods = options.pop("methods", None)
+        if options.get("websocket"):
+            _check_websocket_handler(view_func, methods)
+            methods = ("GET",)
+            provide_automatic_options = False
         if methods is None:
             methods = getattr(view_func, "methods", None) or ("GET",)
         if isinstance(methods, str):

@@ -21,7 +21,7 @@ import typing as t
 from collections.abc import Callable
 from types import EllipsisType
 
-from .scaffold import ErrorKey, F, Scaffold, _error_key
+from .scaffold import ErrorKey, F, Scaffold, _check_websocket_handler, _error_key
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -172,6 +172,8 @@ class Blueprint(Scaffold):
         if endpoint is None and name and "." in name:
             raise ValueError(f"The view function name {name!r} may not contain a dot.")
         self._check_setup(f"add_url_rule({rule!r})")
+        if options.get("websocket"):
+            _check_websocket_handler(view_func, options.get("methods"))
         self.deferred_functions.append(
             lambda state: state.add_url_rule(
                 rule,

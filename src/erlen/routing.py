@@ -311,9 +311,11 @@ class Router:
         if not path.endswith("/"):
             for rule, values in self._candidates(path + "/"):
                 if rule.websocket is websocket and rule.rule.endswith("/"):
-                    if rule.strict_slashes:
+                    if rule.strict_slashes and not websocket:
                         raise RequestRedirect(path + "/")
                     if method in rule.methods:
+                        # Clients do not follow redirects on a WebSocket
+                        # handshake, so "/room" simply reaches "/room/".
                         return rule, values
         elif len(path) > 1:
             # strict_slashes=False: "/docs/" also reaches the rule "/docs".

@@ -187,22 +187,12 @@ class Scaffold:
         """
 
         def decorator(function: F) -> F:
-            import inspect
-
-            if not inspect.iscoroutinefunction(function):
-                raise TypeError(
-                    f"The WebSocket handler {_describe(function)} is a plain function. "
-                    "WebSocket handlers must be 'async def' functions, because they await "
-                    "websocket.receive() and websocket.send()."
-                )
-            if "methods" in options:
-                raise TypeError("WebSocket routes take no methods; remove methods=[...].")
+            _check_websocket_handler(function, options.get("methods"))
             endpoint = options.pop("endpoint", None)
             self.add_url_rule(
                 rule,
                 endpoint,
                 function,
-                provide_automatic_options=False,
                 websocket=True,
                 **options,
             )
@@ -315,6 +305,19 @@ def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
         f"errorhandler() takes an HTTP status code or an exception class, "
         f"not {code_or_exception!r}. Pass the class (ValueError), not an instance."
     )
+
+
+def _check_websocket_handler(view_func: t.Any, methods: t.Any) -> None:
+    import inspect
+
+    if methods is not None:
+        raise TypeError("WebSocket routes take no methods; remove methods=[...].")
+    if view_func is not None and not inspect.iscoroutinefunction(view_func):
+        raise TypeError(
+            f"The WebSocket handler {_describe(view_func)} is a plain function. WebSocket "
+            "handlers must be 'async def' functions, because they await "
+            "websocket.receive() and websocket.send()."
+        )
 
 
 def _describe(function: t.Any) -> str:

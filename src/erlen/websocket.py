@@ -221,6 +221,10 @@ class WebSocket:
             return
         self.state = "closed"
         self.close_code = code
+        # RFC 6455 §5.5: a close frame's reason is at most 123 bytes of UTF-8.
+        encoded = reason.encode()
+        if len(encoded) > 123:
+            reason = encoded[:123].decode("utf-8", "ignore")
         try:
             await self._send({"type": "websocket.close", "code": code, "reason": reason})
         except OSError:
@@ -286,7 +290,7 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
             app.logger.info(
                 "WebSocket %s closed with code %s: %s", request.path, refused.code, refused.reason
             )
-            await connection.close(refused.code, refused.reason[:120])
+            await connection.close(refused.code, refused.reason)
         except Exception as exc:  # noqa: BLE001 - answered below
             error = exc
             await _handle_error(app, request, connection, exc)
@@ -338,7 +342,7 @@ async def _handle_error(
         if connection.state == "connecting":
             await connection._deny(error.get_response(request))
         else:
-            await connection.close(CLOSE_POLICY, error.description[:120])
+            await connection.close(CLOSE_POLICY, error.description)
         return
     app.logger.error("Exception on WebSocket %s", request.path, exc_info=error)
     if connection.state == "connecting":
