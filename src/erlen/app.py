@@ -506,6 +506,9 @@ class Erlen(Scaffold):
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
+        context = _cv.get(None)
+        if isinstance(context, RequestContext):
+            context._error = error
         if propagate:
             raise error
         if self.debug:

@@ -155,6 +155,8 @@ class _Body:
         self._more = True
         #: Raised on the first read: the body broke a limit while it was loaded.
         self.error: HTTPException | None = None
+        #: Whether the client left before it had sent the whole body.
+        self.disconnected = False
 
     async def _next(self) -> bytes:
         message = await self._receive()
@@ -162,6 +164,7 @@ class _Body:
             self._more = bool(message.get("more_body", False))
             return t.cast(bytes, message.get("body", b""))
         self._more = False
+        self.disconnected = True
         raise ClientDisconnected()
 
     async def load(self, limit: int | None) -> None:
@@ -174,6 +177,7 @@ class _Body:
             message = await receive()
             if message["type"] != "http.request":
                 self._more = False
+                self.disconnected = True
                 raise ClientDisconnected()
             self._more = bool(message.get("more_body", False))
             chunk = message.get("body", b"")
@@ -362,18 +366,24 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
                 app._executor, copy_context().run, app.handle, request, context
             )
         chunks = prepare_body(response, request.method)
-        await send(
-            {
-                "type": "http.response.start",
-                "status": response.status_code,
-                "headers": _encode_headers(response),
-            }
-        )
-        if chunks is None:
-            await _stream(app, context, response, receive, send)
-        else:
-            content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-            await send({"type": "http.response.body", "body": content})
+        if body is not None and body.disconnected:
+            response.close()
+            return  # the client left while the view read its body: nobody to answer
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": _encode_headers(response),
+                }
+            )
+            if chunks is None:
+                await _stream(app, context, response, receive, send)
+            else:
+                content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                await send({"type": "http.response.body", "body": content})
+        except OSError:
+            response.close()  # ASGI 2.4: send() raises when the client has gone
     except BaseException as error:
         if _needs_teardown(app, context):
             await _teardown(app, context, error)

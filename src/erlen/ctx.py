@@ -125,6 +125,8 @@ class RequestContext(AppContext):
     _after_request_functions: list[Callable[[Response], Response]] | None = None
     _session: t.Any = None
     _flashes: list[tuple[str, t.Any]] | None = None
+    #: An error answered with a 500: teardown functions still get to see it.
+    _error: BaseException | None = None
 
     def __init__(self, app: Erlen, request: Request) -> None:
         self.app = app
@@ -139,6 +141,8 @@ class RequestContext(AppContext):
         return session
 
     def _teardown(self, exc: BaseException | None) -> None:
+        if exc is None:
+            exc = self._error
         try:
             self.app.do_teardown_request(exc)
         finally:

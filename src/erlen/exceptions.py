@@ -334,15 +334,23 @@ class UpgradeRequired(HTTPException):
                 # RFC 9110 §15.5.22; PEP 3333 forbids WSGI apps this hop-by-hop header.
                 response.headers.set("Upgrade", "websocket")
             return response
-        # A real WebSocket handshake reached the HTTP cycle: only a WSGI server
-        # does that, and WSGI cannot carry WebSockets.
+        # A real WebSocket handshake reached the HTTP cycle: the server could
+        # not take it over.
         from .ctx import _cv
 
-        message = (
-            f"The WebSocket route {request.path} was requested, but this app is served "
-            "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI server "
-            "instead, for example: uvicorn module:app"
-        )
+        if "asgi.scope" in request.environ:
+            message = (
+                f"The WebSocket route {request.path} was requested, but the ASGI server "
+                "passed the handshake on as plain HTTP: it has no WebSocket support "
+                "enabled. For uvicorn, install a WebSocket library (pip install websockets) "
+                "and do not pass --ws none."
+            )
+        else:
+            message = (
+                f"The WebSocket route {request.path} was requested, but this app is served "
+                "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI "
+                "server instead, for example: uvicorn module:app"
+            )
         context = _cv.get(None)
         if context is not None:
             context.app.logger.warning("%s", message)
