@@ -1,4 +1,11 @@
-"""Shared fixtures: an app, a client that checks PEP 3333, and a leak detector."""
+"""Shared fixtures: an app, a client for each protocol, and a leak detector.
+
+Every test that takes ``client`` runs twice: through WSGI (each request
+checked by wsgiref's PEP 3333 validator) and through ASGI (each message
+checked by the test client's ASGI checks). A test about WSGI itself (the
+environ, ``wsgi.*`` keys, the validator) says so with
+``@pytest.mark.wsgi_only`` and runs once, with the WSGI client.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +17,20 @@ import pytest
 from erlen import Erlen
 from erlen.ctx import _cv
 
+PROTOCOLS = ["wsgi", "asgi"]
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "wsgi_only: the test is about WSGI; its client fixture runs only as WSGI"
+    )
+
+
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    if "client" in metafunc.fixturenames:
+        wsgi_only = metafunc.definition.get_closest_marker("wsgi_only") is not None
+        metafunc.parametrize("client", ["wsgi"] if wsgi_only else PROTOCOLS, indirect=True)
+
 
 @pytest.fixture
 def app() -> Erlen:
@@ -19,8 +40,13 @@ def app() -> Erlen:
 
 
 @pytest.fixture
-def client(app: Erlen):
-    """A test client whose every request goes through wsgiref's validator."""
+def client(app: Erlen, request: pytest.FixtureRequest):
+    """A test client for ``app``, through WSGI or ASGI (see the module docstring)."""
+    if request.param == "asgi":
+        client = app.test_client(asgi=True)
+        yield client
+        client.close()
+        return
     client = app.test_client()
     checked = validator(app)
 
@@ -32,7 +58,7 @@ def client(app: Erlen):
             return checked(environ, start_response)
 
     client.application = application
-    return client
+    yield client
 
 
 @pytest.fixture(autouse=True)

@@ -27,15 +27,11 @@ from erlen import (
     request,
     session,
     url_for,
+    websocket,
 )
 from erlen.cli import main
-
-# The proxy comes from erlen.ctx: importing the erlen.websocket module (below, or in any
-# test module collected earlier) replaces the attribute erlen.websocket with the module.
-# test_from_erlen_import_websocket_is_the_proxy covers the public import.
-from erlen.ctx import websocket
 from erlen.testing import WebSocketDenied
-from erlen.websocket import WebSocketDisconnect, WebSocketError
+from erlen.websockets import WebSocketDisconnect, WebSocketError
 
 TIMEOUT = 5.0
 
@@ -1171,9 +1167,10 @@ def test_add_url_rule_with_websocket_checks_like_the_decorator(app):
 
 
 def test_from_erlen_import_websocket_is_the_proxy():
-    # In a fresh interpreter, so that no earlier import hides the problem.
+    # In a fresh interpreter, so that no earlier import hides the problem: the
+    # module is erlen.websockets, so importing it cannot replace the proxy.
     code = (
-        "import erlen.websocket\n"
+        "import erlen.websockets\n"
         "from erlen import websocket\n"
         "import types\n"
         "assert not isinstance(websocket, types.ModuleType), websocket\n"

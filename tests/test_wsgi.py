@@ -641,6 +641,7 @@ def test_body_with_content_length_through_validator(client, app):
 # -- the WSGI callable ---------------------------------------------------
 
 
+@pytest.mark.wsgi_only  # app.wsgi_app is the WSGI entry point; ASGI does not pass through it
 def test_wsgi_app_can_be_wrapped_in_middleware(app, client):
     @app.route("/")
     def index():

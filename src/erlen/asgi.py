@@ -46,7 +46,7 @@ class ClientDisconnected(BadRequest):
 async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     kind = scope["type"]
     if kind == "websocket":
-        from .websocket import serve_websocket
+        from .websockets import serve_websocket
 
         await serve_websocket(app, scope, receive, send)
     elif kind == "lifespan":

@@ -18,7 +18,7 @@ if t.TYPE_CHECKING:
     from .app import Erlen
     from .request import Request
     from .response import Response
-    from .websocket import WebSocket
+    from .websockets import WebSocket
 
 __all__ = [
     "AppContext",
