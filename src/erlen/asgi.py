@@ -20,6 +20,7 @@ from urllib.parse import unquote_to_bytes
 from .ctx import AppContext, RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
 from .request import Request as _Request
+from .response import _NO_BODY as _NO_CONTENT
 from .response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -256,33 +257,47 @@ class _NoBody:
 _NO_BODY = _NoBody()
 
 
-def _announces_body(scope: Scope) -> bool:
+class _BodyHeaders(t.NamedTuple):
+    length: bytes | None
+    content_type: bytes | None
+    repeated: bool
+
+
+def _body_headers(scope: Scope) -> _BodyHeaders | None:
+    """Return the body's length and type headers, or ``None`` for a request without a body."""
+    length = content_type = None
+    repeated = chunked = False
     for name, value in scope["headers"]:
         if name == b"content-length":
-            return value not in (b"", b"0")
-        if name == b"transfer-encoding":
-            return True
-    # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
-    # HTTP/2 and 3 need neither, so there the body is always listened for.
-    return scope.get("http_version") not in ("1.1", "1.0")
+            repeated = repeated or length is not None
+            length = value
+        elif name == b"content-type":
+            repeated = repeated or content_type is not None
+            content_type = value
+        elif name == b"transfer-encoding":
+            chunked = True
+    if length is not None:
+        if length in (b"", b"0") and not chunked:
+            return None
+    elif not chunked and scope.get("http_version") in ("1.1", "1.0"):
+        # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
+        # HTTP/2 and 3 need neither, so there the body is always listened for.
+        return None
+    return _BodyHeaders(length, content_type, repeated)
 
 
-def _prefill_body_headers(request: Request, scope: Scope) -> None:
+def _prefill_body_headers(request: Request, found: _BodyHeaders) -> None:
     # perf: what reading a form needs, taken from the scope without building
     # the whole environ; a repeated or malformed header is left to the
     # environ, whose parsing reports it.
-    found: dict[bytes, bytes] = {}
-    for name, value in scope["headers"]:
-        if name == b"content-length" or name == b"content-type":
-            if name in found:
-                return
-            found[name] = value
-    length = found.get(b"content-length")
+    if found.repeated:
+        return
+    length = found.length
     if length is not None:
         if not length.isdigit() or len(length) > 19:
             return
         request.__dict__["content_length"] = int(length)
-    content_type = found.get(b"content-type")
+    content_type = found.content_type
     request.__dict__["content_type"] = (
         content_type.decode("latin-1") or None if content_type is not None else None
     )
@@ -325,6 +340,7 @@ def _should_load(request: Request, limit: int | None) -> bool:
 
 # -- HTTP ----------------------------------------------------------------
 
+_new_context = object.__new__
 _async_views: dict[t.Any, bool] = {}
 
 
@@ -342,16 +358,20 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         return
     # perf: HTTP is served right here, one coroutine fewer per request.
     loop = asyncio.get_running_loop()
-    body = _Body(receive, loop) if _announces_body(scope) else None
-    request = make_request(app, scope, body or _NO_BODY)
-    context = RequestContext(app, request)
+    found = _body_headers(scope)
+    body = None if found is None else _Body(receive, loop)
+    request = make_request(app, scope, _NO_BODY if body is None else body)
+    # perf: RequestContext.__init__ is two assignments; done here directly.
+    context = _new_context(RequestContext)
+    context.app = app
+    context.request = request
     context._loop = loop
     token = _cv.set(context)
     try:
         view = app.match_request(request)
         if body is not None and view is not None and not request.url_rule.stream_body:
             if request._scope is scope:
-                _prefill_body_headers(request, scope)
+                _prefill_body_headers(request, found)  # type: ignore[arg-type]
             limit = request._config.get("MAX_CONTENT_LENGTH")
             if _should_load(request, limit):
                 try:
@@ -365,7 +385,16 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             response = await loop.run_in_executor(
                 app._executor, copy_context().run, app.handle, request, context
             )
-        chunks = prepare_body(response, request.method)
+        chunks: t.Any = response.response
+        # perf: the usual one-bytes-chunk body needs none of prepare_body's fixes.
+        if not (
+            chunks.__class__ is list
+            and len(chunks) == 1
+            and chunks[0].__class__ is bytes
+            and request.method != "HEAD"
+            and response.status_code not in _NO_CONTENT
+        ):
+            chunks = prepare_body(response, request.method)
         if body is not None and body.disconnected:
             response.close()
             return  # the client left while the view read its body: nobody to answer
@@ -390,7 +419,11 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         raise
     else:
         # perf: with no teardown hooks and no uploaded files there is nothing to do.
-        if _needs_teardown(app, context):
+        if (
+            app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or request.__dict__.get("files")
+        ):
             await _teardown(app, context, None)
     finally:
         _cv.reset(token)
@@ -402,15 +435,17 @@ _HEADER_NAMES: dict[str, bytes] = {}
 
 def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
     names = _HEADER_NAMES
-    encoded = []
-    for name, value in response.headers._list:
-        raw = names.get(name)
-        if raw is None:
-            raw = name.lower().encode("latin-1")
-            if len(names) < 256:
-                names[name] = raw
-        encoded.append((raw, value.encode("latin-1")))
-    return encoded
+    return [
+        (names.get(name) or _header_name(name), value.encode("latin-1"))
+        for name, value in response.headers._list
+    ]
+
+
+def _header_name(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_HEADER_NAMES) < 256:
+        _HEADER_NAMES[name] = raw
+    return raw
 
 
 class _ClientGone(Exception):
