@@ -22,6 +22,7 @@ from erlen import (
     Erlen,
     Request,
     abort,
+    after_this_request,
     current_app,
     g,
     make_response,
@@ -1761,3 +1762,124 @@ def test_cycle_statuses_are_the_expected_ones(app):
     assert fetch(app, "/only-get", "POST").header("allow") == "GET, HEAD, OPTIONS"
     cookies = [value for name, value in fetch(app, "/cookies").headers if name == b"set-cookie"]
     assert len(cookies) == 2
+
+
+# -- 10. the twin cycles agree ------------------------------------------------------
+
+
+class Refused(Exception):
+    pass
+
+
+def build_twin_app(kind: str) -> Erlen:
+    """An app whose views, hooks and handlers are all ``def`` or all ``async def``.
+
+    ``def`` views go through Erlen.handle (WSGI, and ASGI's thread pool);
+    ``async def`` views under ASGI through its twin Erlen.handle_async.
+    """
+    app = Erlen(__name__)
+    app.config.update(SECRET_KEY="twin", PROPAGATE_EXCEPTIONS=False)
+
+    def make(function):
+        if kind == "def":
+            return function
+
+        async def wrapper(*args, **kwargs):
+            return function(*args, **kwargs)
+
+        wrapper.__name__ = function.__name__
+        return wrapper
+
+    def url_pre(endpoint, values):
+        if values and "who" in values:
+            g.who = values.pop("who").title()
+
+    app.url_value_preprocessor(url_pre)
+
+    def gate():
+        if request.args.get("stop"):
+            return "stopped", 409, {"X-Stopped": "yes"}
+        return None
+
+    def stamp(response):
+        response.headers["X-Stamp"] = "stamped"
+        return response
+
+    def on_refused(error):
+        return {"refused": str(error)}, 418
+
+    def on_missing(error):
+        return "nothing at " + request.path, 404
+
+    def on_500(error):
+        return "sorry", 500
+
+    app.before_request(make(gate))
+    app.after_request(make(stamp))
+    app.register_error_handler(Refused, make(on_refused))
+    app.register_error_handler(404, make(on_missing))
+    app.register_error_handler(500, make(on_500))
+
+    def hello(who):
+        session["seen"] = who
+        return f"hello {g.who}"
+
+    def refuse():
+        raise Refused("no thanks")
+
+    def crash():
+        raise RuntimeError("boom")
+
+    def later():
+        def tag(response):
+            response.headers["X-Later"] = "1"
+            return response
+
+        after_this_request(tag)
+        return {"ok": True}
+
+    def forbidden():
+        abort(403)
+
+    app.add_url_rule("/hello/<who>", view_func=make(hello))
+    app.add_url_rule("/refuse", view_func=make(refuse))
+    app.add_url_rule("/crash", view_func=make(crash))
+    app.add_url_rule("/later", view_func=make(later), methods=["GET", "POST"])
+    app.add_url_rule("/forbidden", view_func=make(forbidden))
+    return app
+
+
+TWIN_CASES = [
+    ("GET", "/hello/ada"),
+    ("GET", "/hello/ada?stop=1"),
+    ("GET", "/refuse"),
+    ("GET", "/crash"),
+    ("GET", "/later"),
+    ("OPTIONS", "/later"),
+    ("HEAD", "/hello/bob"),
+    ("GET", "/forbidden"),
+    ("GET", "/nowhere"),
+    ("DELETE", "/later"),
+]
+
+
+@pytest.mark.parametrize(("method", "path"), TWIN_CASES, ids=[f"{m} {p}" for m, p in TWIN_CASES])
+def test_def_and_async_def_cycles_agree_under_both_protocols(method, path):
+    answers = {}
+    for kind in ("def", "async def"):
+        for asgi in (False, True):
+            app = build_twin_app(kind)
+            with app.test_client(asgi=asgi) as client:
+                response = client.open(path, method)
+            headers = sorted(
+                (name.lower(), value)
+                for name, value in response.headers.items()
+                if name.lower() != "set-cookie"
+            )
+            cookies = sorted(response.headers.getlist("Set-Cookie"))
+            # A session cookie carries a timestamp; compare its name only.
+            cookies = [cookie.split("=", 1)[0] for cookie in cookies]
+            answers[kind, asgi] = (response.status_code, headers, cookies, response.data)
+    first = answers["def", False]
+    assert all(answer == first for answer in answers.values()), answers
+    assert first[0] in {200, 409, 418, 500, 403, 404, 405}

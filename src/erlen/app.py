@@ -40,6 +40,10 @@ F = t.TypeVar("F", bound=Callable[..., t.Any])
 T = t.TypeVar("T")
 
 _JSON_TYPE = "application/json"
+_INVALID_PATH = (
+    "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 bytes (for example "
+    "%C3%A9 for 'é')."
+)
 _HTML_TYPE = "text/html; charset=utf-8"
 
 
@@ -256,18 +260,55 @@ class Erlen(Scaffold):
     # -- the request cycle -----------------------------------------------
 
     def handle(self, request: Request, context: RequestContext) -> Response:
-        """Turn a request into a response: route, hooks, view, errors."""
-        return _drive(self.handle_async(request, context))
+        """Turn a request into a response: route, hooks, view, errors.
+
+        This is the cycle for WSGI, and for a plain ``def`` view under ASGI
+        (in a worker thread). :meth:`handle_async` is its twin for an
+        ``async def`` view on the event loop: the same steps, with the view,
+        hooks and handlers awaited. Every step lives in the helpers both
+        call; only this skeleton is written twice, because driving the
+        async twin from sync code costs a fifth of a WSGI request.
+        """
+        try:
+            try:
+                rule = request.url_rule
+                if rule is None:
+                    if request._invalid_path:
+                        raise BadRequest(_INVALID_PATH)
+                    rule, args = self.url_map.match(request.method, request.path)
+                    request.url_rule = rule
+                    request.view_args = args
+                else:
+                    args = request.view_args  # type: ignore[assignment]
+                if self.before_request_funcs or self.url_value_preprocessors:
+                    value = _drive(self._preprocess(request, False))
+                    if value is not None:
+                        response = self.make_response(value)
+                        return _drive(self._process_response(response, context))
+                if request.method == "OPTIONS" and rule.provide_automatic_options:
+                    response = self._options_response(request)
+                    return _drive(self._process_response(response, context))
+                value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
+                if value.__class__ is CoroutineType:
+                    value = _run_coroutine(value)
+                response = self.make_response(value)
+            except Exception as error:  # noqa: BLE001 - handlers decide
+                response = _drive(self._handle_user_exception(error, request, False))
+            if (
+                self.after_request_funcs
+                or context._after_request_functions
+                or context._session is not None
+            ):
+                response = _drive(self._process_response(response, context))
+            return response
+        except Exception as error:  # noqa: BLE001 - last resort: a 500
+            return _drive(self._handle_exception(error, request, False))
 
     async def handle_async(self, request: Request, context: RequestContext) -> Response:
-        """Turn a request into a response; the request cycle, written once.
+        """Turn a request into a response, awaiting the view, hooks and handlers.
 
-        Under WSGI (and for a plain ``def`` view under ASGI) :meth:`handle`
-        drives this coroutine to its end in one step: nothing in it awaits
-        anything that could suspend, and an ``async def`` view or hook runs
-        to completion where it is called. Under ASGI, for an ``async def``
-        view, the adapter awaits it on the server's event loop instead, and
-        the view, hooks and handlers are awaited there.
+        The ASGI adapter awaits this for an ``async def`` view, on the
+        server's event loop; see :meth:`handle`, its sync twin.
         """
         on_loop = context._on_loop
         try:
@@ -275,10 +316,7 @@ class Erlen(Scaffold):
                 rule = request.url_rule
                 if rule is None:
                     if request._invalid_path:
-                        raise BadRequest(
-                            "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 "
-                            "bytes (for example %C3%A9 for 'é')."
-                        )
+                        raise BadRequest(_INVALID_PATH)
                     rule, args = self.url_map.match(request.method, request.path)
                     request.url_rule = rule
                     request.view_args = args

@@ -251,10 +251,9 @@ class Request:
     _scope: t.Any = None
     _body: t.Any = None
 
-    @cached
-    def _input(self) -> t.Any:
-        """Where the body is read from (``wsgi.input``)."""
-        return self.environ.get("wsgi.input")
+    #: Where the body is read from, when the ASGI adapter built the request
+    #: (otherwise ``wsgi.input``).
+    _input: t.Any = None
 
     # -- the URL ---------------------------------------------------------
 
@@ -455,7 +454,7 @@ class Request:
 
             return LimitedStream(io.BytesIO(body), len(body), None)
         length = self.content_length
-        source = self._input
+        source = self._input or self.environ.get("wsgi.input")
         if source is None or (length is None and not self.environ.get("wsgi.input_terminated")):
             length = 0
         return LimitedStream(source, length, self._config.get("MAX_CONTENT_LENGTH"))
@@ -524,7 +523,7 @@ class Request:
             limit = self._config.get("MAX_CONTENT_LENGTH")
             if limit is not None and length > limit:
                 raise _too_large(length, limit)
-            source = self._input
+            source = self._input or self.environ.get("wsgi.input")
             body = _read_exactly(source, length) if source is not None and length else b""
             self.__dict__["_form_body"] = body
             return body
