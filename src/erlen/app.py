@@ -310,7 +310,6 @@ class Erlen(Scaffold):
         The ASGI adapter awaits this for an ``async def`` view, on the
         server's event loop; see :meth:`handle`, its sync twin.
         """
-        on_loop = context._on_loop
         try:
             try:
                 rule = request.url_rule
@@ -323,17 +322,17 @@ class Erlen(Scaffold):
                 else:
                     args = request.view_args  # type: ignore[assignment]
                 if self.before_request_funcs or self.url_value_preprocessors:
-                    value = await self._preprocess(request, on_loop)
+                    value = await self._preprocess(request, True)
                     if value is not None:
                         return await self._process_response(self.make_response(value), context)
                 if request.method == "OPTIONS" and rule.provide_automatic_options:
                     return await self._process_response(self._options_response(request), context)
                 value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
                 if value.__class__ is CoroutineType:
-                    value = (await value) if on_loop else _run_coroutine(value)
+                    value = await value
                 response = self.make_response(value)
             except Exception as error:  # noqa: BLE001 - handlers decide
-                response = await self._handle_user_exception(error, request, on_loop)
+                response = await self._handle_user_exception(error, request, True)
             if (
                 self.after_request_funcs
                 or context._after_request_functions
@@ -342,7 +341,7 @@ class Erlen(Scaffold):
                 response = await self._process_response(response, context)
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return await self._handle_exception(error, request, on_loop)
+            return await self._handle_exception(error, request, True)
 
     def match_request(
         self, request: Request, websocket: bool = False

@@ -257,6 +257,9 @@ class _NoBody:
 _NO_BODY = _NoBody()
 
 
+_BODY_HEADER_NAMES = frozenset((b"content-length", b"content-type", b"transfer-encoding"))
+
+
 class _BodyHeaders(t.NamedTuple):
     length: bytes | None
     content_type: bytes | None
@@ -268,14 +271,15 @@ def _body_headers(scope: Scope) -> _BodyHeaders | None:
     length = content_type = None
     repeated = chunked = False
     for name, value in scope["headers"]:
-        if name == b"content-length":
-            repeated = repeated or length is not None
-            length = value
-        elif name == b"content-type":
-            repeated = repeated or content_type is not None
-            content_type = value
-        elif name == b"transfer-encoding":
-            chunked = True
+        if name in _BODY_HEADER_NAMES:  # perf: one test for the usual header
+            if name == b"content-length":
+                repeated = repeated or length is not None
+                length = value
+            elif name == b"content-type":
+                repeated = repeated or content_type is not None
+                content_type = value
+            else:
+                chunked = True
     if length is not None:
         if length in (b"", b"0") and not chunked:
             return None
@@ -345,9 +349,7 @@ _async_views: dict[t.Any, bool] = {}
 
 
 def _is_async(view: t.Any) -> bool:
-    found = _async_views.get(view)
-    if found is None:
-        found = _async_views[view] = inspect.iscoroutinefunction(view)
+    found = _async_views[view] = inspect.iscoroutinefunction(view)
     return found
 
 
@@ -378,7 +380,10 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
                     await body.load(limit)
                 except ClientDisconnected:
                     return  # nobody is left to answer
-        if view is None or _is_async(view):
+        on_loop = view is None or _async_views.get(view)
+        if on_loop is None:
+            on_loop = _is_async(view)
+        if on_loop:
             context._on_loop = True
             response = await app.handle_async(request, context)
         else:
