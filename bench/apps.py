@@ -11,6 +11,7 @@ framework fails only its own builder.
 from __future__ import annotations
 
 import importlib
+import json
 from importlib import metadata
 from pathlib import Path
 
@@ -127,3 +128,30 @@ def write_report(path: str, report: dict) -> None:
     with open(path, "w") as file:
         json.dump(report, file, indent=2)
     print(f"wrote {path}")
+
+
+FORM_BODY = b"name=Ada+Lovelace&email=ada%40example.com&age=36"
+
+# name -> (method, path, body, content type, expected body): the cases every
+# benchmark runs, WSGI and ASGI alike.
+CASES = {
+    "hello": ("GET", "/", b"", None, b"Hello, World!"),
+    "json": ("GET", "/user/42", b"", None, {"id": 42, "name": "user42"}),
+    "form": (
+        "POST",
+        "/form",
+        FORM_BODY,
+        "application/x-www-form-urlencoded",
+        b"Ada Lovelace <ada@example.com> 36",
+    ),
+}
+
+
+def answer_ok(data: bytes, expected) -> bool:
+    """Whether a body is the expected one (JSON compared as data)."""
+    if isinstance(expected, dict):
+        try:
+            return json.loads(data) == expected
+        except ValueError:
+            return False
+    return data == expected

@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
-import json
 import os
 import platform
 import statistics
@@ -21,23 +20,8 @@ import sys
 import time
 from pathlib import Path
 
-from apps import SRC, version, write_report
+from apps import CASES, SRC, answer_ok, version, write_report
 from asgi_apps import FRAMEWORKS, PEERS, build, distribution, label
-
-FORM_BODY = b"name=Ada+Lovelace&email=ada%40example.com&age=36"
-
-# name -> (method, path, body, content type, expected body): the WSGI benchmark's cases.
-CASES = {
-    "hello": ("GET", "/", b"", None, b"Hello, World!"),
-    "json": ("GET", "/user/42", b"", None, {"id": 42, "name": "user42"}),
-    "form": (
-        "POST",
-        "/form",
-        FORM_BODY,
-        "application/x-www-form-urlencoded",
-        b"Ada Lovelace <ada@example.com> 36",
-    ),
-}
 
 DEFAULT_JSON = Path(__file__).resolve().parent / "results" / "asgi_inprocess.json"
 LIFESPAN_TIMEOUT = 10.0  # seconds for an app's startup or shutdown
@@ -145,13 +129,7 @@ async def check(app, case):
         LIFESPAN_TIMEOUT,
     )
     data = b"".join(channel.chunks)
-    if isinstance(expected, dict):
-        try:
-            ok = json.loads(data) == expected
-        except ValueError:
-            ok = False
-    else:
-        ok = data == expected
+    ok = answer_ok(data, expected)
     if channel.status == 200 and ok and channel.done:
         return None
     return f"got {channel.status!r} {data[:200]!r}, expected 200 {expected!r}"

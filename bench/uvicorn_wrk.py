@@ -27,9 +27,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from apps import SRC, version, write_report
+from apps import CASES, SRC, answer_ok, version, write_report
 from asgi_apps import FACTORIES, FRAMEWORKS, PEERS, distribution, label
-from asgi_inprocess import CASES
 
 HERE = Path(__file__).resolve().parent
 WRK_DIR = HERE / "wrk"
@@ -184,13 +183,7 @@ def check(server, case):
         return f"request failed: {type(exc).__name__}: {exc}"
     finally:
         connection.close()
-    if isinstance(expected, dict):
-        try:
-            ok = json.loads(data) == expected
-        except ValueError:
-            ok = False
-    else:
-        ok = data == expected
+    ok = answer_ok(data, expected)
     if status == 200 and ok:
         return None
     return f"got {status} {data[:200]!r}, expected 200 {expected!r}"

@@ -20,7 +20,6 @@ from urllib.parse import unquote_to_bytes
 from .ctx import AppContext, RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
 from .request import Request as _Request
-from .response import _NO_BODY as _NO_CONTENT
 from .response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -390,16 +389,7 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             response = await loop.run_in_executor(
                 app._executor, copy_context().run, app.handle, request, context
             )
-        chunks: t.Any = response.response
-        # perf: the usual one-bytes-chunk body needs none of prepare_body's fixes.
-        if not (
-            chunks.__class__ is list
-            and len(chunks) == 1
-            and chunks[0].__class__ is bytes
-            and request.method != "HEAD"
-            and response.status_code not in _NO_CONTENT
-        ):
-            chunks = prepare_body(response, request.method)
+        chunks = prepare_body(response, request.method)
         if body is not None and body.disconnected:
             response.close()
             return  # the client left while the view read its body: nobody to answer

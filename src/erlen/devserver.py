@@ -21,6 +21,7 @@ the same socket handling, port-in-use advice and banner.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import ipaddress
 import os
@@ -651,17 +652,11 @@ def run_simple(
     if not quiet:
         shown = host if fd is None else str(server.server_address[0])
         sys.stderr.write(_banner(_app_name(app), shown, server.server_port, debug=debug))
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    with _until_stopped():
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
 
 
 def run_asgi(
@@ -706,19 +701,13 @@ def run_asgi(
         _banner(_app_name(app), shown, sock.getsockname()[1], debug=debug, advice=advice)
     )
     sys.stderr.flush()
-    previous = None
-    if threading.current_thread() is threading.main_thread():
-        # uvicorn shuts down gracefully on SIGTERM, then raises the signal
-        # again with this handler back in place: it ends run() quietly.
-        previous = signal.signal(signal.SIGTERM, _interrupt)
-    try:
-        uvicorn.Server(config).run(sockets=[sock])  # closes the socket when done
-    except KeyboardInterrupt:
-        pass
-    finally:
-        sock.close()
-        if previous is not None:
-            signal.signal(signal.SIGTERM, previous)
+    # uvicorn shuts down gracefully on SIGTERM, then raises the signal again
+    # with _until_stopped's handler back in place: it ends run() quietly.
+    with _until_stopped():
+        try:
+            uvicorn.Server(config).run(sockets=[sock])  # closes the socket when done
+        finally:
+            sock.close()
 
 
 def _import_uvicorn() -> t.Any:
@@ -750,6 +739,21 @@ def _exit_on_bind_error(host: str, port: int, error: OSError) -> t.NoReturn:
         raise error
     sys.stderr.write(message + "\n")
     raise SystemExit(1) from None
+
+
+@contextlib.contextmanager
+def _until_stopped() -> Iterator[None]:
+    """Serve until CTRL+C or SIGTERM (turned into KeyboardInterrupt), then return quietly."""
+    previous = None
+    if threading.current_thread() is threading.main_thread():
+        previous = signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        yield
+    except KeyboardInterrupt:
+        pass
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
 
 
 def _interrupt(signum: int, frame: t.Any) -> None:

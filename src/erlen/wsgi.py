@@ -7,7 +7,6 @@ from collections.abc import Iterator
 
 from .ctx import RequestContext, _cv
 from .http import status_line
-from .response import _NO_BODY as _NO_CONTENT
 from .response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -24,16 +23,7 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
     token = _cv.set(context)
     try:
         response = app.handle(request, context)
-        body: t.Any = response.response
-        # perf: the usual one-bytes-chunk body needs none of prepare_body's fixes.
-        if not (
-            body.__class__ is list
-            and len(body) == 1
-            and body[0].__class__ is bytes
-            and request.method != "HEAD"
-            and response.status_code not in _NO_CONTENT
-        ):
-            body = prepare_body(response, request.method)
+        body = prepare_body(response, request.method)
         start_response(status_line(response.status_code), response.headers._list)
         if body is None:
             # The context stays alive until the server closes the body, so a
