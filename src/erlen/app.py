@@ -15,6 +15,7 @@ from types import CoroutineType, GeneratorType
 
 from . import json as _json
 from .config import DEFAULT_CONFIG, Config
+from .csrf import SAFE_METHODS, check_request
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
 from .exceptions import BadRequest, HTTPException, InternalServerError
 from .headers import Headers
@@ -280,6 +281,8 @@ class Erlen(Scaffold):
                     request.view_args = args
                 else:
                     args = request.view_args  # type: ignore[assignment]
+                if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
+                    check_request(self, request, self.view_functions.get(rule.endpoint))
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = _drive(self._preprocess(request, False))
                     if value is not None:
@@ -321,6 +324,8 @@ class Erlen(Scaffold):
                     request.view_args = args
                 else:
                     args = request.view_args  # type: ignore[assignment]
+                if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
+                    check_request(self, request, self.view_functions.get(rule.endpoint))
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = await self._preprocess(request, True)
                     if value is not None:

@@ -40,6 +40,9 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",
+    # Refuse unsafe requests a browser sends from another site (erlen.csrf).
+    "CSRF_PROTECTION": True,
+    "CSRF_TRUSTED_ORIGINS": [],
     # Under ASGI, plain `def` views run in a thread pool of this many threads.
     "ASGI_THREADS": 40,
     **DEFAULT_LIMITS,
