@@ -19,6 +19,7 @@ from .csrf import SAFE_METHODS, check_request
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
 from .exceptions import BadRequest, HTTPException, InternalServerError
 from .headers import Headers
+from .hosts import check_host
 from .request import Request
 from .response import Response
 from .routing import RequestRedirect, Router, Rule
@@ -272,6 +273,9 @@ class Erlen(Scaffold):
         """
         try:
             try:
+                trusted = self.config["TRUSTED_HOSTS"]
+                if trusted is not None:
+                    check_host(request, trusted)
                 rule = request.url_rule
                 if rule is None:
                     if request._invalid_path:
@@ -315,6 +319,9 @@ class Erlen(Scaffold):
         """
         try:
             try:
+                trusted = self.config["TRUSTED_HOSTS"]
+                if trusted is not None:
+                    check_host(request, trusted)
                 rule = request.url_rule
                 if rule is None:
                     if request._invalid_path:

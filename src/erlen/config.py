@@ -40,6 +40,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SERVER_NAME": None,
     "APPLICATION_ROOT": "/",
     "PREFERRED_URL_SCHEME": "http",
+    # None: any Host; a list: only these hosts (".example.com": and subdomains).
+    "TRUSTED_HOSTS": None,
     # Refuse unsafe requests a browser sends from another site (erlen.csrf).
     "CSRF_PROTECTION": True,
     "CSRF_TRUSTED_ORIGINS": [],

@@ -25,6 +25,7 @@ from . import json as _json
 from .asgi import make_request
 from .ctx import RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
+from .hosts import check_host
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -305,6 +306,9 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
 
 
 async def _dispatch(app: Erlen, request: Request, connection: WebSocket) -> None:
+    trusted = app.config["TRUSTED_HOSTS"]
+    if trusted is not None:
+        check_host(request, trusted)
     handler = app.match_request(request, websocket=True)
     if handler is None:
         raise request.routing_exception or BadRequest(
