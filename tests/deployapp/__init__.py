@@ -1,0 +1,1 @@
+"""The app that docs/deploying.md's commands serve in test_deploy.py."""

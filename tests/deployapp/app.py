@@ -1,0 +1,47 @@
+"""A small erlen app, configured from the environment, as docs/deploying.md advises.
+
+``test_deploy.py`` serves it with every command in the guide. Each answer
+names the process (``os.getpid()``) that produced it, so a test can see
+which worker answered, and the session counter shows that the signed-cookie
+session needs nothing from the worker that set it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from typing import Any
+
+from erlen import Erlen, request, session
+
+app = Erlen(__name__)
+app.config.update(MAX_CONTENT_LENGTH=1024 * 1024)
+# ERLEN_SECRET_KEY (and any other ERLEN_* setting) comes from the environment.
+app.config.from_prefixed_env()
+
+
+@app.route("/")
+def index() -> dict[str, Any]:
+    return {"app": "deployapp", "pid": os.getpid()}
+
+
+@app.route("/login", methods=["POST"])
+def login() -> dict[str, Any]:
+    session.clear()
+    session["user"] = request.form["name"]
+    session["count"] = 0
+    return {"user": session["user"], "count": 0, "pid": os.getpid()}
+
+
+@app.route("/count", methods=["POST"])
+def count() -> dict[str, Any]:
+    if "user" not in session:
+        return {"error": "log in first", "pid": os.getpid()}, 403
+    session["count"] = session["count"] + 1
+    return {"user": session["user"], "count": session["count"], "pid": os.getpid()}
+
+
+@app.route("/async")
+async def async_view() -> dict[str, Any]:
+    await asyncio.sleep(0)
+    return {"async": True, "q": request.args.get("q"), "pid": os.getpid()}

@@ -1,0 +1,297 @@
+"""Run every command in docs/deploying.md, so the guide and the servers cannot drift apart.
+
+Each command in the guide follows a marker comment, ``<!-- tested: NAME -->``,
+in a fenced ``sh`` block. The tests read them from the file, put a free port
+in place of ``8000`` and the test app (``deployapp.app:app``) in place of
+``app:app``, run them as they stand, and send each server a GET, a form POST
+that sets the session, a request that reads it back, and a request to an
+``async def`` view. The app takes its secret key from ``ERLEN_SECRET_KEY``,
+as the guide says to.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import re
+import shlex
+import signal
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.cookies import SimpleCookie
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import pytest
+
+from servers import ServerProcess, poll_until, server_env
+
+pytestmark = pytest.mark.server
+
+TESTS = Path(__file__).resolve().parent
+GUIDE = TESTS.parent / "docs" / "deploying.md"
+APP = "deployapp.app:app"
+#: Where the commands come from: the virtualenv running the tests.
+VENV_BIN = Path(sys.executable).parent
+
+#: Every command the guide must hold, and what its server prints once it listens.
+READY_MARKERS = {
+    "gunicorn-sync": "Listening at",
+    "gunicorn-gthread": "Listening at",
+    "waitress": "Serving on",
+    "uwsgi": "spawned uWSGI worker",
+    "uvicorn": "Uvicorn running on",
+    # granian says "Listening at" before its workers start, and a stop that
+    # comes while a worker is still starting leaves that worker running.
+    "granian-wsgi": "Started worker-2",
+    "granian-asgi": "Started worker-2",
+    "hypercorn": "Running on http://",
+}
+
+_MARKED_BLOCK = re.compile(r"<!-- tested: ([\w-]+) -->\n```sh\n(.*?)```", re.DOTALL)
+
+
+def guide_commands() -> dict[str, str]:
+    """Return the tested commands in docs/deploying.md, by marker name."""
+    commands: dict[str, str] = {}
+    for name, block in _MARKED_BLOCK.findall(GUIDE.read_text(encoding="utf-8")):
+        assert name not in commands, f"{GUIDE}: the marker 'tested: {name}' appears twice."
+        lines = [line for line in block.splitlines() if line.strip()]
+        assert len(lines) == 1, (
+            f"{GUIDE}: the block after 'tested: {name}' must hold exactly one command line, "
+            f"not {lines!r}; put other commands in a block without a marker."
+        )
+        commands[name] = lines[0]
+    return commands
+
+
+def test_the_guide_holds_every_tested_command() -> None:
+    # A command taken out of the guide (or a marker misspelt) would otherwise
+    # just stop being tested.
+    assert sorted(guide_commands()) == sorted(READY_MARKERS)
+
+
+def runnable(command: str, port: int) -> list[str]:
+    """Return ``command`` as argv: ``port`` for 8000, the test app for app:app.
+
+    The program is taken from the tests' virtualenv, as it would be with
+    the virtualenv activated.
+    """
+    argv = shlex.split(command)
+    ports = [i for i, arg in enumerate(argv) if re.fullmatch(r"(.*[:=])?8000", arg)]
+    apps = [i for i, arg in enumerate(argv) if arg == "app:app"]
+    assert len(ports) == 1 and len(apps) == 1, (
+        f"{command!r} in {GUIDE.name} must name port 8000 once and the app as 'app:app' once, "
+        "so that the tests can serve their own app on a free port."
+    )
+    argv[ports[0]] = argv[ports[0]][: -len("8000")] + str(port)
+    argv[apps[0]] = APP
+    program = VENV_BIN / argv[0]
+    assert program.exists(), (
+        f"{argv[0]!r} (from {GUIDE.name}) is not installed in {VENV_BIN}: "
+        "install the test extra, `pip install -e '.[test]'`."
+    )
+    return [str(program), *argv[1:]]
+
+
+def test_the_command_is_taken_as_written() -> None:
+    command = "uwsgi --http-socket 127.0.0.1:8000 --processes 2 --module app:app"
+    assert runnable(command, 43210) == [
+        str(VENV_BIN / "uwsgi"),
+        "--http-socket",
+        "127.0.0.1:43210",
+        "--processes",
+        "2",
+        "--module",
+        APP,
+    ]
+    with pytest.raises(AssertionError, match="port 8000 once"):
+        runnable("gunicorn --bind 127.0.0.1:9000 app:app", 43210)
+
+
+# -- the servers --------------------------------------------------------------
+
+
+@dataclass
+class Deployed:
+    """A server started with one of the guide's commands."""
+
+    name: str
+    process: ServerProcess
+    #: The worker pids that answered.
+    pids: set[int]
+
+    def fetch(
+        self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
+    ) -> tuple[http.client.HTTPResponse, Any]:
+        """Send one request on a new connection; return the response and its JSON."""
+        connection = self.process.connection(timeout=10)
+        try:
+            connection.request(method, path, body=body, headers=headers or {})
+            response = connection.getresponse()
+            data = response.read()
+        finally:
+            connection.close()
+        assert response.getheader("Content-Type") == "application/json", (response.status, data)
+        answer = json.loads(data)
+        self.pids.add(answer["pid"])
+        return response, answer
+
+
+def _descendants(pid: int) -> set[int]:
+    """Return the pids of the processes ``pid`` started, and theirs, from /proc."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rpartition(")")[2].split()
+        except OSError:
+            continue  # it has just exited
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    found: set[int] = set()
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
+
+
+def _alive(pid: int) -> bool:
+    """Tell whether process ``pid`` runs (a zombie waiting to be reaped does not)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    except OSError:
+        return True
+    return "\nState:\tZ" not in status
+
+
+@pytest.fixture(scope="module", params=sorted(READY_MARKERS))
+def deployed(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Deployed]:
+    name = request.param
+    command = guide_commands()[name]
+    directory = tmp_path_factory.mktemp(name)
+    env = server_env(
+        TESTS,
+        ERLEN_SECRET_KEY=f"test_deploy: a key for {name} only",
+        # What activating the virtualenv sets (uWSGI finds its packages by it).
+        VIRTUAL_ENV=str(VENV_BIN.parent),
+        PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]),
+    )
+    if name.startswith("gunicorn"):
+        env["XDG_RUNTIME_DIR"] = str(directory)  # where gunicorn may put a control socket
+    process = ServerProcess(
+        lambda port: runnable(command, port),
+        cwd=directory,
+        env=env,
+        log_path=directory / "server.log",
+        ready_marker=READY_MARKERS[name],
+    )
+    process.start()
+    served = Deployed(name, process, set())
+    try:
+        yield served
+    finally:
+        assert process.process is not None
+        workers = _descendants(process.process.pid)
+        assert served.pids <= workers | {process.process.pid}, (served.pids, workers)
+        process.stop()
+        # Stopping the main process (by its pid, as a service manager would)
+        # stops its workers too; any left are ours to kill, and a failure.
+        gone = poll_until(lambda: not any(_alive(pid) for pid in workers), timeout=10)
+        left = sorted(filter(_alive, workers))
+        for pid in left:
+            os.kill(pid, signal.SIGKILL)
+        assert gone, f"{name}: the processes {left} outlived the server. Its log:\n{process.log()}"
+
+
+def test_get(deployed: Deployed) -> None:
+    response, answer = deployed.fetch("GET", "/")
+    assert response.status == 200
+    assert answer["app"] == "deployapp"
+
+
+def test_form_post_and_the_session(deployed: Deployed) -> None:
+    response, answer = deployed.fetch(
+        "POST",
+        "/login",
+        body=urlencode({"name": "Ada ☃"}),
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert response.status == 200
+    assert answer["user"] == "Ada ☃"
+    cookie = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
+    response, answer = deployed.fetch("POST", "/count", headers={"Cookie": f"session={cookie}"})
+    assert response.status == 200
+    assert (answer["user"], answer["count"]) == ("Ada ☃", 1)
+
+
+def test_async_view(deployed: Deployed) -> None:
+    response, answer = deployed.fetch("GET", "/async?q=caf%C3%A9")
+    assert response.status == 200
+    assert answer["async"] is True
+    assert answer["q"] == "café"
+
+
+#: How many counted requests the session test sends at most. Two idle sync
+#: workers both wait on the listening socket, and Linux hands new connections
+#: to them about in turn (100 requests in a row went 51 to 49, the worker
+#: changing every one or two requests). Even if one worker won 90% of them,
+#: the chance of fewer than two changes of worker in 61 requests would be
+#: about 0.2% (0.9**61 + 0.9**60 * 0.1 + 0.1 * 0.9**60, and less for the
+#: rest). The loop stops as soon as the session has gone from one worker to
+#: the other and back, usually within five requests.
+MAX_COUNTED_REQUESTS = 60
+
+
+@pytest.mark.parametrize("deployed", ["gunicorn-sync"], indirect=True)
+def test_the_session_is_carried_across_workers(deployed: Deployed) -> None:
+    # The server answers as soon as one worker has imported the app; wait
+    # (bounded) until the other one answers too, or the loop below could
+    # run before it is there to take a request.
+    seen: set[int] = set()
+
+    def both_workers_answer() -> bool:
+        seen.add(deployed.fetch("GET", "/")[1]["pid"])
+        return len(seen) >= 2
+
+    assert poll_until(both_workers_answer, timeout=20), (
+        f"Only the worker(s) {sorted(seen)} answered within 20 s. Does "
+        f"`{guide_commands()['gunicorn-sync']}` still start two workers? "
+        f"The server's log:\n{deployed.process.log()[-2000:]}"
+    )
+    # One http.client connection per request: the sync worker closes each
+    # connection anyway, and a new one may be accepted by either worker.
+    response, answer = deployed.fetch(
+        "POST",
+        "/login",
+        body="name=ada",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    cookie = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
+    previous_pid = answer["pid"]
+    crossings = 0  # requests answered by another worker than the one before
+    answered_by = [previous_pid]
+    for expected in range(1, MAX_COUNTED_REQUESTS + 1):
+        response, answer = deployed.fetch("POST", "/count", headers={"Cookie": f"session={cookie}"})
+        assert response.status == 200, answer
+        # The counter went up by one, whichever worker set the cookie before.
+        assert (answer["user"], answer["count"]) == ("ada", expected), answered_by
+        cookie = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
+        crossings += answer["pid"] != previous_pid
+        previous_pid = answer["pid"]
+        answered_by.append(answer["pid"])
+        if crossings >= 2:  # from one worker to the other and back
+            break
+    assert crossings >= 2, (
+        f"The session never went from one worker to the other and back in "
+        f"{len(answered_by)} requests (answered by {answered_by}), so this run shows "
+        "nothing about sessions across workers."
+    )
