@@ -88,11 +88,12 @@ def parse_date(value: str | None) -> datetime | None:
 
     try:
         parsed = parsedate_to_datetime(value.strip())
+        if parsed.tzinfo is None:
+            return parsed.replace(tzinfo=timezone.utc)
+        # A date at the edge of year 9999 with an offset overflows here.
+        return parsed.astimezone(timezone.utc)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
 
 
 def quote_etag(etag: str, weak: bool = False) -> str:
