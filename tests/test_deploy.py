@@ -18,6 +18,7 @@ import re
 import shlex
 import signal
 import sys
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 from http.cookies import SimpleCookie
@@ -123,6 +124,8 @@ class Deployed:
     process: ServerProcess
     #: The worker pids that answered.
     pids: set[int]
+    #: Where /hold/<name> and the test signal each other.
+    hold_dir: Path
 
     def fetch(
         self, method: str, path: str, body: str | None = None, headers: dict[str, str] | None = None
@@ -183,6 +186,7 @@ def deployed(
         ERLEN_SECRET_KEY=f"test_deploy: a key for {name} only",
         # What activating the virtualenv sets (uWSGI finds its packages by it).
         VIRTUAL_ENV=str(VENV_BIN.parent),
+        DEPLOYAPP_HOLD_DIR=str(directory),
         PATH=os.pathsep.join([str(VENV_BIN), os.environ.get("PATH", "")]),
     )
     if name.startswith("gunicorn"):
@@ -195,7 +199,7 @@ def deployed(
         ready_marker=READY_MARKERS[name],
     )
     process.start()
-    served = Deployed(name, process, set())
+    served = Deployed(name, process, set(), directory)
     try:
         yield served
     finally:
@@ -240,58 +244,69 @@ def test_async_view(deployed: Deployed) -> None:
     assert answer["q"] == "café"
 
 
-#: How many counted requests the session test sends at most. Two idle sync
-#: workers both wait on the listening socket, and Linux hands new connections
-#: to them about in turn (100 requests in a row went 51 to 49, the worker
-#: changing every one or two requests). Even if one worker won 90% of them,
-#: the chance of fewer than two changes of worker in 61 requests would be
-#: about 0.2% (0.9**61 + 0.9**60 * 0.1 + 0.1 * 0.9**60, and less for the
-#: rest). The loop stops as soon as the session has gone from one worker to
-#: the other and back, usually within five requests.
-MAX_COUNTED_REQUESTS = 60
+class Hold:
+    """A request that keeps one sync worker busy until released."""
+
+    def __init__(self, deployed: Deployed, folder: Path, name: str) -> None:
+        self.folder = folder
+        self.name = name
+        self.answer: dict[str, Any] = {}
+        self.thread = threading.Thread(
+            target=lambda: self.answer.update(deployed.fetch("GET", f"/hold/{name}")[1])
+        )
+        self.thread.start()
+        held = folder / f"{name}.held"
+        assert poll_until(held.exists, timeout=10), f"no worker took /hold/{name} within 10 s"
+        self.pid = int(held.read_text())
+
+    def release(self) -> None:
+        (self.folder / f"{self.name}.release").touch()
+        self.thread.join(timeout=10)
+        assert not self.thread.is_alive(), f"/hold/{self.name} did not end within 10 s"
+        assert self.answer.get("pid") == self.pid
 
 
 @pytest.mark.parametrize("deployed", ["gunicorn-sync"], indirect=True)
 def test_the_session_is_carried_across_workers(deployed: Deployed) -> None:
-    # The server answers as soon as one worker has imported the app; wait
-    # (bounded) until the other one answers too, or the loop below could
-    # run before it is there to take a request.
-    seen: set[int] = set()
+    # Which worker takes a connection is the kernel's choice, and under load
+    # one worker can take them all. So the test chooses: a sync worker
+    # answers one request at a time, and while one is held busy the next
+    # request can only go to the other.
+    folder = deployed.hold_dir
+    session_cookie = {}
 
-    def both_workers_answer() -> bool:
-        seen.add(deployed.fetch("GET", "/")[1]["pid"])
-        return len(seen) >= 2
-
-    assert poll_until(both_workers_answer, timeout=20), (
-        f"Only the worker(s) {sorted(seen)} answered within 20 s. Does "
-        f"`{guide_commands()['gunicorn-sync']}` still start two workers? "
-        f"The server's log:\n{deployed.process.log()[-2000:]}"
-    )
-    # One http.client connection per request: the sync worker closes each
-    # connection anyway, and a new one may be accepted by either worker.
-    response, answer = deployed.fetch(
-        "POST",
-        "/login",
-        body="name=ada",
-        headers={"Content-Type": "application/x-www-form-urlencoded"},
-    )
-    cookie = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
-    previous_pid = answer["pid"]
-    crossings = 0  # requests answered by another worker than the one before
-    answered_by = [previous_pid]
-    for expected in range(1, MAX_COUNTED_REQUESTS + 1):
-        response, answer = deployed.fetch("POST", "/count", headers={"Cookie": f"session={cookie}"})
+    def send(path: str, **options: Any) -> dict[str, Any]:
+        headers = options.pop("headers", {})
+        if session_cookie:
+            headers["Cookie"] = f"session={session_cookie['value']}"
+        response, answer = deployed.fetch("POST", path, headers=headers, **options)
         assert response.status == 200, answer
-        # The counter went up by one, whichever worker set the cookie before.
-        assert (answer["user"], answer["count"]) == ("ada", expected), answered_by
-        cookie = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
-        crossings += answer["pid"] != previous_pid
-        previous_pid = answer["pid"]
-        answered_by.append(answer["pid"])
-        if crossings >= 2:  # from one worker to the other and back
-            break
-    assert crossings >= 2, (
-        f"The session never went from one worker to the other and back in "
-        f"{len(answered_by)} requests (answered by {answered_by}), so this run shows "
-        "nothing about sessions across workers."
-    )
+        session_cookie["value"] = SimpleCookie(response.getheader("Set-Cookie"))["session"].value
+        return answer
+
+    holds = []
+    try:
+        holds.append(Hold(deployed, folder, "x"))  # worker X busy
+        x = holds[-1].pid
+        answer = send(
+            "/login",
+            body="name=ada",
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+        )
+        y = answer["pid"]  # the session was made by worker Y
+        assert y != x
+        holds.append(Hold(deployed, folder, "y"))  # Y busy; it must be Y
+        assert holds[-1].pid == y
+        holds.pop(0).release()  # X free, Y held
+        answer = send("/count")
+        # Worker X read the session worker Y made.
+        assert (answer["pid"], answer["user"], answer["count"]) == (x, "ada", 1)
+        holds.append(Hold(deployed, folder, "x-again"))  # only X is free: X busy
+        assert holds[-1].pid == x
+        holds.pop(0).release()  # Y free, X held
+        answer = send("/count")
+        # And worker Y read the cookie worker X wrote.
+        assert (answer["pid"], answer["user"], answer["count"]) == (y, "ada", 2)
+    finally:
+        for hold in holds:
+            hold.release()

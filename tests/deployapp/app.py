@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import time
+from pathlib import Path
 from typing import Any
 
 from erlen import Erlen, request, session
@@ -45,3 +47,19 @@ def count() -> dict[str, Any]:
 async def async_view() -> dict[str, Any]:
     await asyncio.sleep(0)
     return {"async": True, "q": request.args.get("q"), "pid": os.getpid()}
+
+
+@app.route("/hold/<name>")
+def hold(name: str) -> dict[str, Any]:
+    """Keep this worker busy until the test releases it (at most 15 s).
+
+    A sync worker answers one request at a time, so while it holds, the
+    next request must go to another worker: the session test uses this to
+    choose which worker answers, instead of hoping.
+    """
+    folder = Path(os.environ["DEPLOYAPP_HOLD_DIR"])
+    (folder / f"{name}.held").write_text(str(os.getpid()))
+    deadline = time.monotonic() + 15
+    while not (folder / f"{name}.release").exists() and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return {"held": name, "pid": os.getpid()}
