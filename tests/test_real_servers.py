@@ -428,6 +428,22 @@ def test_streaming_response_is_chunked(server, kind):
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])
+def test_a_stream_that_fails_midway_is_cut_and_the_server_goes_on(server, kind):
+    # The client must not take the partial body for a whole one: the chunked
+    # body never gets its last-chunk marker, and the connection is closed.
+    raw = server.raw(
+        f"GET /broken-stream/{kind} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
+    )
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.decode("latin-1").lower().startswith("http/1.1 200 ")
+    assert b"first\n" in body
+    assert not body.endswith(b"0\r\n\r\n"), body
+    assert b"Traceback" not in body and b"the stream broke" not in body
+    response, answer = fetch(server, "GET", "/")
+    assert response.status == 200
+
+
+@pytest.mark.parametrize("kind", ["sync", "async"])
 def test_streaming_sends_each_chunk_as_it_is_produced(server, kind):
     # The stream sends its first chunk, then waits for /release: the test only
     # gets past the first readline if that chunk left before the stream ended.

@@ -208,6 +208,22 @@ def stream() -> tuple[Iterator[str], dict[str, str]]:
     return generate(), {"Content-Type": "text/plain"}
 
 
+@app.route("/broken-stream/<kind>")
+def broken_stream(kind: str) -> Any:
+    """Send one chunk, then fail: the connection must be cut, not ended cleanly."""
+
+    def generate() -> Iterator[str]:
+        yield "first\n"
+        raise RuntimeError("the stream broke")
+
+    async def agenerate() -> AsyncIterator[str]:
+        yield "first\n"
+        await asyncio.sleep(0)
+        raise RuntimeError("the stream broke")
+
+    return (generate() if kind == "sync" else agenerate()), {"Content-Type": "text/plain"}
+
+
 @app.route("/async-stream")
 def async_stream() -> tuple[AsyncIterator[str], dict[str, str]]:
     name = request.args.get("name", "?")
