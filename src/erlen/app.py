@@ -268,25 +268,13 @@ class Erlen(Scaffold):
         (in a worker thread). :meth:`handle_async` is its twin for an
         ``async def`` view on the event loop: the same steps, with the view,
         hooks and handlers awaited. Every step lives in the helpers both
-        call; only this skeleton is written twice, because driving the
-        async twin from sync code costs a fifth of a WSGI request.
+        call (:meth:`_route` first); only this skeleton is written twice,
+        because driving the async twin from sync code costs a fifth of a
+        WSGI request.
         """
         try:
             try:
-                trusted = self.config["TRUSTED_HOSTS"]
-                if trusted is not None:
-                    check_host(request, trusted)
-                rule = request.url_rule
-                if rule is None:
-                    if request._invalid_path:
-                        raise BadRequest(_INVALID_PATH)
-                    rule, args = self.url_map.match(request.method, request.path)
-                    request.url_rule = rule
-                    request.view_args = args
-                else:
-                    args = request.view_args  # type: ignore[assignment]
-                if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
-                    check_request(self, request, self.view_functions.get(rule.endpoint))
+                rule, args = self._route(request)
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = _drive(self._preprocess(request, False))
                     if value is not None:
@@ -319,20 +307,7 @@ class Erlen(Scaffold):
         """
         try:
             try:
-                trusted = self.config["TRUSTED_HOSTS"]
-                if trusted is not None:
-                    check_host(request, trusted)
-                rule = request.url_rule
-                if rule is None:
-                    if request._invalid_path:
-                        raise BadRequest(_INVALID_PATH)
-                    rule, args = self.url_map.match(request.method, request.path)
-                    request.url_rule = rule
-                    request.view_args = args
-                else:
-                    args = request.view_args  # type: ignore[assignment]
-                if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
-                    check_request(self, request, self.view_functions.get(rule.endpoint))
+                rule, args = self._route(request)
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = await self._preprocess(request, True)
                     if value is not None:
@@ -354,6 +329,24 @@ class Erlen(Scaffold):
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
             return await self._handle_exception(error, request, True)
+
+    def _route(self, request: Request) -> tuple[Rule, dict[str, t.Any]]:
+        """The checks and routing both cycles start with; raise to refuse the request."""
+        trusted = self.config["TRUSTED_HOSTS"]
+        if trusted is not None:
+            check_host(request, trusted)
+        rule = request.url_rule
+        if rule is None:
+            if request._invalid_path:
+                raise BadRequest(_INVALID_PATH)
+            rule, args = self.url_map.match(request.method, request.path)
+            request.url_rule = rule
+            request.view_args = args
+        else:
+            args = request.view_args  # type: ignore[assignment]
+        if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
+            check_request(self, request, self.view_functions.get(rule.endpoint))
+        return rule, args
 
     def match_request(
         self, request: Request, websocket: bool = False

@@ -140,6 +140,15 @@ class RequestContext(AppContext):
             session = self._session = self.app._open_session(self)
         return session
 
+    def _has_teardown(self) -> bool:
+        """Whether ending this request has work to do: teardown hooks, or files to close."""
+        app = self.app
+        return bool(
+            app.teardown_request_funcs
+            or app.teardown_appcontext_funcs
+            or (self.request is not None and self.request.__dict__.get("files"))
+        )
+
     def _teardown(self, exc: BaseException | None) -> None:
         if exc is None:
             exc = self._error

@@ -18,11 +18,10 @@ from __future__ import annotations
 
 import asyncio
 import typing as t
-from contextvars import copy_context
 from types import CoroutineType
 
 from . import json as _json
-from .asgi import make_request
+from .asgi import _teardown, make_request
 from .ctx import RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
 from .hosts import check_host
@@ -297,10 +296,8 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
             await _handle_error(app, request, connection, exc)
     finally:
         try:
-            if app.teardown_request_funcs or app.teardown_appcontext_funcs:
-                await loop.run_in_executor(
-                    app._executor, copy_context().run, context._teardown, error
-                )
+            if context._has_teardown():
+                await _teardown(app, context, error)
         finally:
             _cv.reset(token)
 

@@ -40,11 +40,7 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
 
 def _finish(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
     # perf: with no teardown hooks and no uploaded files there is nothing to do.
-    if (
-        app.teardown_request_funcs
-        or app.teardown_appcontext_funcs
-        or context.request.__dict__.get("files")
-    ):  # type: ignore[union-attr]
+    if context._has_teardown():
         context._teardown(error)
 
 
