@@ -80,6 +80,18 @@ def _cgi_name(name: bytes) -> str | None:
     return key
 
 
+def scope_header(scope: Scope, cgi_name: str) -> str | None:
+    """Return the header ``build_environ`` would put at ``cgi_name`` (``HTTP_ACCEPT``)."""
+    found: list[str] = []
+    names = _CGI_NAMES
+    for name, value in scope["headers"]:
+        if (names.get(name) or _cgi_name(name)) == cgi_name:
+            found.append(value.decode("latin-1"))
+    if not found:
+        return None
+    return ("; " if cgi_name == "HTTP_COOKIE" else ", ").join(found)
+
+
 def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
     """Return a WSGI-style environ for an ASGI ``http`` or ``websocket`` scope.
 
@@ -87,27 +99,18 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
     UTF-8 bytes (as PEP 3333 has it); repeated headers are joined with
     commas (cookies with ``;``); header names with underscores are dropped.
     """
-    path: str = scope["path"] or "/"
+    path = _app_path(scope)
     root: str = scope.get("root_path", "")
-    if root:
-        # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says
-        # it does); take it off when it is there.
-        if path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-            path = path[len(root) :] or "/"
-        if not root.isascii():
-            root = root.encode("utf-8").decode("latin-1")
+    if not root.isascii():
+        root = root.encode("utf-8").decode("latin-1")
     if not path.isascii():
-        raw = scope.get("raw_path")
-        if "\ufffd" in path and raw:
-            # The server replaced bytes that are not UTF-8; recover them from the
-            # raw path so the request can say precisely what was wrong.
-            data = unquote_to_bytes(raw)
-            prefix = (scope.get("root_path") or "").encode("utf-8")
-            if prefix and data.startswith(prefix):
-                data = data[len(prefix) :]
-            path = data.decode("latin-1") or "/"
-        else:
+        raw = _undecoded_path(scope, path)
+        if raw is None:
             path = path.encode("utf-8").decode("latin-1")
+        else:
+            # The bytes the server could not decode, so the request can say
+            # precisely what was wrong.
+            path = raw.decode("latin-1") or "/"
     scheme = scope.get("scheme", "http")
     server = scope.get("server") or ("localhost", 443 if scheme in ("https", "wss") else 80)
     environ: dict[str, t.Any] = {
@@ -137,6 +140,29 @@ def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
         else:
             environ[key] = value.decode("latin-1")
     return environ
+
+
+def _app_path(scope: Scope) -> str:
+    """The request path below ``root_path``."""
+    path: str = scope["path"] or "/"
+    root: str = scope.get("root_path", "")
+    # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says it
+    # does); take it off when it is there.
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        path = path[len(root) :] or "/"
+    return path
+
+
+def _undecoded_path(scope: Scope, path: str) -> bytes | None:
+    """The raw bytes of ``path`` when the server replaced some it could not decode."""
+    raw = scope.get("raw_path")
+    if "\ufffd" not in path or not raw:
+        return None
+    data = unquote_to_bytes(raw)
+    prefix = (scope.get("root_path") or "").encode("utf-8")
+    if prefix and data.startswith(prefix):
+        data = data[len(prefix) :]
+    return data
 
 
 _PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
@@ -171,16 +197,8 @@ class _Body:
         """Receive the rest of the body now, unless it grows past ``limit`` bytes."""
         chunks = [self._buffer] if self._buffer else []
         size = len(self._buffer)
-        receive = self._receive
         while self._more:
-            # perf: _next() inlined; most bodies come in one message.
-            message = await receive()
-            if message["type"] != "http.request":
-                self._more = False
-                self.disconnected = True
-                raise ClientDisconnected()
-            self._more = bool(message.get("more_body", False))
-            chunk = message.get("body", b"")
+            chunk = await self._next()
             size += len(chunk)
             if limit is not None and size > limit:
                 from .request import _too_large
@@ -316,16 +334,12 @@ def make_request(app: Erlen, scope: Scope, body: t.Any) -> Request:
     request._body = request._input = body
     request._config = app.config
     request.method = scope.get("method", "GET")
-    path: str = scope["path"] or "/"
-    root = scope.get("root_path")
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        path = path[len(root) :] or "/"
-    if not path.isascii() and "\ufffd" in path:
-        # The server replaced bytes that are not UTF-8: check the raw path.
-        raw = scope.get("raw_path")
-        if raw:
+    path = _app_path(scope)
+    if not path.isascii():
+        raw = _undecoded_path(scope, path)
+        if raw is not None:
             try:
-                unquote_to_bytes(raw).decode("utf-8")
+                raw.decode("utf-8")
             except UnicodeError:
                 request._invalid_path = True
     request.path = path
@@ -409,16 +423,12 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         except OSError:
             response.close()  # ASGI 2.4: send() raises when the client has gone
     except BaseException as error:
-        if _needs_teardown(app, context):
+        if context._has_teardown():
             await _teardown(app, context, error)
         raise
     else:
         # perf: with no teardown hooks and no uploaded files there is nothing to do.
-        if (
-            app.teardown_request_funcs
-            or app.teardown_appcontext_funcs
-            or request.__dict__.get("files")
-        ):
+        if context._has_teardown():
             await _teardown(app, context, None)
     finally:
         _cv.reset(token)
@@ -556,15 +566,6 @@ async def _pump_sync(
                 await send_chunk(chunk)
     finally:
         await loop.run_in_executor(executor, copy_context().run, close)
-
-
-def _needs_teardown(app: Erlen, context: RequestContext) -> bool:
-    request = context.request
-    return bool(
-        app.teardown_request_funcs
-        or app.teardown_appcontext_funcs
-        or (request is not None and request.__dict__.get("files"))
-    )
 
 
 async def _teardown(app: Erlen, context: RequestContext, error: BaseException | None) -> None:

@@ -59,9 +59,8 @@ def exempt(view_or_blueprint: F) -> F:
 
 def check_request(app: Erlen, request: Request, view: t.Any) -> None:
     """Raise :class:`CrossOriginRequestRefused` for a cross-site browser request."""
-    environ = request.environ
-    site = environ.get("HTTP_SEC_FETCH_SITE")
-    origin = environ.get("HTTP_ORIGIN")
+    site = request._raw_header("HTTP_SEC_FETCH_SITE")
+    origin = request._raw_header("HTTP_ORIGIN")
     if site is not None:
         if site in ("same-origin", "none"):
             return

@@ -244,9 +244,7 @@ class Request:
         """The WSGI environ; under ASGI, built from the scope when first asked for."""
         # perf: only requests built by the ASGI adapter get here (WSGI sets it
         # in __init__), and most views never need the whole environ.
-        from .asgi import build_environ
-
-        return build_environ(self._scope, self._body)
+        return t.cast("dict[str, t.Any]", _asgi().build_environ(self._scope, self._body))
 
     _scope: t.Any = None
     _body: t.Any = None
@@ -342,6 +340,11 @@ class Request:
 
     def _raw_header(self, cgi_name: str) -> str | None:
         """Return one header by its CGI name (``HTTP_ACCEPT``), unchecked, unparsed."""
+        environ = self.__dict__.get("environ")
+        if environ is None and self._scope is not None:
+            # perf: an ASGI request answers from its scope, without building
+            # the whole environ; repeated headers are joined as there.
+            return t.cast("str | None", _asgi().scope_header(self._scope, cgi_name))
         value = self.environ.get(cgi_name)
         return value if isinstance(value, str) else None
 
@@ -613,6 +616,21 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
+
+
+def _asgi() -> t.Any:
+    """The ``erlen.asgi`` module (which imports asyncio), loaded on first use."""
+    # perf: a `from .asgi import ...` inside a function costs microseconds on
+    # every call; the module is looked up once and kept.
+    global _asgi_module
+    if _asgi_module is None:
+        from . import asgi
+
+        _asgi_module = asgi
+    return _asgi_module
+
+
+_asgi_module: t.Any = None
 
 
 def _quote_path(path: str) -> str:
