@@ -11,9 +11,13 @@ of another site:
 3. With neither header the request is not from a browser (curl, another
    server) and passes: such clients carry no victim's cookies.
 
+A WebSocket handshake is a GET but is checked by the same rule (see
+:func:`check_websocket`): the browser sends cookies with it whichever page
+opened the socket.
+
 An origin in ``CSRF_TRUSTED_ORIGINS`` always passes; :func:`exempt` turns
-the check off for a view or a blueprint, and ``CSRF_PROTECTION = False``
-for the whole app.
+the check off for a view, a WebSocket handler or a blueprint, and
+``CSRF_PROTECTION = False`` for the whole app.
 """
 
 from __future__ import annotations
@@ -38,18 +42,22 @@ _DEFAULT_PORTS = {"http": "80", "https": "443"}
 
 
 class CrossOriginRequestRefused(Forbidden):
-    """An unsafe request a browser sent on behalf of another site."""
+    """An unsafe request or WebSocket handshake a browser sent for another site."""
 
 
 def exempt(view_or_blueprint: F) -> F:
-    """Turn cross-site request checks off for a view function or a blueprint.
+    """Turn cross-site request checks off for a view, WebSocket handler or blueprint.
 
     For endpoints that other sites are meant to call (a webhook, a public
-    API authenticated by a token rather than a cookie)::
+    API or socket authenticated by a token rather than a cookie)::
 
         @app.post("/hooks/payment")
         @exempt
         def payment_hook(): ...
+
+        @app.websocket("/feed")
+        @exempt
+        async def public_feed(): ...
 
         exempt(api_blueprint)
     """
@@ -59,25 +67,54 @@ def exempt(view_or_blueprint: F) -> F:
 
 def check_request(app: Erlen, request: Request, view: t.Any) -> None:
     """Raise :class:`CrossOriginRequestRefused` for a cross-site browser request."""
+    where = _cross_site(app, request, view)
+    if where is not None:
+        raise CrossOriginRequestRefused(
+            f"This {request.method} request was refused because a browser sent it from "
+            f"another site ({where}), which is how cross-site request forgery works. If that "
+            "site is yours, add its origin to app.config['CSRF_TRUSTED_ORIGINS'] (for example "
+            "'https://app.example.com'); if other sites are meant to call this URL, exempt the "
+            "view with erlen.csrf.exempt."
+        )
+
+
+def check_websocket(app: Erlen, request: Request, handler: t.Any) -> None:
+    """Raise :class:`CrossOriginRequestRefused` for a handshake from another site's page.
+
+    A WebSocket handshake is a GET, so :func:`check_request` never sees it,
+    yet the browser sends the user's cookies with it whichever page opened
+    the socket, and the same-origin policy does not cover WebSockets. The
+    rule is the one for unsafe requests; browsers always send ``Origin``
+    with a handshake, so a handshake with neither header is not from one.
+    """
+    where = _cross_site(app, request, handler)
+    if where is not None:
+        raise CrossOriginRequestRefused(
+            "This WebSocket handshake was refused because a browser sent it from another "
+            f"site ({where}). Browsers send this site's cookies with a handshake whichever "
+            "page opens the socket, so that page could talk to it as the signed-in user "
+            "(cross-site WebSocket hijacking). If that site is yours, add its origin to "
+            "app.config['CSRF_TRUSTED_ORIGINS'] (for example 'https://app.example.com'); if "
+            "other sites are meant to connect, exempt the handler (or its blueprint) with "
+            "erlen.csrf.exempt."
+        )
+
+
+def _cross_site(app: Erlen, request: Request, view: t.Any) -> str | None:
+    """Return the header showing a refused cross-site request, or ``None`` to let it pass."""
     site = request._raw_header("HTTP_SEC_FETCH_SITE")
     origin = request._raw_header("HTTP_ORIGIN")
     if site is not None:
         if site in ("same-origin", "none"):
-            return
+            return None
     elif origin is None or _same_host(origin, request.host):
-        return
+        return None
     if origin is not None and origin in app.config["CSRF_TRUSTED_ORIGINS"]:
-        return
+        return None
     if _is_exempt(app, request, view):
-        return
+        return None
     where = f"Sec-Fetch-Site: {site}" if site is not None else f"Origin: {origin}"
-    raise CrossOriginRequestRefused(
-        f"This {request.method} request was refused because a browser sent it from "
-        f"another site ({where}), which is how cross-site request forgery works. If that "
-        "site is yours, add its origin to app.config['CSRF_TRUSTED_ORIGINS'] (for example "
-        "'https://app.example.com'); if other sites are meant to call this URL, exempt the "
-        "view with erlen.csrf.exempt."
-    )
+    return where if len(where) <= 120 else where[:120] + "..."
 
 
 def _same_host(origin: str, host: str) -> bool:

@@ -12,6 +12,10 @@ A message the handler cannot take (binary where it asked for text, JSON
 that does not parse, a message over ``MAX_WEBSOCKET_MESSAGE_SIZE``) closes
 the connection with the matching code from RFC 6455 §7.4.1; other
 connections are not affected.
+
+A handshake a browser sends from another site's page is refused with 403
+before any ``before_websocket`` hook, by the rule that guards unsafe
+requests (see :mod:`erlen.csrf`).
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from types import CoroutineType
 
 from . import json as _json
 from .asgi import _teardown, make_request
+from .csrf import CrossOriginRequestRefused, check_websocket
 from .ctx import RequestContext, _cv
 from .exceptions import BadRequest, HTTPException
 from .hosts import check_host
@@ -311,6 +316,13 @@ async def _dispatch(app: Erlen, request: Request, connection: WebSocket) -> None
         raise request.routing_exception or BadRequest(
             "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 bytes."
         )
+    if app.config["CSRF_PROTECTION"]:
+        try:
+            check_websocket(app, request, handler)
+        except CrossOriginRequestRefused as refused:
+            # Not an error of the app's: one line, no traceback, as for a bad message.
+            app.logger.info("WebSocket %s refused: %s", request.path, refused.description)
+            raise
     if app.before_websocket_funcs or app.url_value_preprocessors:
         value = await app._preprocess(request, True, app.before_websocket_funcs)
         if value is not None:
