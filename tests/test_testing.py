@@ -6,6 +6,8 @@ import io
 import subprocess
 import sys
 
+import pytest
+
 import erlen
 from erlen import make_response, redirect, request
 
@@ -167,3 +169,24 @@ def test_cookie_jar_honours_domain_and_secure(app, client):
     assert client.get("/show", base_url="http://example.test/").text == "plain,wide"
     assert client.get("/show", base_url="https://api.example.test/").text == "wide"
     assert client.get("/show", base_url="https://localhost/").text == ""
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        ("http://[::1]:8000/", "[::1]:8000 [::1] 8000"),
+        ("http://[::1]/", "[::1] [::1] 80"),
+        ("https://[2001:db8::1]/", "[2001:db8::1] [2001:db8::1] 443"),
+        ("http://example.com:9000/", "example.com:9000 example.com 9000"),
+    ],
+)
+def test_an_ipv6_host_in_the_url_keeps_its_brackets(url: str, expected: str) -> None:
+    app = erlen.Erlen(__name__)
+
+    @app.route("/")
+    def where() -> str:
+        environ = request.environ
+        return f"{request.host} {environ['SERVER_NAME']} {environ['SERVER_PORT']}"
+
+    for asgi in (False, True):
+        assert app.test_client(asgi=asgi).get(url).text == expected
