@@ -199,7 +199,7 @@ def _read_exactly(source: t.Any, length: int) -> bytes:
                 "bytes long (Content-Length), then stopped."
             )
         data += more
-    return t.cast(bytes, data)
+    return data  # type: ignore[no-any-return]  # perf: no cast() call
 
 
 def _too_large(length: int | None, limit: int) -> RequestEntityTooLarge:
@@ -344,7 +344,7 @@ class Request:
         if environ is None and self._scope is not None:
             # perf: an ASGI request answers from its scope, without building
             # the whole environ; repeated headers are joined as there.
-            return t.cast("str | None", _asgi().scope_header(self._scope, cgi_name))
+            return _asgi().scope_header(self._scope, cgi_name)  # type: ignore[no-any-return]
         value = self.environ.get(cgi_name)
         return value if isinstance(value, str) else None
 
@@ -542,7 +542,7 @@ class Request:
     def form(self) -> MultiDict[str]:
         """Fields of a urlencoded or multipart form body."""
         self._load_form()
-        return t.cast("MultiDict[str]", self.__dict__["form"])
+        return self.__dict__["form"]  # type: ignore[no-any-return]  # perf: no cast() call
 
     @cached
     def files(self) -> MultiDict[FileStorage]:
