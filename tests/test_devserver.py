@@ -807,6 +807,33 @@ def test_an_error_after_the_headers_cuts_the_stream(serve, capsys):
     assert capsys.readouterr().err.count("ValueError: mid-stream") == 1
 
 
+def test_an_erlen_stream_failing_midway_is_logged_once(serve, capsys, caplog):
+    app = Erlen(__name__)  # not in testing mode: the error is answered, not raised
+
+    @app.route("/")
+    def index():
+        def generate():
+            yield "partial"
+            raise ValueError("mid-stream")
+
+        return generate()
+
+    server = serve(app, quiet=False)
+    connection = connect(server)
+    connection.request("GET", "/")
+    response = connection.getresponse()
+    with pytest.raises(http.client.IncompleteRead):
+        response.read()
+    connection.close()
+    stop(server)
+    err = capsys.readouterr().err
+    # The app's logger has it with the request; the server adds only its access line.
+    logged = caplog.text + err
+    assert logged.count("ValueError: mid-stream") == 1 and logged.count("Traceback") == 1
+    assert "streaming the response to / [GET]" in caplog.text
+    assert "(the response was cut: the app's stream failed)" in err
+
+
 def test_hop_by_hop_headers_from_the_app_are_refused(serve, capsys):
     def app(environ, start_response):
         start_response("200 OK", [("Connection", "keep-alive")])

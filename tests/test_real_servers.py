@@ -431,6 +431,7 @@ def test_streaming_response_is_chunked(server, kind):
 def test_a_stream_that_fails_midway_is_cut_and_the_server_goes_on(server, kind):
     # The client must not take the partial body for a whole one: the chunked
     # body never gets its last-chunk marker, and the connection is closed.
+    logged_before = len(server.process.log())
     raw = server.raw(
         f"GET /broken-stream/{kind} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n".encode()
     )
@@ -441,6 +442,16 @@ def test_a_stream_that_fails_midway_is_cut_and_the_server_goes_on(server, kind):
     assert b"Traceback" not in body and b"the stream broke" not in body
     response, answer = fetch(server, "GET", "/")
     assert response.status == 200
+    # Logged once, with its traceback and the request, by the app's logger;
+    # the server does not log it a second time.
+    assert poll_until(
+        lambda: "RuntimeError: the stream broke" in server.process.log()[logged_before:]
+    )
+    fetch(server, "GET", "/")  # the server has finished with the broken request by now
+    logged = server.process.log()[logged_before:]
+    assert logged.count("RuntimeError: the stream broke") == 1, logged
+    assert logged.count("Traceback") == 1, logged
+    assert f"/broken-stream/{kind} [GET]" in logged
 
 
 @pytest.mark.parametrize("kind", ["sync", "async"])

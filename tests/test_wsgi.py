@@ -478,6 +478,34 @@ def test_error_while_streaming_still_tears_down(app):
     assert events == ["teardown"]
 
 
+def test_outside_tests_a_stream_failing_midway_is_logged_and_cut_as_a_broken_pipe(caplog):
+    import errno
+
+    from erlen.wsgi import ResponseCut
+
+    app = Erlen(__name__)
+
+    @app.route("/")
+    def index():
+        def generate():
+            yield "a"
+            raise RuntimeError("broken stream")
+
+        return generate()
+
+    served = serve(app, "/")
+    iterator = iter(served.body)
+    assert next(iterator) == b"a"
+    # A broken pipe: servers cut the connection and don't log the error again.
+    with pytest.raises(ResponseCut) as raised:
+        next(iterator)
+    served.close()
+    assert isinstance(raised.value, BrokenPipeError) and raised.value.errno == errno.EPIPE
+    assert raised.value.__cause__ is None and raised.value.__suppress_context__
+    [record] = [r for r in caplog.records if r.levelname == "ERROR"]
+    assert record.exc_info[0] is RuntimeError and "to / [GET]" in record.getMessage()
+
+
 def test_start_response_called_once_before_the_body(app):
     @app.route("/")
     def index():

@@ -542,9 +542,7 @@ class Erlen(Scaffold):
     async def _handle_exception(
         self, error: Exception, request: Request | None, on_loop: bool
     ) -> Response:
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        if propagate is None:
-            propagate = self.testing
+        propagate = self._propagates()
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
@@ -568,6 +566,26 @@ class Erlen(Scaffold):
             except Exception:  # noqa: BLE001 - a broken handler must not hide the 500
                 self.logger.exception("The error handler for 500 failed as well")
         return server_error.get_response(request)
+
+    def _propagates(self) -> bool:
+        """Whether unhandled errors are raised to the caller (tests) rather than answered."""
+        propagate = self.config["PROPAGATE_EXCEPTIONS"]
+        return self.testing if propagate is None else bool(propagate)
+
+    def _stream_failed(self, request: Request | None) -> bool:
+        """Log the error a streamed body raised midway; return whether to raise it on.
+
+        Call it in the ``except`` block. The adapters cut the connection
+        rather than end the body, so the client cannot take a partial body
+        for a whole one.
+        """
+        self.logger.exception(
+            "Exception while streaming the response to %s [%s]; the connection is cut so "
+            "the client does not take a partial body for a whole one",
+            getattr(request, "path", "?"),
+            getattr(request, "method", "?"),
+        )
+        return self._propagates()
 
     def do_teardown_request(self, error: BaseException | None = None) -> None:
         """Call the ``teardown_request`` hooks (latest first)."""

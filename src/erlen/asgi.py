@@ -500,16 +500,7 @@ async def _stream(
         except (asyncio.CancelledError, _ClientGone):
             pass
         except Exception:
-            request = context.request
-            app.logger.exception(
-                "Exception while streaming the response to %s [%s]; the connection is "
-                "cut so the client does not take a partial body for a whole one",
-                getattr(request, "path", "?"),
-                getattr(request, "method", "?"),
-            )
-            if app.config["PROPAGATE_EXCEPTIONS"] or (
-                app.config["PROPAGATE_EXCEPTIONS"] is None and app.testing
-            ):
+            if app._stream_failed(context.request):
                 raise
 
 

@@ -50,6 +50,7 @@ from ._http11 import (
     dump_error,
 )
 from .exceptions import BadRequest
+from .wsgi import ResponseCut
 
 __all__ = [
     "DevServer",
@@ -454,6 +455,10 @@ class _Exchange:
         except _ClientGone:
             self.writer.keep_alive = False
             self.note = " (the client disconnected)"
+        except ResponseCut:
+            # erlen's app logged its stream's error already: cut, and say so once.
+            self.writer.keep_alive = False
+            self.note = " (the response was cut: the app's stream failed)"
         except Exception as error:
             self._fail(error)
         finally:

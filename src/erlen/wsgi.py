@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import typing as t
 from collections.abc import Iterator
 
@@ -13,7 +14,24 @@ if t.TYPE_CHECKING:
     from .app import Erlen
     from .response import Response
 
-__all__ = ["serve"]
+__all__ = ["serve", "ResponseCut"]
+
+
+class ResponseCut(BrokenPipeError):
+    """Raised to the WSGI server when a streamed body fails midway.
+
+    The app's logger has already logged the error with its traceback. The
+    server must close the connection without ending the body, so the client
+    sees it cut short; gunicorn and erlen's development server take a broken
+    pipe as a connection that is over and log nothing more.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            errno.EPIPE,
+            "erlen cut the response: its body raised an error midway, which the app's "
+            "logger reported just before this",
+        )
 
 
 def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
@@ -68,14 +86,12 @@ class _StreamedBody:
         except StopIteration:
             raise
         except Exception:
-            request = self._context.request
-            self._app.logger.exception(
-                "Exception while streaming the response to %s [%s]; the connection is "
-                "cut so the client does not take a partial body for a whole one",
-                getattr(request, "path", "?"),
-                getattr(request, "method", "?"),
-            )
-            raise
+            if self._app._stream_failed(self._context.request):
+                raise  # tests see the app's own error
+            # Only an exception makes a WSGI server cut a started response; a
+            # broken pipe is one servers take as a connection that is over,
+            # without logging the (already logged) error a second time.
+            raise ResponseCut() from None
         finally:
             _cv.reset(token)
 
