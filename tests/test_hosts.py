@@ -30,6 +30,12 @@ from erlen.hosts import host_is_trusted
         ("exa mple.com", ["exa mple.com"], False),
         ("", ["example.com"], False),
         ("user@example.com", ["example.com"], False),
+        ("example.com:", ["example.com"], False),
+        ("example.com:0", ["example.com"], False),
+        ("example.com:65536", ["example.com"], False),
+        ("[::zz]", ["[::zz]"], False),
+        ("[2001:DB8::1]:443", ["[2001:db8::1]"], True),
+        ("exam%70le.com", ["exam%70le.com"], False),
     ],
 )
 def test_host_is_trusted(host, trusted, expected):

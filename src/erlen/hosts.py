@@ -12,6 +12,7 @@ A name with a leading dot also matches its subdomains; ports are ignored.
 
 from __future__ import annotations
 
+import ipaddress
 import re
 import typing as t
 from collections.abc import Iterable
@@ -23,8 +24,9 @@ if t.TYPE_CHECKING:
 
 __all__ = ["UntrustedHost", "check_host", "host_is_trusted"]
 
-# RFC 3986 §3.2.2 host (a registered name or an IP literal), then an optional port.
-_HOST_RE = re.compile(r"(?:\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~!$&'()*+,;=%-]+)(?::[0-9]*)?\Z")
+# RFC 3986 §3.2.2 host, narrowed to what names and addresses use: a reg-name of
+# letters, digits, "." "-" "_", or an IP literal in brackets; then an optional port.
+_HOST = re.compile(r"(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9._-]{1,253})(?::([0-9]{1,5}))?")
 
 
 class UntrustedHost(SecurityError):
@@ -33,10 +35,10 @@ class UntrustedHost(SecurityError):
 
 def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
     """Whether ``host`` (with or without a port) is one of ``trusted``."""
-    if not _HOST_RE.match(host):
+    parsed = parse_host(host)
+    if parsed is None:
         return False
-    name = host.rsplit(":", 1)[0] if not host.endswith("]") and ":" in host else host
-    name = name.lower().rstrip(".")
+    name = parsed[0].lower().rstrip(".")
     for pattern in trusted:
         pattern = pattern.lower().rstrip(".")
         if pattern.startswith("."):
@@ -45,6 +47,38 @@ def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
         elif name == pattern:
             return True
     return False
+
+
+def parse_port(text: str) -> int | None:
+    """Return the TCP port (1 to 65535) ``text`` spells in digits, else ``None``."""
+    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
+        return None
+    port = int(text)
+    return port if 0 < port <= 65535 else None
+
+
+def parse_host(text: str) -> tuple[str, int | None] | None:
+    """Return ``(name, port)`` for a valid ``host[:port]``, else ``None``.
+
+    One definition for every host erlen judges: ``TRUSTED_HOSTS`` and the
+    forwarded hosts :class:`~erlen.middleware.ProxyFix` takes. An IPv6
+    name keeps its brackets.
+    """
+    match = _HOST.fullmatch(text)
+    if match is None:
+        return None
+    name, port_text = match.groups()
+    if name.startswith("["):
+        try:
+            ipaddress.IPv6Address(name[1:-1])
+        except ValueError:
+            return None
+    port = None
+    if port_text is not None:
+        port = parse_port(port_text)
+        if port is None:
+            return None
+    return name, port
 
 
 def check_host(request: Request, trusted: Iterable[str]) -> None:

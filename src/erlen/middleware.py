@@ -14,6 +14,8 @@ import re
 import typing as t
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
+from .hosts import parse_host, parse_port
+
 if t.TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
 
@@ -46,38 +48,9 @@ _CGI_NAMES = {
 
 # -- values ------------------------------------------------------------------
 
-# RFC 3986 §3.2.2 host, narrowed to what names and addresses use: a reg-name of
-# letters, digits, "." "-" "_", or an IP literal in brackets; then an optional port.
-_HOST = re.compile(r"(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9._-]{1,253})(?::([0-9]{1,5}))?")
 # RFC 3986 §3.3 path: "/" and pchar (unreserved, pct-encoded, sub-delims, ":", "@").
 _PATH = re.compile(r"(?:/(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})*){1,64}")
 _MAX_PREFIX = 2048
-
-
-def _parse_port(text: str) -> int | None:
-    if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):
-        return None
-    port = int(text)
-    return port if 0 < port <= 65535 else None
-
-
-def _parse_host(text: str) -> tuple[str, int | None] | None:
-    """Return ``(name, port)`` for a valid ``host[:port]``, else ``None``."""
-    match = _HOST.fullmatch(text)
-    if match is None:
-        return None
-    name, port_text = match.groups()
-    if name.startswith("["):
-        try:
-            ipaddress.IPv6Address(name[1:-1])
-        except ValueError:
-            return None
-    port = None
-    if port_text is not None:
-        port = _parse_port(port_text)
-        if port is None:
-            return None
-    return name, port
 
 
 def _parse_node(text: str) -> tuple[str, int | None] | None:
@@ -116,7 +89,7 @@ def _parse_node_port(text: str | None) -> int | None:
         return None
     if text.startswith("_") and _OBFUSCATED.fullmatch(text):
         return None
-    port = _parse_port(text)
+    port = parse_port(text)
     if port is None:
         raise ValueError("not a port")
     return port
@@ -324,7 +297,7 @@ class ProxyFix:
                     if "proto" in element:
                         proto = _parse_proto(element["proto"])
                     if "host" in element:
-                        parts = _parse_host(element["host"])
+                        parts = parse_host(element["host"])
                         host = None if parts is None else (element["host"], parts)
         if client is None and hops["x_for"]:
             text = _trusted(get("x_for"), hops["x_for"])
@@ -334,11 +307,11 @@ class ProxyFix:
             proto = None if text is None else _parse_proto(text)
         if host is None and hops["x_host"]:
             text = _trusted(get("x_host"), hops["x_host"])
-            parts = None if text is None else _parse_host(text)
+            parts = None if text is None else parse_host(text)
             host = None if text is None or parts is None else (text, parts)
         if hops["x_port"]:
             text = _trusted(get("x_port"), hops["x_port"])
-            port = None if text is None else _parse_port(text)
+            port = None if text is None else parse_port(text)
         if hops["x_prefix"]:
             text = _trusted(get("x_prefix"), hops["x_prefix"])
             prefix = None if text is None else _parse_prefix(text)
