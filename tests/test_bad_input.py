@@ -893,3 +893,68 @@ def test_hostile_environ_is_never_a_500(greedy_app, changes):
         json.dumps(response.json).encode("utf-8")
     else:
         assert_clear_error(response, response.status_code)
+
+
+class _BrokenInput:
+    """A server's ``wsgi.input`` that raises its own error, as gunicorn's does
+    for a chunk size that is not hex (``InvalidChunkSize``)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+    def read(self, size: int = -1) -> bytes:
+        raise self.error
+
+
+@pytest.mark.parametrize("length", [None, "5"])
+@pytest.mark.parametrize("error", [ValueError("Invalid chunk size: 'zz'"), OSError("No more data")])
+@pytest.mark.parametrize("reader", ["get_data", "form", "stream"])
+def test_an_error_from_the_servers_body_stream_is_a_400(length, error, reader):
+    from erlen.testing import build_environ
+
+    app = Erlen(__name__)
+
+    @app.post("/")
+    def index():
+        if reader == "get_data":
+            request.get_data()
+        elif reader == "form":
+            request.form.get("a")
+        else:
+            request.stream.read()
+        return "read"
+
+    environ = build_environ(
+        app, "/", method="POST", content_type="application/x-www-form-urlencoded"
+    )
+    environ.pop("CONTENT_LENGTH", None)
+    if length is not None:
+        environ["CONTENT_LENGTH"] = length
+    environ["wsgi.input"] = _BrokenInput(error)
+    environ["wsgi.input_terminated"] = True
+    chunks: list[bytes] = []
+    statuses: list[str] = []
+    body = app(environ, lambda status, headers, exc_info=None: statuses.append(status))
+    chunks.extend(body)
+    assert statuses == ["400 Bad Request"]
+    page = b"".join(chunks).decode()
+    assert "could not be read" in page and type(error).__name__ in page
+
+
+def test_a_runtime_error_from_the_body_stream_is_not_taken_for_bad_input():
+    # erlen's own "read it asynchronously" errors are RuntimeErrors for the
+    # developer: they must stay 500s with their message, not become a 400.
+    from erlen.testing import build_environ
+
+    app = Erlen(__name__)
+
+    @app.post("/")
+    def index():
+        request.get_data()
+        return "read"
+
+    environ = build_environ(app, "/", method="POST", data=b"abc")
+    environ["wsgi.input"] = _BrokenInput(RuntimeError("read it with async for"))
+    statuses: list[str] = []
+    b"".join(app(environ, lambda status, headers, exc_info=None: statuses.append(status)))
+    assert statuses == ["500 Internal Server Error"]

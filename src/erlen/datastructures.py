@@ -264,7 +264,7 @@ class FileStorage:
         """Write the content to a path or a binary file object.
 
         The file name the client sent is *not* used: choose the destination
-        yourself (see ``secure_filename`` for a safe name from user input).
+        yourself, never from ``filename`` unchecked (it may hold ``../``).
         """
         import shutil
 

@@ -17,6 +17,7 @@ from .cookies import parse_cookie
 from .datastructures import FileStorage, MultiDict
 from .exceptions import (
     BadRequest,
+    HTTPException,
     RequestEntityTooLarge,
     RequestHeaderFieldsTooLarge,
     UnsupportedMediaType,
@@ -123,7 +124,12 @@ class LimitedStream:
             if self._limit is not None:
                 room = self._limit - self._read + 1
                 want = room if want < 0 else min(want, room)
-            data = self._stream.read(want) if want != 0 else b""
+            try:
+                data = self._stream.read(want) if want != 0 else b""
+            except (HTTPException, RuntimeError):
+                raise
+            except Exception as error:  # noqa: BLE001 - the server's own parse errors
+                raise _unreadable(error) from error
             self._read += len(data)
             if self._limit is not None and self._read > self._limit:
                 raise _too_large(None, self._limit)
@@ -135,7 +141,7 @@ class LimitedStream:
             size = remaining
         try:
             data = _read_exactly(self._stream, size)
-        except BadRequest:
+        except _ShortBody:
             raise BadRequest(
                 f"The client stopped sending the body after fewer than the {length} bytes "
                 "it announced (Content-Length)."
@@ -189,17 +195,36 @@ class LimitedStream:
             )
 
 
+class _ShortBody(BadRequest):
+    """The body ended before its Content-Length."""
+
+
 def _read_exactly(source: t.Any, length: int) -> bytes:
-    data = source.read(length)
-    while len(data) < length:  # a socket may answer with less than asked
-        more = source.read(length - len(data))
-        if not more:
-            raise BadRequest(
-                f"The client sent {len(data)} bytes of a body it said was {length} "
-                "bytes long (Content-Length), then stopped."
-            )
-        data += more
+    try:
+        data = source.read(length)
+        while len(data) < length:  # a socket may answer with less than asked
+            more = source.read(length - len(data))
+            if not more:
+                raise _ShortBody(
+                    f"The client sent {len(data)} bytes of a body it said was {length} "
+                    "bytes long (Content-Length), then stopped."
+                )
+            data += more
+    except (HTTPException, RuntimeError):
+        raise
+    except Exception as error:  # noqa: BLE001 - the server's own parse errors
+        raise _unreadable(error) from error
     return data  # type: ignore[no-any-return]  # perf: no cast() call
+
+
+def _unreadable(error: Exception) -> BadRequest:
+    # A WSGI server's body stream raises its own errors for a body that breaks
+    # its framing (gunicorn: InvalidChunkSize, NoMoreData ...): the client's fault.
+    said = f"{type(error).__name__}: {error}"
+    return BadRequest(
+        "The request body could not be read: it does not follow its framing "
+        f"(Content-Length or chunked encoding); the server said {said[:120]!r}."
+    )
 
 
 def _too_large(length: int | None, limit: int) -> RequestEntityTooLarge:

@@ -1,0 +1,1 @@
+"""The app that tests/test_hostile.py serves with real servers and sends bad bytes to."""
