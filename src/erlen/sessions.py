@@ -406,9 +406,24 @@ class SessionInterface:
         """The ``Domain`` attribute: ``SESSION_COOKIE_DOMAIN`` (``None``: this host only)."""
         return app.config["SESSION_COOKIE_DOMAIN"] or None
 
-    def get_cookie_path(self, app: Erlen) -> str:
-        """The ``Path`` attribute: ``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``."""
-        return str(app.config["SESSION_COOKIE_PATH"] or app.config["APPLICATION_ROOT"] or "/")
+    def get_cookie_path(self, app: Erlen, request: Request | None = None) -> str:
+        """The ``Path`` attribute: ``SESSION_COOKIE_PATH``, else ``APPLICATION_ROOT``.
+
+        With neither set (``APPLICATION_ROOT`` left at ``/``), it is where
+        the server mounted the app (``request.root_path``, such as ``/shop``),
+        so that apps sharing a host keep their sessions apart. ``request``
+        defaults to the current one.
+        """
+        configured = app.config["SESSION_COOKIE_PATH"]
+        if configured:
+            return str(configured)
+        root = str(app.config["APPLICATION_ROOT"] or "/")
+        if root == "/":
+            if request is None:
+                request = _current_request()
+            if request is not None and request.root_path:
+                return request.root_path
+        return root
 
     def get_cookie_httponly(self, app: Erlen) -> bool:
         """Whether scripts are kept from reading the cookie: ``SESSION_COOKIE_HTTPONLY``."""

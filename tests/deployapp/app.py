@@ -3,7 +3,9 @@
 ``test_deploy.py`` serves it with every command in the guide. Each answer
 names the process (``os.getpid()``) that produced it, so a test can see
 which worker answered, and the session counter shows that the signed-cookie
-session needs nothing from the worker that set it.
+session needs nothing from the worker that set it. ``/where/``, ``/go`` and
+``/orders/<id>`` show the links ``url_for`` builds when the app is mounted
+under a prefix, inside a request and outside one.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from erlen import Erlen, request, session
+from erlen import Erlen, redirect, request, session, url_for
 
 app = Erlen(__name__)
 app.config.update(MAX_CONTENT_LENGTH=1024 * 1024)
@@ -63,3 +65,25 @@ def hold(name: str) -> dict[str, Any]:
     while not (folder / f"{name}.release").exists() and time.monotonic() < deadline:
         time.sleep(0.01)
     return {"held": name, "pid": os.getpid()}
+
+
+@app.route("/where/")
+def where() -> dict[str, Any]:
+    """Say where the app is mounted, and the links ``url_for`` builds from that."""
+    return {
+        "root_path": request.root_path,
+        "path": request.path,
+        "url": url_for("where"),
+        "external": url_for("order", order_id=42, _external=True),
+        "pid": os.getpid(),
+    }
+
+
+@app.route("/go")
+def go() -> Any:
+    return redirect(url_for("where"))
+
+
+@app.route("/orders/<int:order_id>")
+def order(order_id: int) -> dict[str, Any]:
+    return {"order": order_id, "pid": os.getpid()}
