@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
@@ -65,7 +65,12 @@ class Response:
 
     def __init__(
         self,
-        response: str | bytes | bytearray | Iterable[str | bytes] | None = None,
+        response: str
+        | bytes
+        | bytearray
+        | Iterable[str | bytes]
+        | AsyncIterable[str | bytes]
+        | None = None,
         status: int | str | None = None,
         headers: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | Headers | None = None,
         mimetype: str | None = None,
@@ -111,7 +116,8 @@ class Response:
             else:
                 self.headers.set("Content-Length", str(len(response)))
         else:
-            self.response = response
+            # An async iterable is streamed by the adapters (see wsgi.py, asgi.py).
+            self.response = response  # type: ignore[assignment]
 
     # -- status ----------------------------------------------------------
 
