@@ -67,6 +67,13 @@ def exempt(view_or_blueprint: F) -> F:
 
 def check_request(app: Erlen, request: Request, view: t.Any) -> None:
     """Raise :class:`CrossOriginRequestRefused` for a cross-site browser request."""
+    environ = request.__dict__.get("environ")
+    if (
+        environ is not None
+        and "HTTP_SEC_FETCH_SITE" not in environ
+        and "HTTP_ORIGIN" not in environ
+    ):
+        return  # perf: not from a browser; under WSGI this needs no call at all
     where = _cross_site(app, request, view)
     if where is not None:
         raise CrossOriginRequestRefused(

@@ -121,7 +121,10 @@ def parse_urlencoded(
         pairs = parse_qs(body.decode(charset, "replace"), max_fields, charset)
     except ValueError:
         raise _too_large(f"The form has more than {max_fields} fields.", "MAX_FORM_PARTS") from None
-    form.extend_pairs(pairs)
+    dict.update(form, pairs)  # perf: extend_pairs' fast path, one call fewer
+    if len(form) != len(pairs):  # a key repeats: keep every value
+        dict.clear(form)
+        form.extend_pairs(pairs)
     return form
 
 

@@ -566,8 +566,20 @@ class Request:
     @cached
     def form(self) -> MultiDict[str]:
         """Fields of a urlencoded or multipart form body."""
+        known = self.__dict__
+        if "content_type" in known:
+            content_type = known["content_type"]
+        else:
+            environ = known.get("environ")
+            content_type = self.content_type if environ is None else environ.get("CONTENT_TYPE")
+        if content_type == _URLENCODED and "_data" not in known:
+            # perf: the usual form, urlencoded, skips _load_form's dispatch.
+            config = self._config
+            body = self._read_form_body(config.get("MAX_FORM_MEMORY_SIZE"))
+            known["files"] = _Files.__new__(_Files)
+            return _forms.parse_urlencoded(body, config.get("MAX_FORM_PARTS"), cls=_Form)
         self._load_form()
-        return self.__dict__["form"]  # type: ignore[no-any-return]  # perf: no cast() call
+        return known["form"]  # type: ignore[no-any-return]  # perf: no cast() call
 
     @cached
     def files(self) -> MultiDict[FileStorage]:
