@@ -185,7 +185,10 @@ class _Body:
         self.disconnected = False
 
     async def _next(self) -> bytes:
-        message = await self._receive()
+        return self._take(await self._receive())
+
+    def _take(self, message: t.Any) -> bytes:
+        """Return the body chunk ``message`` carries; raise if the client left instead."""
         if message["type"] == "http.request":
             self._more = bool(message.get("more_body", False))
             return message.get("body", b"")  # type: ignore[no-any-return]  # perf: no cast()
@@ -197,8 +200,9 @@ class _Body:
         """Receive the rest of the body now, unless it grows past ``limit`` bytes."""
         chunks = [self._buffer] if self._buffer else []
         size = len(self._buffer)
+        receive = self._receive
         while self._more:
-            chunk = await self._next()
+            chunk = self._take(await receive())  # perf: no coroutine of our own per chunk
             size += len(chunk)
             if limit is not None and size > limit:
                 from .request import _too_large
