@@ -927,6 +927,32 @@ def test_chunked_body_arrives_whole(app, kind):
     assert exchange.body == b"first,second,third"
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_a_body_whose_length_has_come_is_not_waited_on(app, kind):
+    # granian sends the last byte of a Content-Length body with more_body set,
+    # then an empty message: once the announced length is in, erlen answers
+    # without a second receive(), a round trip into the server.
+    app.add_url_rule("/form", "form", make_view(kind, lambda: dict(request.form)), methods=["POST"])
+
+    async def go() -> Exchange:
+        exchange = Exchange()
+        exchange.deliver(b"a=1&b=2", more_body=True)  # and nothing after it
+        scope = make_scope(
+            "/form",
+            "POST",
+            headers=[
+                ("content-type", "application/x-www-form-urlencoded"),
+                ("content-length", "7"),
+            ],
+        )
+        await asyncio.wait_for(app(scope, exchange.receive, exchange.send), WAIT)
+        return exchange
+
+    exchange = run(go())
+    assert exchange.json() == {"a": "1", "b": "2"}
+    assert exchange.receive_calls == 1
+
+
 @pytest.mark.usefixtures("both_request_classes")
 @pytest.mark.parametrize("kind", KINDS)
 def test_chunked_form_arrives_whole(app, kind):

@@ -196,12 +196,17 @@ class _Body:
         self.disconnected = True
         raise ClientDisconnected()
 
-    async def load(self, limit: int | None) -> None:
-        """Receive the rest of the body now, unless it grows past ``limit`` bytes."""
+    async def load(self, limit: int | None, length: int | None = None) -> None:
+        """Receive the rest of the body now, unless it grows past ``limit`` bytes.
+
+        With the body's ``length`` known (its Content-Length), stop once that
+        much has come: some servers (granian) send the last byte with
+        ``more_body`` set and then an empty message, which costs a round trip.
+        """
         chunks = [self._buffer] if self._buffer else []
         size = len(self._buffer)
         receive = self._receive
-        while self._more:
+        while self._more and (length is None or size < length):
             chunk = self._take(await receive())  # perf: no coroutine of our own per chunk
             size += len(chunk)
             if limit is not None and size > limit:
@@ -394,7 +399,8 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             limit = request._config.get("MAX_CONTENT_LENGTH")
             if _should_load(request, limit):
                 try:
-                    await body.load(limit)
+                    # The length is there when _prefill_body_headers found it valid.
+                    await body.load(limit, request.__dict__.get("content_length"))
                 except ClientDisconnected:
                     return  # nobody is left to answer
         on_loop = view is None or _async_views.get(view)
