@@ -219,11 +219,12 @@ def _read_exactly(source: t.Any, length: int) -> bytes:
 
 def _unreadable(error: Exception) -> BadRequest:
     # A WSGI server's body stream raises its own errors for a body that breaks
-    # its framing (gunicorn: InvalidChunkSize, NoMoreData ...): the client's fault.
+    # its framing, or a client that resets the connection (gunicorn:
+    # InvalidChunkSize, NoMoreData, ConnectionResetError ...): the client's doing.
     said = f"{type(error).__name__}: {error}"
     return BadRequest(
-        "The request body could not be read: it does not follow its framing "
-        f"(Content-Length or chunked encoding); the server said {said[:120]!r}."
+        f"The request body could not be read (the server said {said[:120]!r}): it broke "
+        "its framing (Content-Length or chunked encoding), or the client went away."
     )
 
 
