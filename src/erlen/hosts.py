@@ -49,6 +49,18 @@ def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
     return False
 
 
+def split_host(host: str) -> tuple[str, str]:
+    """Split ``host[:port]`` into name and port text, unchecked; an IPv6 name keeps its brackets."""
+    if host.startswith("["):
+        end = host.find("]")
+        if end == -1:
+            return host, ""
+        rest = host[end + 1 :]
+        return host[: end + 1], rest[1:] if rest.startswith(":") else ""
+    name, _, port = host.partition(":")
+    return name, port
+
+
 def parse_port(text: str) -> int | None:
     """Return the TCP port (1 to 65535) ``text`` spells in digits, else ``None``."""
     if not (0 < len(text) <= 5 and text.isascii() and text.isdigit()):

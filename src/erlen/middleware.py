@@ -14,7 +14,7 @@ import re
 import typing as t
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
-from .hosts import parse_host, parse_port
+from .hosts import parse_host, parse_port, split_host
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
@@ -394,7 +394,7 @@ class ProxyFix:
                     host = "localhost"
             host = _with_port(host, found.port, scheme)
             server = fixed.get("server")
-            fixed["server"] = (server[0] if server else _strip_port(host), found.port)
+            fixed["server"] = (server[0] if server else split_host(host)[0], found.port)
         if host is not None:
             headers = [pair for pair in scope.get("headers") or () if pair[0] != b"host"]
             headers.insert(0, (b"host", host.encode("latin-1")))
@@ -404,24 +404,18 @@ class ProxyFix:
         return fixed
 
 
-def _strip_port(host: str) -> str:
-    if host.startswith("["):
-        return host[: host.find("]") + 1] or host
-    return host.partition(":")[0]
-
-
 def _with_port(host: str, port: int, scheme: str) -> str:
     """Return ``host`` with its port replaced by ``port`` (left out when it is the default)."""
-    name = _strip_port(host)
+    name = split_host(host)[0]
     return name if port == _DEFAULT_PORTS.get(scheme) else f"{name}:{port}"
 
 
 def _set_root_path(scope: dict[str, t.Any], prefix: bytes) -> None:
     """Mount the scope at ``prefix``: ``root_path`` is it, ``path`` starts with it (ASGI 2.4)."""
+    from .asgi import _app_path  # here: the WSGI side of ProxyFix never loads asyncio
+
     root: str = scope.get("root_path") or ""
-    path: str = scope.get("path") or "/"
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        path = path[len(root) :] or "/"
+    path = _app_path(scope)
     new_root = prefix.decode("utf-8")
     scope["root_path"] = new_root
     scope["path"] = new_root + path

@@ -46,6 +46,7 @@ from ._asgiclient import (
 )
 from .cli import ScriptInfo
 from .headers import Headers
+from .hosts import split_host
 from .http import parse_date
 from .response import Response
 
@@ -139,15 +140,6 @@ def _latin1(value: str) -> bytes:
 # -- one request, two protocols ------------------------------------------------
 
 
-def _split_host(host: str) -> tuple[str, str]:
-    """Split ``host[:port]`` into name and port; an IPv6 name keeps its brackets."""
-    if host.startswith("["):
-        name, _, rest = host.partition("]")
-        return name + "]", rest[1:] if rest.startswith(":") else ""
-    name, _, port = host.partition(":")
-    return name, port
-
-
 @dataclass
 class _Outgoing:
     """A request as the client sends it: the one source of a WSGI environ and an ASGI scope."""
@@ -165,11 +157,11 @@ class _Outgoing:
 
     @property
     def server_name(self) -> str:
-        return _split_host(self.host)[0]
+        return split_host(self.host)[0]
 
     @property
     def server_port(self) -> str:
-        port = _split_host(self.host)[1]
+        port = split_host(self.host)[1]
         return port or ("443" if self.scheme in ("https", "wss") else "80")
 
     def add_cookies(self, value: str) -> None:
