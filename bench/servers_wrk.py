@@ -29,7 +29,7 @@ from typing import Any
 
 import uvicorn_wrk
 from apps import CASES, SRC, version, write_report
-from uvicorn_wrk import check, choose_cpus, describe_errors, run_wrk, wrk_version
+from uvicorn_wrk import choose_cpus, wrk_version
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_JSON = HERE / "results" / "servers_wrk.json"
@@ -129,59 +129,19 @@ def measure(
     log_dir: str,
 ) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[tuple[str, str], str]]:
     """Run every framework and case under one server; return the wrk totals and failures."""
-    failures: dict[tuple[str, str], str] = {}
-    samples: dict[str, dict[str, list[dict[str, Any]]]] = {case: {} for case in cases}
-    processes: dict[str, Process] = {}
     folder = Path(log_dir) / server
     folder.mkdir()
     print(f"\n== {server}: {COMMANDS[server]} ({', '.join(names)})")
-    try:
-        for name in names:
-            process = Process(server, name, cpu=server_cpu, log_dir=str(folder))
-            try:
-                process.start()
-            except RuntimeError as exc:
-                for case in cases:
-                    failures[name, case] = "server did not start"
-                print(f"  FAILED: {server} {name}: {exc}")
-                continue
-            processes[name] = process
-
-        for case in cases:
-            for name, process in processes.items():
-                problem = check(process, case)
-                if problem:
-                    failures[name, case] = f"wrong answer: {problem}"
-                    print(f"  FAILED: {server} {name} {case}: {problem}")
-                else:
-                    samples[case][name] = []
-
-        if args.warmup:
-            for case in cases:
-                for name in samples[case]:
-                    run_wrk(processes[name], case, args, args.warmup)
-
-        for r in range(args.repeat):
-            for case in cases:
-                order = list(samples[case])
-                k = r % len(order) if order else 0
-                for name in order[k:] + order[:k]:  # rotate: no framework always first
-                    if (name, case) in failures:
-                        continue
-                    totals = run_wrk(processes[name], case, args, args.duration)
-                    if not processes[name].alive():
-                        failures[name, case] = "the server died under load"
-                        print(f"  FAILED: {server} {name} {case}: server died:")
-                        print(processes[name].log()[-3000:])
-                    elif totals["errors"]:
-                        failures[name, case] = f"wrk reported {describe_errors(totals)}"
-                        print(f"  FAILED: {server} {name} {case}: {failures[name, case]}")
-                    else:
-                        samples[case][name].append(totals)
-    finally:
-        for process in processes.values():
-            process.stop()
-    return samples, failures
+    return uvicorn_wrk.measure(
+        names,
+        lambda name: Process(server, name, cpu=server_cpu, log_dir=str(folder)),
+        lambda name: f"{server} {name}",
+        cases,
+        args,
+        warmup=args.warmup,
+        repeat=args.repeat,
+        duration=args.duration,
+    )
 
 
 def report(

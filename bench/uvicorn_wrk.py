@@ -221,6 +221,66 @@ def run_wrk(server, case, args, duration):
     )
 
 
+def measure(names, make_server, label, cases, args, *, warmup, repeat, duration):
+    """Start a server per framework, check its answers, warm up, then time the rounds.
+
+    ``make_server(name)`` returns a server not yet started; ``label(name)``
+    names it in messages. Return the wrk totals by case and framework, and
+    the failures by (framework, case). The servers are stopped at the end.
+    """
+    failures = {}  # (name, case) -> message
+    samples = {case: {} for case in cases}
+    servers = {}
+    try:
+        for name in names:
+            server = make_server(name)
+            try:
+                server.start()
+            except RuntimeError as exc:
+                for case in cases:
+                    failures[name, case] = "server did not start"
+                print(f"  FAILED: {label(name)}: {exc}")
+                continue
+            servers[name] = server
+
+        print("checking answers")
+        for case in cases:
+            for name, server in servers.items():
+                problem = check(server, case)
+                if problem:
+                    failures[name, case] = f"wrong answer: {problem}"
+                    print(f"  FAILED: {label(name)} {case}: {problem}")
+                else:
+                    samples[case][name] = []
+
+        if warmup:
+            for case in cases:
+                for name in samples[case]:
+                    run_wrk(servers[name], case, args, warmup)
+
+        for r in range(repeat):
+            for case in cases:
+                order = list(samples[case])
+                k = r % len(order) if order else 0
+                for name in order[k:] + order[:k]:  # rotate: no framework always first
+                    if (name, case) in failures:
+                        continue
+                    totals = run_wrk(servers[name], case, args, duration)
+                    if not servers[name].alive():
+                        failures[name, case] = "the server died under load"
+                        print(f"  FAILED: {label(name)} {case}: server died:")
+                        print(servers[name].log()[-3000:])
+                    elif totals["errors"]:
+                        failures[name, case] = f"wrk reported {describe_errors(totals)}"
+                        print(f"  FAILED: {label(name)} {case}: {failures[name, case]}")
+                    else:
+                        samples[case][name].append(totals)
+    finally:
+        for server in servers.values():
+            server.stop()
+    return samples, failures
+
+
 def describe_errors(totals):
     kinds = ("connect", "read", "write", "timeout", "status")
     parts = [f"{kind} {totals[kind]}" for kind in kinds if totals[kind]]
@@ -301,58 +361,18 @@ def main(argv=None):
     )
     print(f"{repeat} repeat(s) per framework and case after a {warmup} s warm-up, median")
 
-    failures = {}  # (name, case) -> message
-    samples = {case: {} for case in cases}
-    servers = {}
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="erlen-bench-") as log_dir:
-        try:
-            for name in names:
-                server = Server(name, loop=args.loop, cpu=server_cpu, log_dir=log_dir)
-                try:
-                    server.start()
-                except RuntimeError as exc:
-                    for case in cases:
-                        failures[name, case] = "server did not start"
-                    print(f"  FAILED: {label(name)}: {exc}")
-                    continue
-                servers[name] = server
-
-            print("checking answers")
-            for case in cases:
-                for name, server in servers.items():
-                    problem = check(server, case)
-                    if problem:
-                        failures[name, case] = f"wrong answer: {problem}"
-                        print(f"  FAILED: {label(name)} {case}: {problem}")
-                    else:
-                        samples[case][name] = []
-
-            if warmup:
-                for case in cases:
-                    for name in samples[case]:
-                        run_wrk(servers[name], case, args, warmup)
-
-            for r in range(repeat):
-                for case in cases:
-                    order = list(samples[case])
-                    k = r % len(order) if order else 0
-                    for name in order[k:] + order[:k]:  # rotate: no framework always first
-                        if (name, case) in failures:
-                            continue
-                        totals = run_wrk(servers[name], case, args, duration)
-                        if not servers[name].alive():
-                            failures[name, case] = "the server died under load"
-                            print(f"  FAILED: {label(name)} {case}: server died:")
-                            print(servers[name].log()[-3000:])
-                        elif totals["errors"]:
-                            failures[name, case] = f"wrk reported {describe_errors(totals)}"
-                            print(f"  FAILED: {label(name)} {case}: {failures[name, case]}")
-                        else:
-                            samples[case][name].append(totals)
-        finally:
-            for server in servers.values():
-                server.stop()
+        samples, failures = measure(
+            names,
+            lambda name: Server(name, loop=args.loop, cpu=server_cpu, log_dir=log_dir),
+            label,
+            cases,
+            args,
+            warmup=warmup,
+            repeat=repeat,
+            duration=duration,
+        )
     elapsed = time.perf_counter() - start
 
     results = report(cases, samples, failures)
