@@ -19,7 +19,7 @@ from erlen import (
     request,
     url_for,
 )
-from erlen.exceptions import BadRequest, NotFound
+from erlen.http.exceptions import BadRequest, NotFound
 from erlen.routing import BuildError
 
 # -- registration ------------------------------------------------------------

@@ -19,7 +19,7 @@ from wsgiref.validate import validator
 import pytest
 
 from erlen import Erlen, Response, make_response, redirect, request
-from erlen.converters import BaseConverter
+from erlen.http.converters import BaseConverter
 from erlen.testing import build_environ
 
 _TRACEBACK_MARKERS = ("Traceback", 'File "', "Error:", "raise ", "site-packages")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from erlen import Response, jsonify, redirect
-from erlen.headers import Headers
+from erlen.http.headers import Headers
 
 
 def test_defaults():

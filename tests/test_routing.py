@@ -8,8 +8,8 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 
-from erlen.converters import BaseConverter, ValidationError
-from erlen.exceptions import HTTPException, MethodNotAllowed, NotFound
+from erlen.http.converters import BaseConverter, ValidationError
+from erlen.http.exceptions import HTTPException, MethodNotAllowed, NotFound
 from erlen.routing import BuildError, RequestRedirect, Router, Rule
 
 

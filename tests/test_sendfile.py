@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from erlen import Erlen
-from erlen.exceptions import NotFound
 from erlen.http import http_date
+from erlen.http.exceptions import NotFound
 from erlen.sendfile import CHUNK_SIZE, safe_join, send_file, send_from_directory
 
 MTIME = 1_700_000_000  # Tue, 14 Nov 2023 22:13:20 GMT

@@ -27,9 +27,9 @@ from .ctx import (
     session,
     websocket,
 )
-from .exceptions import HTTPException, abort
-from .headers import Headers
 from .helpers import flash, get_flashed_messages, stream_with_context, url_for
+from .http.exceptions import HTTPException, abort
+from .http.headers import Headers
 from .request import Request
 from .response import Response, jsonify, make_response, redirect
 

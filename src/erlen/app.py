@@ -17,14 +17,14 @@ from . import json as _json
 from .config import DEFAULT_CONFIG, Config
 from .csrf import SAFE_METHODS, check_request
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
-from .exceptions import BadRequest, HTTPException, InternalServerError
-from .headers import Headers
-from .hosts import check_host
+from .http.exceptions import BadRequest, HTTPException, InternalServerError
+from .http.headers import Headers
+from .http.hosts import check_host
 from .request import Request
 from .response import Response
 from .routing import RequestRedirect, Router, Rule
 from .scaffold import Scaffold, _check_websocket_handler, _describe
-from .wsgi import serve as _wsgi_serve
+from .serving.wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
     import logging
@@ -53,7 +53,7 @@ class _LazyASGI:
     """``Erlen.asgi_app`` until first use; asyncio is imported only for ASGI."""
 
     def __get__(self, instance: t.Any, owner: type) -> t.Any:
-        from .asgi import serve
+        from .serving.asgi import serve
 
         owner.asgi_app = serve  # type: ignore[attr-defined]
         return serve if instance is None else serve.__get__(instance, owner)
@@ -521,7 +521,7 @@ class Erlen(Scaffold):
         if handler is None:
             if isinstance(error, HTTPException):
                 if error.code == 404 and self.debug and error.response is None:
-                    from .notfound import not_found_page
+                    from .dev.notfound import not_found_page
 
                     return not_found_page(self, request, error)
                 return error.get_response(request)
@@ -552,7 +552,7 @@ class Erlen(Scaffold):
         if propagate:
             raise error
         if self.debug:
-            from .debug import debug_page
+            from .dev.debug import debug_page
 
             return debug_page(self, request, error)
         server_error = InternalServerError(original_exception=error)

@@ -25,7 +25,7 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import urlsplit
 
-from .exceptions import Forbidden
+from .http.exceptions import Forbidden
 
 if t.TYPE_CHECKING:
     from .app import Erlen

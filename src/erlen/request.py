@@ -11,19 +11,20 @@ import typing as t
 from collections.abc import Callable
 from urllib.parse import quote
 
-from . import forms as _forms
 from . import json as _json
-from .cookies import parse_cookie
-from .datastructures import FileStorage, MultiDict
-from .exceptions import (
+from .http import forms as _forms
+from .http.cookies import parse_cookie
+from .http.datastructures import FileStorage, MultiDict
+from .http.exceptions import (
     BadRequest,
     HTTPException,
     RequestEntityTooLarge,
     RequestHeaderFieldsTooLarge,
     UnsupportedMediaType,
 )
-from .headers import Headers
-from .http import Accept, parse_accept, parse_options_header, parse_qs
+from .http.headers import Headers
+from .http.negotiation import Accept, parse_accept, parse_options_header
+from .http.query import parse_qs
 
 __all__ = ["Request", "DEFAULT_LIMITS"]
 
@@ -662,7 +663,7 @@ def _asgi() -> t.Any:
     # every call; the module is looked up once and kept.
     global _asgi_module
     if _asgi_module is None:
-        from . import asgi
+        from .serving import asgi
 
         _asgi_module = asgi
     return _asgi_module

@@ -8,9 +8,10 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from . import json as _json
-from .cookies import dump_cookie
-from .headers import Headers, check_header
-from .http import parse_options_header, status_line
+from .http.cookies import dump_cookie
+from .http.headers import Headers, check_header
+from .http.negotiation import parse_options_header
+from .http.status import status_line
 
 __all__ = ["Response", "jsonify", "redirect", "make_response"]
 

@@ -15,8 +15,13 @@ import typing as t
 from collections.abc import Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode
 
-from .converters import DEFAULT_CONVERTERS, BaseConverter, ValidationError, parse_converter_args
-from .exceptions import HTTPException, MethodNotAllowed, NotFound, UpgradeRequired
+from .http.converters import (
+    DEFAULT_CONVERTERS,
+    BaseConverter,
+    ValidationError,
+    parse_converter_args,
+)
+from .http.exceptions import HTTPException, MethodNotAllowed, NotFound, UpgradeRequired
 
 __all__ = ["Rule", "Router", "BuildError", "RequestRedirect"]
 

@@ -291,7 +291,7 @@ def _root_path_of(import_name: str) -> str:
 
 def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
     if isinstance(code_or_exception, int):
-        from .exceptions import default_exceptions
+        from .http.exceptions import default_exceptions
 
         if code_or_exception not in default_exceptions:
             raise ValueError(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import typing as t
 
-from .headers import check_header
+from .http.headers import check_header
 
 if t.TYPE_CHECKING:
     from .response import Response

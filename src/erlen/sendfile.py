@@ -23,9 +23,9 @@ from functools import lru_cache
 from urllib.parse import quote
 
 from .ctx import _NO_APP, AppContext, _cv
-from .exceptions import NotFound, PreconditionFailed, RangeNotSatisfiable
-from .headers import Headers, check_header
-from .http import http_date, parse_date, parse_etags, quote_etag, unquote_etag
+from .http.dates import http_date, parse_date, parse_etags, quote_etag, unquote_etag
+from .http.exceptions import NotFound, PreconditionFailed, RangeNotSatisfiable
+from .http.headers import Headers, check_header
 from .response import Response, _content_type_for
 
 if t.TYPE_CHECKING:

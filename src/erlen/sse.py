@@ -25,7 +25,7 @@ from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator, Ma
 from dataclasses import KW_ONLY, dataclass
 
 from . import json as _json
-from .headers import Headers
+from .http.headers import Headers
 from .response import Response
 
 if t.TYPE_CHECKING:

@@ -98,7 +98,7 @@ class MethodView(View):
         if handler is None and request.method == "HEAD":
             handler = getattr(self, "get", None)
         if handler is None:
-            from .exceptions import MethodNotAllowed
+            from .http.exceptions import MethodNotAllowed
 
             raise MethodNotAllowed(self.methods or ())
         return handler(**kwargs)

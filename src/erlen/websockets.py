@@ -25,19 +25,19 @@ import typing as t
 from types import CoroutineType
 
 from . import json as _json
-from .asgi import _teardown, make_request
 from .csrf import CrossOriginRequestRefused, check_websocket
 from .ctx import RequestContext, _cv
-from .exceptions import BadRequest, HTTPException
-from .hosts import check_host
+from .http.exceptions import BadRequest, HTTPException
+from .http.hosts import check_host
+from .serving.asgi import _teardown, make_request
 
 if t.TYPE_CHECKING:
     from .app import Erlen
-    from .asgi import Receive, Scope, Send
-    from .datastructures import MultiDict
-    from .headers import Headers
+    from .http.datastructures import MultiDict
+    from .http.headers import Headers
     from .request import Request
     from .response import Response
+    from .typing import Receive, Scope, Send
 
 __all__ = ["WebSocket", "WebSocketDisconnect", "WebSocketError"]
 
@@ -253,7 +253,7 @@ class WebSocket:
             # The server answers the handshake with 403.
             await self._send({"type": "websocket.close", "code": CLOSE_POLICY})
             return
-        from .asgi import _encode_headers
+        from .serving.asgi import _encode_headers
 
         body = b"".join(response.iter_encoded())
         response.close()
@@ -359,7 +359,7 @@ async def _handle_error(
         return
     app.logger.error("Exception on WebSocket %s", request.path, exc_info=error)
     if connection.state == "connecting":
-        from .exceptions import InternalServerError
+        from .http.exceptions import InternalServerError
 
         await connection._deny(InternalServerError().get_response(request))
     else:

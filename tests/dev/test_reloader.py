@@ -24,7 +24,7 @@ from typing import TypeVar
 
 import pytest
 
-from erlen import reloader
+from erlen.dev import reloader
 from servers import HOST, ServerProcess, free_port, server_env
 
 pytestmark = pytest.mark.server
@@ -37,7 +37,7 @@ CHILD = textwrap.dedent(
     import sys
     from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
-    from erlen import reloader
+    from erlen.dev import reloader
 
     reloader.report_modules()  # early, so the files of an import error are watched too
     import app
@@ -135,7 +135,7 @@ class Reloaded:
                 f"run_with_reloader({child_argv!r}, host={HOST!r}, port={port}, "
                 f"watch=[{str(self.app_dir)!r}], extra_files=[{str(self.extra)!r}])"
             )
-            code = f"import sys; from erlen.reloader import run_with_reloader; sys.exit({call})"
+            code = f"import sys; from erlen.dev.reloader import run_with_reloader; sys.exit({call})"
             return [sys.executable, "-c", code]
 
         env = server_env(self.app_dir, self.lib_dir, ERLEN_RELOADER=method, **extra_env)
@@ -290,8 +290,8 @@ DEVSERVER_CHILD = textwrap.dedent(
     import os
     import sys
 
-    from erlen import reloader
-    from erlen.devserver import run_simple
+    from erlen.dev import reloader
+    from erlen.dev.server import run_simple
 
     reloader.report_modules()
     import app
@@ -305,9 +305,9 @@ DEVSERVER_CHILD = textwrap.dedent(
 
 
 def test_erlen_devserver_serves_on_the_inherited_socket(reloaded: Reloaded) -> None:
-    devserver = pytest.importorskip("erlen.devserver")
+    devserver = pytest.importorskip("erlen.dev.server")
     if "fd" not in inspect.signature(devserver.run_simple).parameters:
-        pytest.skip("erlen.devserver.run_simple takes no fd yet")
+        pytest.skip("erlen.dev.server.run_simple takes no fd yet")
     reloaded.child_script.write_text(DEVSERVER_CHILD)
     reloaded.server.start()
     reloaded.wait_for_text("v1|page 1|helper 1")
@@ -433,7 +433,7 @@ def test_port_in_use_is_reported(tmp_path: Path) -> None:
         taken.listen()
         port = taken.getsockname()[1]
         code = (
-            "import sys; from erlen.reloader import run_with_reloader; "
+            "import sys; from erlen.dev.reloader import run_with_reloader; "
             f"sys.exit(run_with_reloader([sys.executable, '-c', 'pass'], host={HOST!r}, "
             f"port={port}))"
         )
@@ -493,7 +493,7 @@ def test_module_files_leave_out_the_libraries() -> None:
 def test_report_modules_writes_the_apps_files(tmp_path: Path) -> None:
     (tmp_path / "mine.py").write_text("import json\n")
     state = tmp_path / "state.txt"
-    code = "import mine; from erlen import reloader; reloader.report_modules()"
+    code = "import mine; from erlen.dev import reloader; reloader.report_modules()"
     env = server_env(tmp_path, **{reloader.STATE_ENV: str(state)})
     subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, timeout=20, check=True)
     pid, *files = state.read_text().splitlines()

@@ -24,9 +24,10 @@ from wsgiref.validate import validator
 
 import pytest
 
-from erlen import Erlen, Response, devserver, request
-from erlen import _http11 as h11
-from erlen.devserver import DevServer, free_port, make_server, run_simple
+from erlen import Erlen, Response, request
+from erlen.dev import http11 as h11
+from erlen.dev import server as devserver
+from erlen.dev.server import DevServer, free_port, make_server, run_simple
 
 TIMEOUT = 5.0
 HOST = "127.0.0.1"

@@ -34,9 +34,15 @@ from urllib.parse import quote, unquote, unquote_to_bytes, urlencode, urlsplit
 import click
 from click.testing import CliRunner, Result
 
-from . import asgi as _asgi
-from . import json as _json
-from ._asgiclient import (
+from .. import json as _json
+from ..cli import ScriptInfo
+from ..http.dates import parse_date
+from ..http.headers import Headers
+from ..http.hosts import split_host
+from ..response import Response
+from ..serving import asgi as _asgi
+from ..typing import Message
+from .asgi import (
     _ASGI_VERSION,
     WebSocketDenied,
     WebSocketSession,
@@ -44,14 +50,9 @@ from ._asgiclient import (
     _HTTPExchange,
     _run_on,
 )
-from .cli import ScriptInfo
-from .headers import Headers
-from .hosts import split_host
-from .http import parse_date
-from .response import Response
 
 if t.TYPE_CHECKING:
-    from .app import Erlen
+    from ..app import Erlen
 
 __all__ = [
     "Client",
@@ -64,7 +65,6 @@ __all__ = [
 ]
 
 T = t.TypeVar("T")
-Message = dict[str, t.Any]
 
 _REDIRECTS = (301, 302, 303, 305, 307, 308)
 #: Characters left as they are when a path or query string goes into raw ASGI bytes.

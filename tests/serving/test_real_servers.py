@@ -37,7 +37,7 @@ from servers import (
 
 pytestmark = pytest.mark.server
 
-TESTS = Path(__file__).resolve().parent
+TESTS = Path(__file__).resolve().parents[1]
 APP = "realapp.app:app"
 SERVERS = ["gunicorn", "uvicorn", "hypercorn"]
 

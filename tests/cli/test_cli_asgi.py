@@ -22,8 +22,8 @@ import pytest
 from click.testing import CliRunner, Result
 from websockets.sync.client import connect
 
-import erlen.devserver
-import erlen.reloader
+import erlen.dev.reloader
+import erlen.dev.server
 from erlen import Erlen
 from erlen.cli import main
 from servers import HOST, ServerProcess, free_port, server_env
@@ -375,7 +375,7 @@ ASGI_ONLY = """
 import os
 import sys
 
-from erlen.devserver import run_asgi
+from erlen.dev.server import run_asgi
 
 events = []
 
@@ -467,9 +467,9 @@ def served(monkeypatch: pytest.MonkeyPatch) -> list[tuple[object, ...]]:
         calls.append(("reload", argv, options))
         return 0
 
-    monkeypatch.setattr(erlen.devserver, "run_asgi", server("asgi"))
-    monkeypatch.setattr(erlen.devserver, "run_simple", server("wsgi"))
-    monkeypatch.setattr(erlen.reloader, "run_with_reloader", run_with_reloader)
+    monkeypatch.setattr(erlen.dev.server, "run_asgi", server("asgi"))
+    monkeypatch.setattr(erlen.dev.server, "run_simple", server("wsgi"))
+    monkeypatch.setattr(erlen.dev.reloader, "run_with_reloader", run_with_reloader)
     return calls
 
 
@@ -532,9 +532,9 @@ def test_run_asgi_with_the_reloader_restarts_the_same_command(
 def test_run_asgi_in_the_reloader_child_serves_the_inherited_socket(
     project: Path, served: list[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(erlen.reloader.STATE_ENV, str(project / "state.txt"))
-    monkeypatch.setenv(erlen.reloader.FD_ENV, "7")
-    monkeypatch.setattr(erlen.reloader, "report_modules", lambda: None)
+    monkeypatch.setenv(erlen.dev.reloader.STATE_ENV, str(project / "state.txt"))
+    monkeypatch.setenv(erlen.dev.reloader.FD_ENV, "7")
+    monkeypatch.setattr(erlen.dev.reloader, "report_modules", lambda: None)
     result = invoke("run", "--asgi", "--debug")
     assert result.exit_code == 0, result.output
     [(called, _, _, _, options)] = served
@@ -576,9 +576,9 @@ def test_app_run_asgi_from_the_environment(
 def test_app_run_asgi_in_the_reloader_child(
     project: Path, served: list[tuple[object, ...]], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv(erlen.reloader.STATE_ENV, str(project / "state.txt"))
-    monkeypatch.setenv(erlen.reloader.FD_ENV, "9")
-    monkeypatch.setattr(erlen.reloader, "report_modules", lambda: None)
+    monkeypatch.setenv(erlen.dev.reloader.STATE_ENV, str(project / "state.txt"))
+    monkeypatch.setenv(erlen.dev.reloader.FD_ENV, "9")
+    monkeypatch.setattr(erlen.dev.reloader, "report_modules", lambda: None)
     app = Erlen("run_app")
     app.run(asgi=True, debug=True)
     assert served == [("asgi", "127.0.0.1", 5000, app, {"fd": 9, "debug": True})]
@@ -608,7 +608,7 @@ def test_run_asgi_names_a_broken_uvicorn(
     monkeypatch.delitem(sys.modules, "uvicorn", raising=False)
     port = free_port()
     with pytest.raises(SystemExit) as raised:
-        erlen.devserver.run_asgi(HOST, port, Erlen("broken"))
+        erlen.dev.server.run_asgi(HOST, port, Erlen("broken"))
     assert raised.value.code == 1
     error = capsys.readouterr().err
     assert error.startswith(

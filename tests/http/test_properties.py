@@ -30,10 +30,6 @@ from hypothesis import assume, example, given, settings
 from hypothesis import strategies as st
 
 from erlen import Erlen, jsonify, make_response, request, send_file, session, url_for
-from erlen.cookies import dump_cookie, parse_cookie
-from erlen.exceptions import HTTPException
-from erlen.forms import parse_form_data
-from erlen.headers import Headers, check_header
 from erlen.http import (
     http_date,
     parse_accept,
@@ -44,6 +40,10 @@ from erlen.http import (
     quote_etag,
     unquote_etag,
 )
+from erlen.http.cookies import dump_cookie, parse_cookie
+from erlen.http.exceptions import HTTPException
+from erlen.http.forms import parse_form_data
+from erlen.http.headers import Headers, check_header
 from erlen.request import Request
 from erlen.testing import Client
 

@@ -6,9 +6,9 @@ import io
 
 import pytest
 
-from erlen.datastructures import FileStorage, MultiDict
-from erlen.exceptions import BadRequest, BadRequestKeyError, HTTPException
-from erlen.headers import Headers
+from erlen.http.datastructures import FileStorage, MultiDict
+from erlen.http.exceptions import BadRequest, BadRequestKeyError, HTTPException
+from erlen.http.headers import Headers
 
 
 def make() -> MultiDict[str]:

@@ -10,9 +10,9 @@ import tempfile
 
 import pytest
 
-from erlen.datastructures import FileStorage, MultiDict
-from erlen.exceptions import BadRequest, RequestEntityTooLarge
-from erlen.forms import parse_form_data
+from erlen.http.datastructures import FileStorage, MultiDict
+from erlen.http.exceptions import BadRequest, RequestEntityTooLarge
+from erlen.http.forms import parse_form_data
 
 URLENCODED = "application/x-www-form-urlencoded"
 MULTIPART = "multipart/form-data"
@@ -519,7 +519,7 @@ def test_multipart_no_temp_files_leak_on_error(tmp_path, monkeypatch, tail, erro
 
 def test_python_multipart_imported_lazily():
     code = (
-        "import sys, erlen.forms\n"
+        "import sys, erlen.http.forms\n"
         "assert 'python_multipart' not in sys.modules, 'imported at module import time'\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)

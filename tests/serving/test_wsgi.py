@@ -481,7 +481,7 @@ def test_error_while_streaming_still_tears_down(app):
 def test_outside_tests_a_stream_failing_midway_is_logged_and_cut_as_a_broken_pipe(caplog):
     import errno
 
-    from erlen.wsgi import ResponseCut
+    from erlen.serving.wsgi import ResponseCut
 
     app = Erlen(__name__)
 

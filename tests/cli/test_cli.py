@@ -13,8 +13,8 @@ import click
 import pytest
 from click.testing import CliRunner
 
-import erlen.devserver
-import erlen.reloader
+import erlen.dev.reloader
+import erlen.dev.server
 from erlen import Erlen, current_app, g, has_app_context
 from erlen.blueprints import Blueprint
 from erlen.cli import AppGroup, ScriptInfo, main, with_appcontext
@@ -681,8 +681,8 @@ def served(monkeypatch):
         calls.append(("reload", argv, options))
         return 0
 
-    monkeypatch.setattr(erlen.devserver, "run_simple", run_simple)
-    monkeypatch.setattr(erlen.reloader, "run_with_reloader", run_with_reloader)
+    monkeypatch.setattr(erlen.dev.server, "run_simple", run_simple)
+    monkeypatch.setattr(erlen.dev.reloader, "run_with_reloader", run_with_reloader)
     monkeypatch.delenv("ERLEN_SERVER_FD", raising=False)
     monkeypatch.delenv("ERLEN_RELOADER_STATE", raising=False)
     return calls
@@ -806,7 +806,7 @@ def test_run_with_the_reloader_checks_that_the_app_exists(project, served):
 def test_run_in_the_reloader_child_serves_the_inherited_socket(project, served, monkeypatch):
     monkeypatch.setenv("ERLEN_RELOADER_STATE", str(project / "state.json"))
     monkeypatch.setenv("ERLEN_SERVER_FD", "7")
-    monkeypatch.setattr(erlen.reloader, "report_modules", lambda: served.append("reported"))
+    monkeypatch.setattr(erlen.dev.reloader, "report_modules", lambda: served.append("reported"))
     write(project, "app.py", APP_SOURCE.format(name="child") + "\napp.run()\n")
     result = run_cli("run", "--debug")
     assert result.exit_code == 0, result.output
@@ -859,7 +859,7 @@ def test_app_run_debug_supervises_this_program(project, served):
 def test_app_run_in_the_reloader_child(project, served, monkeypatch):
     monkeypatch.setenv("ERLEN_RELOADER_STATE", str(project / "state.json"))
     monkeypatch.setenv("ERLEN_SERVER_FD", "9")
-    monkeypatch.setattr(erlen.reloader, "report_modules", lambda: None)
+    monkeypatch.setattr(erlen.dev.reloader, "report_modules", lambda: None)
     app = Erlen("run_app")
     app.run(debug=True)
     assert served == [("serve", "127.0.0.1", 5000, app, {"fd": 9, "debug": True})]

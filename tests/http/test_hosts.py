@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from erlen import Erlen, url_for
-from erlen.hosts import host_is_trusted
+from erlen.http.hosts import host_is_trusted
 
 
 @pytest.mark.parametrize(

@@ -29,7 +29,7 @@ from contextlib import contextmanager
 
 import click
 
-from .app import Erlen
+from ..app import Erlen
 from .discovery import (
     _APP_ERROR,
     NoAppException,
@@ -314,7 +314,11 @@ class ErlenGroup(AppGroup):
 
 def _print_app_error(error: BaseException) -> None:
     """Print the traceback of an error in the app's code, without erlen's frames."""
-    machinery = (os.path.dirname(click.__file__), __file__, os.path.dirname(importlib.__file__))
+    machinery = (
+        os.path.dirname(click.__file__),
+        os.path.dirname(__file__),
+        os.path.dirname(importlib.__file__),
+    )
     tb = error.__traceback__
     while tb is not None and tb.tb_frame.f_code.co_filename.startswith((*machinery, "<frozen ")):
         tb = tb.tb_next
@@ -351,7 +355,7 @@ def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> No
         return
     from importlib.metadata import version
 
-    from . import __version__
+    from .. import __version__
 
     click.echo(f"erlen {__version__} (Python {sys.version.split()[0]}, Click {version('click')})")
     ctx.exit()
@@ -480,7 +484,7 @@ def run_command(
     info = ctx.ensure_object(ScriptInfo)
     fd = None
     if use_reloader:
-        from . import reloader
+        from ..dev import reloader
 
         if not reloader.in_reloader_child():
             # The watcher: it never imports the app, so a broken app cannot stop it.
@@ -514,11 +518,11 @@ def run_command(
     if debug is not None:
         app.debug = debug
     if asgi:
-        from .devserver import run_asgi
+        from ..dev.server import run_asgi
 
         run_asgi(host, port, app, fd=fd, debug=app.debug)
         return
-    from .devserver import run_simple
+    from ..dev.server import run_simple
 
     run_simple(host, port, app, fd=fd, debug=app.debug)
 
@@ -529,7 +533,7 @@ def _require_uvicorn() -> None:
     Only looks for it (importing uvicorn takes a while); the server imports it.
     """
     if importlib.util.find_spec("uvicorn") is None:
-        from .devserver import _uvicorn_missing
+        from ..dev.server import _uvicorn_missing
 
         click.echo(_uvicorn_missing(), err=True)
         raise SystemExit(1)
@@ -578,7 +582,7 @@ def shell_command() -> None:
     """Start a Python shell in the app's context, with app and g ready."""
     import code
 
-    from .ctx import g
+    from ..ctx import g
 
     app = _script_app()
     namespace: dict[str, t.Any] = {"app": app, "g": g}
@@ -668,13 +672,13 @@ def run_app(
         asgi = _flag_from_env("ERLEN_RUN_ASGI")
     if asgi:
         _require_uvicorn()
-    from . import devserver
+    from ..dev import server
 
-    serve = devserver.run_asgi if asgi else devserver.run_simple
+    serve = server.run_asgi if asgi else server.run_simple
     if not use_reloader:
         serve(host, int(port), app, debug=app.debug)
         return
-    from . import reloader
+    from ..dev import reloader
 
     if reloader.in_reloader_child():
         reloader.report_modules()

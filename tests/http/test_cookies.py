@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from erlen.cookies import dump_cookie, parse_cookie
-from erlen.exceptions import BadRequestKeyError
+from erlen.http.cookies import dump_cookie, parse_cookie
+from erlen.http.exceptions import BadRequestKeyError
 
 # parse_cookie
 

@@ -7,8 +7,8 @@ import json
 import pytest
 
 import erlen
-from erlen import exceptions as ex
-from erlen.exceptions import HTTPException, abort, default_exceptions
+from erlen.http import exceptions as ex
+from erlen.http.exceptions import HTTPException, abort, default_exceptions
 from erlen.testing import build_environ
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from erlen.headers import Headers, check_header
+from erlen.http.headers import Headers, check_header
 
 
 def make() -> Headers:

@@ -9,9 +9,9 @@ import textwrap
 import pytest
 
 from erlen import Erlen, abort, current_app, render_template, request
-from erlen import debug as debug_module
-from erlen.debug import debug_page
-from erlen.notfound import not_found_page
+from erlen.dev import debug as debug_module
+from erlen.dev.debug import debug_page
+from erlen.dev.notfound import not_found_page
 from servers import ServerProcess, server_env
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
@@ -437,7 +437,7 @@ def test_not_found_without_routes():
 
 
 def test_not_found_page_without_a_request(debug_app):
-    from erlen.exceptions import NotFound
+    from erlen.http.exceptions import NotFound
 
     response = not_found_page(debug_app, None, NotFound())
     assert response.status_code == 404

@@ -279,7 +279,7 @@ def test_real_server_refuses_a_cross_site_handshake(kind, tmp_path):
         kind,
         "wsoriginapp:app",
         cwd=tmp_path,
-        env=server_env(Path(__file__).resolve().parent),
+        env=server_env(Path(__file__).resolve().parents[1]),
         log_path=tmp_path / "server.log",
     )
     process.start()

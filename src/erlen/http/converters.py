@@ -1,0 +1,230 @@
+"""URL converters: a regex, ``to_python`` and ``to_url`` each.
+
+A custom converter subclasses :class:`BaseConverter` and is registered in
+``app.url_map.converters``::
+
+    class ListConverter(BaseConverter):
+        regex = r"[^/]+(?:,[^/]+)*"
+        def to_python(self, value): return value.split(",")
+        def to_url(self, value): return ",".join(quote(v, safe="") for v in value)
+
+    app.url_map.converters["list"] = ListConverter
+    @app.route("/tags/<list:tags>")
+"""
+
+from __future__ import annotations
+
+import re
+import typing as t
+from urllib.parse import quote
+
+__all__ = [
+    "ValidationError",
+    "BaseConverter",
+    "UnicodeConverter",
+    "PathConverter",
+    "IntegerConverter",
+    "FloatConverter",
+    "UUIDConverter",
+    "AnyConverter",
+    "DEFAULT_CONVERTERS",
+]
+
+
+class ValidationError(ValueError):
+    """Raised by ``to_python`` when a matched part is not a valid value.
+
+    The router then tries the next rule, and answers 404 if none fits.
+    """
+
+
+class BaseConverter:
+    """Match one part of a URL and turn it into a Python value and back."""
+
+    regex = "[^/]+"
+    #: How specific the converter is; rules with lower weights match first.
+    weight = 100
+    #: Whether ``to_python`` does more than return the string unchanged.
+    converts = True
+
+    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
+        if args or kwargs:
+            raise TypeError(
+                f"The {type(self).__name__} converter takes no arguments, "
+                f"got {args or ''}{kwargs or ''}."
+            )
+
+    def to_python(self, value: str) -> t.Any:
+        return value
+
+    def to_url(self, value: t.Any) -> str:
+        return quote(str(value), safe="!$&'()*+,;=:@-._~")
+
+
+class UnicodeConverter(BaseConverter):
+    """``<string:name>`` (the default): one path segment, no slashes."""
+
+    converts = False
+
+    def __init__(
+        self, minlength: int = 1, maxlength: int | None = None, length: int | None = None
+    ) -> None:
+        if length is not None:
+            self.regex = f"[^/]{{{int(length)}}}"
+        elif maxlength is not None:
+            self.regex = f"[^/]{{{int(minlength)},{int(maxlength)}}}"
+        elif minlength != 1:
+            self.regex = f"[^/]{{{int(minlength)},}}"
+
+
+class PathConverter(BaseConverter):
+    """``<path:name>``: like string but slashes too."""
+
+    regex = "[^/].*?"
+    weight = 200
+    converts = False
+
+    def to_url(self, value: t.Any) -> str:
+        return quote(str(value), safe="!$&'()*+,;=:@-._~/")
+
+
+class _NumberConverter(BaseConverter):
+    weight = 50
+    num_type: type = int
+
+    def __init__(
+        self,
+        fixed_digits: int = 0,
+        min: float | None = None,  # noqa: A002 - Flask's names
+        max: float | None = None,  # noqa: A002
+        signed: bool = False,
+    ) -> None:
+        if signed:
+            self.regex = "-?" + self.regex
+        self.fixed_digits = fixed_digits
+        self.min = min
+        self.max = max
+        self.signed = signed
+
+    def to_python(self, value: str) -> t.Any:
+        if self.fixed_digits and len(value) != self.fixed_digits:
+            raise ValidationError()
+        number = self.num_type(value)
+        if (self.min is not None and number < self.min) or (
+            self.max is not None and number > self.max
+        ):
+            raise ValidationError()
+        return number
+
+    def to_url(self, value: t.Any) -> str:
+        text = str(self.num_type(value))
+        if self.fixed_digits:
+            text = text.zfill(self.fixed_digits)
+        return text
+
+
+class IntegerConverter(_NumberConverter):
+    """``<int:name>``: a non-negative integer (``signed=True`` for negatives)."""
+
+    regex = "[0-9]+"  # not \d: that also matches Arabic-Indic and other digits
+
+
+class FloatConverter(_NumberConverter):
+    """``<float:name>``: a decimal number with a point, such as ``1.5``."""
+
+    regex = "[0-9]+[.][0-9]+"
+    num_type = float
+
+    def __init__(
+        self,
+        min: float | None = None,  # noqa: A002
+        max: float | None = None,  # noqa: A002
+        signed: bool = False,
+    ) -> None:
+        super().__init__(0, min, max, signed)
+
+    def to_python(self, value: str) -> t.Any:
+        number = super().to_python(value)
+        if number in (float("inf"), float("-inf")):
+            raise ValidationError()  # too many digits for a float
+        return number
+
+    def to_url(self, value: t.Any) -> str:
+        from decimal import Decimal
+
+        number = float(value)
+        if number != number or number in (float("inf"), float("-inf")):
+            raise ValueError(f"{value!r} has no URL form: it is not a finite number.")
+        # Positional notation, never 1e+20, so the URL matches the rule again.
+        text = format(Decimal(repr(number)), "f")
+        return text if "." in text else f"{text}.0"
+
+
+class UUIDConverter(BaseConverter):
+    """``<uuid:name>``: a UUID in its hyphenated hex form."""
+
+    regex = r"[A-Fa-f0-9]{8}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{4}-[A-Fa-f0-9]{12}"
+    weight = 50
+
+    def to_python(self, value: str) -> t.Any:
+        import uuid
+
+        return uuid.UUID(value)
+
+    def to_url(self, value: t.Any) -> str:
+        return str(value)
+
+
+class AnyConverter(BaseConverter):
+    """``<any(about, help):page>``: one of the listed words."""
+
+    weight = 50
+    converts = False
+
+    def __init__(self, *items: str) -> None:
+        if not items:
+            raise TypeError("The any converter needs at least one item: <any(a, b):name>.")
+        self.items = items
+        self.regex = "(?:" + "|".join(re.escape(item) for item in items) + ")"
+
+    def to_url(self, value: t.Any) -> str:
+        if value not in self.items:
+            raise ValueError(f"{value!r} is not one of {', '.join(map(repr, self.items))}.")
+        return super().to_url(value)
+
+
+DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
+    "default": UnicodeConverter,
+    "string": UnicodeConverter,
+    "path": PathConverter,
+    "int": IntegerConverter,
+    "float": FloatConverter,
+    "uuid": UUIDConverter,
+    "any": AnyConverter,
+}
+
+
+def parse_converter_args(text: str) -> tuple[tuple[t.Any, ...], dict[str, t.Any]]:
+    """Parse ``"3, maxlength=8"`` into positional and keyword arguments."""
+    import ast
+
+    try:
+        call = ast.parse(f"f({text})", mode="eval").body
+        if not isinstance(call, ast.Call):
+            raise ValueError
+        args = tuple(_literal(arg) for arg in call.args)
+        kwargs = {kw.arg: _literal(kw.value) for kw in call.keywords if kw.arg}
+    except (SyntaxError, ValueError) as error:
+        raise ValueError(
+            f"Could not read the converter arguments ({text}). Use Python literals, "
+            "as in <string(minlength=2):name> or <any(about, help):page>."
+        ) from error
+    return args, kwargs
+
+
+def _literal(node: t.Any) -> t.Any:
+    import ast
+
+    if isinstance(node, ast.Name):  # bare words, as in any(about, help)
+        return node.id
+    return ast.literal_eval(node)

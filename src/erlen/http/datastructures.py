@@ -1,0 +1,290 @@
+"""Containers for request data: :class:`MultiDict` and :class:`FileStorage`."""
+
+from __future__ import annotations
+
+import os
+import typing as t
+from collections.abc import Callable, Iterable, Iterator, Mapping
+
+from .exceptions import BadRequestKeyError
+
+if t.TYPE_CHECKING:
+    from .headers import Headers
+
+__all__ = ["MultiDict", "FileStorage"]
+
+V = t.TypeVar("V")
+T = t.TypeVar("T")
+
+
+class MultiDict(dict[str, V]):
+    """A dict whose keys may hold several values, as query strings and forms do.
+
+    Indexing and :meth:`get` return the *first* value; :meth:`getlist` returns
+    them all. A missing key raises :class:`~erlen.exceptions.BadRequestKeyError`,
+    so a view that indexes ``request.form["name"]`` answers 400, not 500.
+
+    >>> d = MultiDict([("a", "1"), ("a", "2")])
+    >>> d["a"], d.getlist("a"), d.get("b", type=int)
+    ('1', ['1', '2'], None)
+    """
+
+    # perf: the dict itself maps each key to its first value, so `d[key]`,
+    # `key in d`, iteration and `dict(d)` run at C speed; keys with more than
+    # one value also have their full list in `_lists`.
+
+    where = "the request data"
+    _lists: dict[str, list[V]] | None = None
+
+    def __init__(
+        self,
+        mapping: Mapping[str, V | list[V]] | Iterable[tuple[str, V]] | None = None,
+    ) -> None:
+        if mapping is None:
+            return
+        if isinstance(mapping, MultiDict):
+            dict.update(self, mapping)
+            if mapping._lists:
+                self._lists = {key: list(values) for key, values in mapping._lists.items()}
+        elif isinstance(mapping, Mapping):
+            for key, value in mapping.items():
+                if isinstance(value, (list, tuple)):
+                    self.setlist(key, value)
+                else:
+                    dict.__setitem__(self, key, value)
+        else:
+            self.extend_pairs(list(mapping))
+
+    def extend_pairs(self, pairs: list[tuple[str, V]]) -> None:
+        """Add ``(key, value)`` pairs, keeping values already there."""
+        if not self:
+            # perf: one C-level update; redo it by hand only if a key repeats.
+            dict.update(self, pairs)
+            if len(self) == len(pairs):
+                return
+            dict.clear(self)
+        for key, value in pairs:
+            self.add(key, value)
+
+    def __missing__(self, key: str) -> t.NoReturn:
+        raise BadRequestKeyError(key, self.where)
+
+    def __setitem__(self, key: str, value: V) -> None:
+        dict.__setitem__(self, key, value)
+        if self._lists:
+            self._lists.pop(key, None)
+
+    def __delitem__(self, key: str) -> None:
+        dict.__delitem__(self, key)
+        if self._lists:
+            self._lists.pop(key, None)
+
+    def add(self, key: str, value: V) -> None:
+        """Add a value for ``key``, keeping those already there."""
+        if key not in self:
+            dict.__setitem__(self, key, value)
+            return
+        if self._lists is None:
+            self._lists = {}
+        values = self._lists.get(key)
+        if values is None:
+            self._lists[key] = [dict.__getitem__(self, key), value]
+        else:
+            values.append(value)
+
+    @t.overload  # type: ignore[override]
+    def get(self, key: str) -> V | None: ...
+    @t.overload
+    def get(self, key: str, default: V | T) -> V | T: ...
+    @t.overload
+    def get(self, key: str, default: T | None = None, *, type: Callable[[V], T]) -> T | None: ...
+
+    def get(self, key: str, default: t.Any = None, type: t.Any = None) -> t.Any:  # noqa: A002
+        """Return the first value for ``key``, or ``default``.
+
+        With ``type``, the value is passed through it; a value that it
+        rejects with ``ValueError`` or ``TypeError`` gives ``default``.
+        """
+        if key not in self:
+            return default
+        value = dict.__getitem__(self, key)
+        if type is None:
+            return value
+        try:
+            return type(value)
+        except (ValueError, TypeError):
+            return default
+
+    def getlist(self, key: str, type: Callable[[V], T] | None = None) -> list[t.Any]:  # noqa: A002
+        """Return every value for ``key`` (an empty list when there is none).
+
+        With ``type``, values it rejects are left out.
+        """
+        if key not in self:
+            return []
+        values = self._lists.get(key) if self._lists else None
+        if values is None:
+            values = [dict.__getitem__(self, key)]
+        if type is None:
+            return list(values)
+        result = []
+        for value in values:
+            try:
+                result.append(type(value))
+            except (ValueError, TypeError):
+                pass
+        return result
+
+    def setlist(self, key: str, values: Iterable[V]) -> None:
+        """Replace the values for ``key`` (no values removes it)."""
+        values = list(values)
+        if not values:
+            self.pop(key, None)
+            return
+        dict.__setitem__(self, key, values[0])
+        if len(values) > 1:
+            if self._lists is None:
+                self._lists = {}
+            self._lists[key] = values
+        elif self._lists:
+            self._lists.pop(key, None)
+
+    def setdefault(self, key: str, default: V | None = None) -> V:  # type: ignore[override]
+        if key not in self:
+            self[key] = default  # type: ignore[assignment]
+        return dict.__getitem__(self, key)
+
+    def pop(self, key: str, *default: t.Any) -> t.Any:  # type: ignore[override]
+        """Remove ``key`` and return its first value."""
+        if key not in self:
+            if default:
+                return default[0]
+            raise BadRequestKeyError(key, self.where)
+        if self._lists:
+            self._lists.pop(key, None)
+        return dict.pop(self, key)
+
+    def poplist(self, key: str) -> list[V]:
+        """Remove ``key`` and return all its values."""
+        values = self.getlist(key)
+        self.pop(key, None)
+        return values
+
+    def items(self, multi: bool = False) -> t.Any:  # type: ignore[override]
+        """``(key, first value)`` pairs, or every pair with ``multi=True``."""
+        if not multi:
+            return dict.items(self)
+        return self._iter_all()
+
+    def _iter_all(self) -> Iterator[tuple[str, V]]:
+        lists = self._lists or {}
+        for key, value in dict.items(self):
+            values = lists.get(key)
+            if values is None:
+                yield key, value
+            else:
+                for item in values:
+                    yield key, item
+
+    def lists(self) -> Iterator[tuple[str, list[V]]]:
+        """Yield ``(key, list of values)``."""
+        for key in self:
+            yield key, self.getlist(key)
+
+    def to_dict(self, flat: bool = True) -> dict[str, t.Any]:
+        """Return a plain dict: first values, or lists with ``flat=False``."""
+        if flat:
+            return dict(self)
+        return dict(self.lists())
+
+    def update(self, other: t.Any = (), **kwargs: t.Any) -> None:  # type: ignore[override]
+        """Add values from a mapping or pairs, keeping existing ones."""
+        for key, value in MultiDict(other).items(multi=True):
+            self.add(key, value)
+        for key, value in kwargs.items():
+            self.add(key, value)
+
+    def clear(self) -> None:
+        dict.clear(self)
+        self._lists = None
+
+    def copy(self) -> MultiDict[V]:
+        return type(self)(self)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, MultiDict):
+            return dict.__eq__(self, other) and dict(self.lists()) == dict(other.lists())
+        return dict.__eq__(self, other)
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({list(self.items(multi=True))!r})"
+
+
+class FileStorage:
+    """An uploaded file from a multipart form.
+
+    ``stream`` is a file object positioned at the start of the content; small
+    files live in memory, larger ones are spooled to a temporary file.
+    """
+
+    def __init__(
+        self,
+        stream: t.BinaryIO,
+        filename: str | None = None,
+        name: str | None = None,
+        content_type: str | None = None,
+        headers: Headers | None = None,
+    ) -> None:
+        self.stream = stream
+        self.filename = filename
+        self.name = name
+        self.content_type = content_type or "application/octet-stream"
+        self.headers = headers
+
+    @property
+    def mimetype(self) -> str:
+        """The content type without parameters, lower-cased."""
+        return self.content_type.split(";", 1)[0].strip().lower()
+
+    def read(self, size: int = -1) -> bytes:
+        """Read from the uploaded content."""
+        return self.stream.read(size)
+
+    def seek(self, offset: int, whence: int = 0) -> int:
+        return self.stream.seek(offset, whence)
+
+    def save(
+        self, destination: str | os.PathLike[str] | t.BinaryIO, buffer_size: int = 16384
+    ) -> None:
+        """Write the content to a path or a binary file object.
+
+        The file name the client sent is *not* used: choose the destination
+        yourself, never from ``filename`` unchecked (it may hold ``../``).
+        """
+        import shutil
+
+        if isinstance(destination, (str, os.PathLike)):
+            with open(destination, "wb") as out:
+                shutil.copyfileobj(self.stream, out, buffer_size)
+        else:
+            shutil.copyfileobj(self.stream, destination, buffer_size)
+
+    def close(self) -> None:
+        try:
+            self.stream.close()
+        except Exception:  # noqa: BLE001 - closing is best effort
+            pass
+
+    def __bool__(self) -> bool:
+        return bool(self.filename)
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.stream)
+
+    def __repr__(self) -> str:
+        return f"<FileStorage: {self.filename!r} ({self.content_type!r})>"

@@ -1,0 +1,452 @@
+"""HTTP errors as exceptions.
+
+Raise one from a view (or call :func:`abort`) to stop the request and answer
+with that status. Each renders a small HTML page, or JSON when the client
+prefers it (``Accept: application/json``).
+
+::
+
+    HTTPException
+     +-- BadRequest (400)
+     |    +-- BadRequestKeyError        a missing form/args key
+     |    +-- SecurityError             a request refused for safety
+     +-- Unauthorized (401), Forbidden (403), NotFound (404)
+     +-- MethodNotAllowed (405)         carries the allowed methods
+     +-- NotAcceptable (406), RequestTimeout (408), Conflict (409), Gone (410)
+     +-- LengthRequired (411), PreconditionFailed (412)
+     +-- RequestEntityTooLarge (413), URITooLong (414)
+     +-- UnsupportedMediaType (415), RangeNotSatisfiable (416)
+     +-- ExpectationFailed (417), ImATeapot (418), UnprocessableEntity (422)
+     +-- Locked (423), FailedDependency (424), UpgradeRequired (426)
+     +-- PreconditionRequired (428)
+     +-- TooManyRequests (429), RequestHeaderFieldsTooLarge (431)
+     +-- UnavailableForLegalReasons (451)
+     +-- InternalServerError (500), NotImplemented (501), BadGateway (502)
+     +-- ServiceUnavailable (503), GatewayTimeout (504)
+     +-- HTTPVersionNotSupported (505)
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from .status import HTTP_STATUS_PHRASES
+
+if t.TYPE_CHECKING:
+    from ..request import Request
+    from ..response import Response
+
+__all__ = [
+    "HTTPException",
+    "BadRequest",
+    "BadRequestKeyError",
+    "SecurityError",
+    "Unauthorized",
+    "Forbidden",
+    "NotFound",
+    "MethodNotAllowed",
+    "NotAcceptable",
+    "RequestTimeout",
+    "Conflict",
+    "Gone",
+    "LengthRequired",
+    "PreconditionFailed",
+    "RequestEntityTooLarge",
+    "URITooLong",
+    "UnsupportedMediaType",
+    "RangeNotSatisfiable",
+    "ExpectationFailed",
+    "ImATeapot",
+    "UnprocessableEntity",
+    "Locked",
+    "FailedDependency",
+    "UpgradeRequired",
+    "PreconditionRequired",
+    "TooManyRequests",
+    "RequestHeaderFieldsTooLarge",
+    "UnavailableForLegalReasons",
+    "InternalServerError",
+    "NotImplemented",
+    "BadGateway",
+    "ServiceUnavailable",
+    "GatewayTimeout",
+    "HTTPVersionNotSupported",
+    "abort",
+    "default_exceptions",
+]
+
+
+class HTTPException(Exception):
+    """An HTTP error: a status ``code`` and a human ``description``.
+
+    ``response`` may carry a ready :class:`~erlen.Response` to send instead
+    of the default error page.
+    """
+
+    code: int = 500
+    description: str = "The server could not complete the request."
+
+    def __init__(
+        self,
+        description: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(description)
+        if description is not None:
+            self.description = description
+        self.response = response
+
+    @property
+    def name(self) -> str:
+        """The status phrase, such as ``"Not Found"``."""
+        return HTTP_STATUS_PHRASES.get(self.code, "Unknown Error")
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        """Return extra headers for the error response."""
+        return []
+
+    def get_body(self, request: Request | None = None) -> tuple[str, str]:
+        """Return ``(body, content_type)``, JSON if the client prefers it."""
+        if request is not None and _prefers_json(request):
+            from .. import json
+
+            body = json.dumps(
+                {"code": self.code, "name": self.name, "description": self.description}
+            )
+            return body, "application/json"
+        from html import escape
+
+        # Everything echoed is escaped: descriptions may quote user input.
+        return (
+            "<!doctype html>\n<html lang=en>\n"
+            f"<title>{self.code} {escape(self.name)}</title>\n"
+            f"<h1>{escape(self.name)}</h1>\n"
+            f"<p>{escape(self.description)}</p>\n",
+            "text/html; charset=utf-8",
+        )
+
+    def get_response(self, request: Request | None = None) -> Response:
+        """Return the response to send for this error."""
+        if self.response is not None:
+            return self.response
+        from ..response import Response
+
+        body, content_type = self.get_body(request)
+        response = Response(body, self.code, content_type=content_type)
+        for name, value in self.get_headers():
+            response.headers.add(name, value)
+        return response
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}: {self.description}"
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} '{self.code}: {self.name}'>"
+
+
+def _prefers_json(request: Request) -> bool:
+    # The raw value, not request.headers: building those may be what failed (431).
+    accept = request._raw_header("HTTP_ACCEPT")
+    if not accept or ("json" not in accept and "application/*" not in accept):
+        return False
+    best = request.accept_mimetypes.best_match(["text/html", "application/json"])
+    return best == "application/json"
+
+
+class BadRequest(HTTPException):
+    code = 400
+    description = "The browser (or proxy) sent a request that this server could not understand."
+
+
+class BadRequestKeyError(BadRequest, KeyError):
+    """A key missing from ``request.form``, ``args``, ``files`` or ``cookies``."""
+
+    def __init__(self, key: str, where: str = "request data") -> None:
+        super().__init__(
+            f"The request is missing the key {key!r} in {where}. "
+            f"Use .get({key!r}) for an optional value."
+        )
+        self.key = key
+
+    def __str__(self) -> str:  # KeyError would print repr(args)
+        return HTTPException.__str__(self)
+
+
+class SecurityError(BadRequest):
+    description = "The request was refused because it looks unsafe."
+
+
+class Unauthorized(HTTPException):
+    code = 401
+    description = "The server could not verify that you are authorized to access this URL."
+
+    def __init__(
+        self,
+        description: str | None = None,
+        response: Response | None = None,
+        www_authenticate: str | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.www_authenticate = www_authenticate
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        if self.www_authenticate:
+            return [("WWW-Authenticate", self.www_authenticate)]
+        return []
+
+
+class Forbidden(HTTPException):
+    code = 403
+    description = "You don't have permission to access the requested resource."
+
+
+class NotFound(HTTPException):
+    code = 404
+    description = (
+        "The requested URL was not found on the server. If you entered the URL "
+        "manually please check your spelling and try again."
+    )
+
+
+class MethodNotAllowed(HTTPException):
+    """405: the URL exists but not for this method; ``valid_methods`` lists them."""
+
+    code = 405
+    description = "The method is not allowed for the requested URL."
+
+    def __init__(
+        self,
+        valid_methods: t.Iterable[str] | None = None,
+        description: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.valid_methods = sorted(valid_methods) if valid_methods else []
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        if self.valid_methods:
+            return [("Allow", ", ".join(self.valid_methods))]
+        return []
+
+
+class NotAcceptable(HTTPException):
+    code = 406
+    description = "The resource cannot be sent in a form the client said it accepts."
+
+
+class RequestTimeout(HTTPException):
+    code = 408
+    description = "The server closed the connection while waiting for the request."
+
+
+class Conflict(HTTPException):
+    code = 409
+    description = "The request conflicts with the current state of the resource."
+
+
+class Gone(HTTPException):
+    code = 410
+    description = "The requested URL is no longer available on this server."
+
+
+class LengthRequired(HTTPException):
+    code = 411
+    description = "A request with this method needs a valid Content-Length header."
+
+
+class PreconditionFailed(HTTPException):
+    code = 412
+    description = "A precondition in the request headers was not met."
+
+
+class RequestEntityTooLarge(HTTPException):
+    code = 413
+    description = "The request body is larger than this server accepts."
+
+
+class URITooLong(HTTPException):
+    code = 414
+    description = "The URL is longer than this server accepts."
+
+
+class UnsupportedMediaType(HTTPException):
+    code = 415
+    description = "The server does not support the media type of the request body."
+
+
+class RangeNotSatisfiable(HTTPException):
+    code = 416
+    description = "The requested range cannot be served for this resource."
+
+    def __init__(
+        self,
+        length: int | None = None,
+        description: str | None = None,
+        response: Response | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.length = length
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        if self.length is not None:
+            return [("Content-Range", f"bytes */{self.length}")]
+        return []
+
+
+class ExpectationFailed(HTTPException):
+    code = 417
+    description = "The server cannot meet the request's Expect header."
+
+
+class ImATeapot(HTTPException):
+    code = 418
+    description = "This server is a teapot, not a coffee machine."
+
+
+class UnprocessableEntity(HTTPException):
+    code = 422
+    description = "The request was well-formed but its contents could not be processed."
+
+
+class Locked(HTTPException):
+    code = 423
+    description = "The resource is locked."
+
+
+class FailedDependency(HTTPException):
+    code = 424
+    description = "The request depended on another request that failed."
+
+
+class UpgradeRequired(HTTPException):
+    """A WebSocket URL was requested as plain HTTP."""
+
+    code = 426
+    description = (
+        "This URL is a WebSocket endpoint. Connect to it with a WebSocket client "
+        "(new WebSocket('ws://...') in a browser), not a plain HTTP request."
+    )
+
+    def get_response(self, request: Request | None = None) -> Response:
+        if request is None or "websocket" not in (request.headers.get("Upgrade") or "").lower():
+            response = super().get_response(request)
+            if request is not None and "asgi.scope" in request.environ:
+                # RFC 9110 §15.5.22; PEP 3333 forbids WSGI apps this hop-by-hop header.
+                response.headers.set("Upgrade", "websocket")
+            return response
+        # A real WebSocket handshake reached the HTTP cycle: the server could
+        # not take it over.
+        from ..ctx import _cv
+
+        if "asgi.scope" in request.environ:
+            message = (
+                f"The WebSocket route {request.path} was requested, but the ASGI server "
+                "passed the handshake on as plain HTTP: it has no WebSocket support "
+                "enabled. For uvicorn, install a WebSocket library (pip install websockets) "
+                "and do not pass --ws none."
+            )
+        else:
+            message = (
+                f"The WebSocket route {request.path} was requested, but this app is served "
+                "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI "
+                "server instead, for example: uvicorn module:app"
+            )
+        context = _cv.get(None)
+        if context is not None:
+            context.app.logger.warning("%s", message)
+        return NotImplemented(message).get_response(request)
+
+
+class PreconditionRequired(HTTPException):
+    code = 428
+    description = "This request must be conditional (If-Match or If-Unmodified-Since)."
+
+
+class TooManyRequests(HTTPException):
+    code = 429
+    description = "Too many requests were sent in a given amount of time."
+
+
+class RequestHeaderFieldsTooLarge(HTTPException):
+    code = 431
+    description = "The request's header fields are too large."
+
+
+class UnavailableForLegalReasons(HTTPException):
+    code = 451
+    description = "The resource is unavailable for legal reasons."
+
+
+class InternalServerError(HTTPException):
+    """500. ``original_exception`` holds the unhandled error, if any."""
+
+    code = 500
+    description = (
+        "The server encountered an internal error and was unable to complete "
+        "your request. Either the server is overloaded or there is an error "
+        "in the application."
+    )
+
+    def __init__(
+        self,
+        description: str | None = None,
+        response: Response | None = None,
+        original_exception: BaseException | None = None,
+    ) -> None:
+        super().__init__(description, response)
+        self.original_exception = original_exception
+
+
+class NotImplemented(HTTPException):  # noqa: A001 - the HTTP name
+    code = 501
+    description = "The server does not support the action requested."
+
+
+class BadGateway(HTTPException):
+    code = 502
+    description = "The proxy server received an invalid response from an upstream server."
+
+
+class ServiceUnavailable(HTTPException):
+    code = 503
+    description = "The server is temporarily unable to service the request."
+
+
+class GatewayTimeout(HTTPException):
+    code = 504
+    description = "The connection to an upstream server timed out."
+
+
+class HTTPVersionNotSupported(HTTPException):
+    code = 505
+    description = "The server does not support the HTTP version of the request."
+
+
+default_exceptions: dict[int, type[HTTPException]] = {}
+for _cls in list(globals().values()):
+    if (
+        isinstance(_cls, type)
+        and issubclass(_cls, HTTPException)
+        and _cls is not HTTPException
+        and _cls.code not in default_exceptions
+        and _cls not in (BadRequestKeyError, SecurityError)
+    ):
+        default_exceptions[_cls.code] = _cls
+del _cls
+
+
+def abort(code: int | Response, description: str | None = None) -> t.NoReturn:
+    """Stop the request now and answer with an HTTP error.
+
+    ``abort(404)``, ``abort(403, "Only admins may do that.")``, or
+    ``abort(response)`` to send a ready response.
+    """
+    if not isinstance(code, int):
+        raise HTTPException(response=code)
+    cls = default_exceptions.get(code)
+    if cls is None:
+        raise LookupError(
+            f"abort({code}) names no known HTTP error status. Use a 4xx or 5xx "
+            f"code such as 400, 403, 404 or 500, or pass a Response to send it as is."
+        )
+    raise cls(description)

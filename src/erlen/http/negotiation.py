@@ -1,0 +1,106 @@
+"""Header values with parameters, and content negotiation (``Accept``)."""
+
+from __future__ import annotations
+
+import re
+import typing as t
+
+__all__ = ["parse_options_header", "parse_accept", "Accept"]
+
+# RFC 9110 §5.6.6: parameters = *( OWS ";" OWS [ parameter ] )
+_PARAM_RE = re.compile(r';\s*([!#$%&\'*+\-.^_`|~0-9A-Za-z]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;]*)')
+
+
+def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
+    """Split ``text/html; charset=utf-8`` into ``("text/html", {"charset": "utf-8"})``.
+
+    The main value is lower-cased; parameter names are lower-cased, values
+    unquoted. Malformed parameters are skipped, never an error.
+    """
+    if not value:
+        return "", {}
+    main, sep, rest = value.partition(";")
+    params: dict[str, str] = {}
+    if sep:
+        for match in _PARAM_RE.finditer(";" + rest):
+            name, raw = match.group(1).lower(), match.group(2).strip()
+            if raw[:1] == '"' and raw[-1:] == '"' and len(raw) >= 2:
+                raw = re.sub(r"\\(.)", r"\1", raw[1:-1])
+            params.setdefault(name, raw)
+    return main.strip().lower(), params
+
+
+class Accept(list[tuple[str, float]]):
+    """A parsed ``Accept`` header: ``(value, quality)`` pairs, best first."""
+
+    def quality(self, offer: str) -> float:
+        """Return how much the client wants ``offer`` (0 when not at all)."""
+        best = 0.0
+        best_specificity = -1
+        for value, q in self:
+            specificity = _match(value, offer)
+            if specificity > best_specificity:
+                best, best_specificity = q, specificity
+        return best if best_specificity >= 0 else 0.0
+
+    def best_match(self, offers: t.Sequence[str], default: str | None = None) -> str | None:
+        """Return the offer the client prefers, earlier offers winning ties."""
+        if not self:
+            return offers[0] if offers else default
+        best, best_q = default, 0.0
+        for offer in offers:
+            q = self.quality(offer)
+            if q > best_q:
+                best, best_q = offer, q
+        return best
+
+    def __contains__(self, offer: object) -> bool:
+        return isinstance(offer, str) and self.quality(offer) > 0
+
+    def accepts(self, offer: str) -> bool:
+        """Whether the client takes ``offer`` at all."""
+        return self.quality(offer) > 0
+
+    @property
+    def accept_json(self) -> bool:
+        return self.accepts("application/json")
+
+    @property
+    def accept_html(self) -> bool:
+        return self.accepts("text/html")
+
+
+def _match(pattern: str, offer: str) -> int:
+    """Return how specifically ``pattern`` matches ``offer``, -1 if not at all."""
+    if pattern == "*" or pattern == "*/*":
+        return 0
+    offer = offer.lower()
+    if pattern == offer:
+        return 2
+    p_type, _, p_sub = pattern.partition("/")
+    o_type, _, o_sub = offer.partition("/")
+    if p_sub == "*" and p_type == o_type:
+        return 1
+    return -1
+
+
+def parse_accept(value: str | None) -> Accept:
+    """Parse an ``Accept``-style header (RFC 9110 §12.5.1); bad items are skipped."""
+    result = Accept()
+    if not value:
+        return result
+    items = []
+    for index, item in enumerate(value.split(",")):
+        media, params = parse_options_header(item)
+        if not media:
+            continue
+        try:
+            q = float(params.get("q", "1"))
+        except ValueError:
+            continue
+        if not 0 <= q <= 1:
+            continue
+        items.append((-q, index, media, q))
+    items.sort()
+    result.extend((media, q) for _, _, media, q in items)
+    return result

@@ -1,0 +1,615 @@
+"""The ASGI adapter (ASGI 3): scope, receive and send in; the same request cycle.
+
+An ``async def`` view runs on the server's event loop; a plain ``def`` view
+runs, with its hooks, in the app's thread pool, so it may block without
+stalling other requests. Either way :meth:`Erlen.handle_async` is the
+cycle, and the request is a :class:`~erlen.Request` over a WSGI-style
+environ built from the scope, so every ``request`` attribute means the same
+under both protocols.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import threading
+import typing as t
+from contextvars import copy_context
+from urllib.parse import unquote_to_bytes
+
+from ..ctx import AppContext, RequestContext, _cv
+from ..http.exceptions import BadRequest, HTTPException
+from ..request import Request as _Request
+from ..response import prepare_body
+
+if t.TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Iterable
+
+    from ..app import Erlen
+    from ..request import Request
+    from ..response import Response
+    from ..typing import Receive, Scope, Send
+
+__all__ = ["serve", "build_environ", "ClientDisconnected"]
+
+
+class ClientDisconnected(BadRequest):
+    """The client went away before it had sent the whole request body."""
+
+    description = "The client disconnected before it had sent the whole request body."
+
+
+async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    kind = scope["type"]
+    if kind == "websocket":
+        from ..websockets import serve_websocket
+
+        await serve_websocket(app, scope, receive, send)
+    elif kind == "lifespan":
+        await _serve_lifespan(app, receive, send)
+    else:
+        raise ValueError(
+            f"erlen cannot serve the ASGI scope type {kind!r}; it serves 'http', "
+            "'websocket' and 'lifespan'."
+        )
+
+
+# -- the environ ---------------------------------------------------------
+
+# perf: header names repeat from request to request; each is converted once.
+_CGI_NAMES: dict[bytes, str | None] = {}
+
+
+def _cgi_name(name: bytes) -> str | None:
+    key = _CGI_NAMES.get(name)
+    if key is None and name not in _CGI_NAMES:
+        text = name.decode("latin-1")
+        if "_" in text:
+            # "X_Forwarded_For" would pass for "X-Forwarded-For" once
+            # converted; WSGI servers drop such names, and so does erlen.
+            key = None
+        else:
+            text = text.upper().replace("-", "_")
+            key = text if text in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + text
+        if len(_CGI_NAMES) < 512:
+            _CGI_NAMES[name] = key
+    return key
+
+
+def scope_header(scope: Scope, cgi_name: str) -> str | None:
+    """Return the header ``build_environ`` would put at ``cgi_name`` (``HTTP_ACCEPT``)."""
+    found: list[str] = []
+    names = _CGI_NAMES
+    for name, value in scope["headers"]:
+        if (names.get(name) or _cgi_name(name)) == cgi_name:
+            found.append(value.decode("latin-1"))
+    if not found:
+        return None
+    return ("; " if cgi_name == "HTTP_COOKIE" else ", ").join(found)
+
+
+def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
+    """Return a WSGI-style environ for an ASGI ``http`` or ``websocket`` scope.
+
+    ``PATH_INFO`` is the path below ``root_path``, as latin-1 text of its
+    UTF-8 bytes (as PEP 3333 has it); repeated headers are joined with
+    commas (cookies with ``;``); header names with underscores are dropped.
+    """
+    path = _app_path(scope)
+    root: str = scope.get("root_path", "")
+    if not root.isascii():
+        root = root.encode("utf-8").decode("latin-1")
+    if not path.isascii():
+        raw = _undecoded_path(scope, path)
+        if raw is None:
+            path = path.encode("utf-8").decode("latin-1")
+        else:
+            # The bytes the server could not decode, so the request can say
+            # precisely what was wrong.
+            path = raw.decode("latin-1") or "/"
+    scheme = scope.get("scheme", "http")
+    server = scope.get("server") or ("localhost", 443 if scheme in ("https", "wss") else 80)
+    environ: dict[str, t.Any] = {
+        "REQUEST_METHOD": scope.get("method", "GET"),
+        "SCRIPT_NAME": root,
+        "PATH_INFO": path,
+        "QUERY_STRING": scope["query_string"].decode("latin-1"),
+        "SERVER_NAME": server[0],
+        "SERVER_PORT": "" if server[1] is None else str(server[1]),
+        "SERVER_PROTOCOL": _PROTOCOLS.get(scope.get("http_version", "1.1"), "HTTP/1.1"),
+        "wsgi.url_scheme": scheme,
+        "wsgi.input": body,
+        "wsgi.input_terminated": True,
+        "asgi.scope": scope,
+    }
+    client = scope.get("client")
+    if client:
+        environ["REMOTE_ADDR"] = client[0]
+        environ["REMOTE_PORT"] = str(client[1])
+    names = _CGI_NAMES
+    for name, value in scope["headers"]:
+        key = names.get(name) or _cgi_name(name)
+        if key is None:
+            continue
+        if key in environ:
+            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value.decode("latin-1")
+        else:
+            environ[key] = value.decode("latin-1")
+    return environ
+
+
+def _app_path(scope: Scope) -> str:
+    """The request path below ``root_path``."""
+    path: str = scope["path"] or "/"
+    root: str = scope.get("root_path", "")
+    # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says it
+    # does); take it off when it is there.
+    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
+        path = path[len(root) :] or "/"
+    return path
+
+
+def _undecoded_path(scope: Scope, path: str) -> bytes | None:
+    """The raw bytes of ``path`` when the server replaced some it could not decode."""
+    raw = scope.get("raw_path")
+    if "\ufffd" not in path or not raw:
+        return None
+    data = unquote_to_bytes(raw)
+    prefix = (scope.get("root_path") or "").encode("utf-8")
+    if prefix and data.startswith(prefix):
+        data = data[len(prefix) :]
+    return data
+
+
+_PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
+
+
+# -- the request body ----------------------------------------------------
+
+
+class _Body:
+    """The request body as the server delivers it: read in a thread, or iterated."""
+
+    def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
+        self._receive = receive
+        self._loop = loop
+        self._buffer = b""  # received and not yet read
+        self._more = True
+        #: Raised on the first read: the body broke a limit while it was loaded.
+        self.error: HTTPException | None = None
+        #: Whether the client left before it had sent the whole body.
+        self.disconnected = False
+
+    async def _next(self) -> bytes:
+        return self._take(await self._receive())
+
+    def _take(self, message: t.Any) -> bytes:
+        """Return the body chunk ``message`` carries; raise if the client left instead."""
+        if message["type"] == "http.request":
+            self._more = bool(message.get("more_body", False))
+            return message.get("body", b"")  # type: ignore[no-any-return]  # perf: no cast()
+        self._more = False
+        self.disconnected = True
+        raise ClientDisconnected()
+
+    async def load(self, limit: int | None, length: int | None = None) -> None:
+        """Receive the rest of the body now, unless it grows past ``limit`` bytes.
+
+        With the body's ``length`` known (its Content-Length), stop once that
+        much has come: some servers (granian) send the last byte with
+        ``more_body`` set and then an empty message, which costs a round trip.
+        """
+        chunks = [self._buffer] if self._buffer else []
+        size = len(self._buffer)
+        receive = self._receive
+        while self._more and (length is None or size < length):
+            chunk = self._take(await receive())  # perf: no coroutine of our own per chunk
+            size += len(chunk)
+            if limit is not None and size > limit:
+                from ..request import _too_large
+
+                self.error = _too_large(None, limit)
+                self._buffer = b""
+                return
+            if chunk:
+                chunks.append(chunk)
+        self._buffer = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+
+    def read(self, size: int | None = -1) -> bytes:
+        if self.error is not None:
+            raise self.error
+        if size is None or size < 0:
+            chunks = [self._buffer]
+            while self._more:
+                chunks.append(self._pull())
+            self._buffer = b""
+            return b"".join(chunks)
+        if len(self._buffer) < size and self._more:
+            chunks = [self._buffer]
+            have = len(self._buffer)
+            while have < size and self._more:
+                chunk = self._pull()
+                chunks.append(chunk)
+                have += len(chunk)
+            self._buffer = b"".join(chunks)
+        data = self._buffer
+        if len(data) <= size:
+            self._buffer = b""
+            return data
+        self._buffer = data[size:]
+        return data[:size]
+
+    def _pull(self) -> bytes:
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._loop:
+            raise RuntimeError(
+                "The request body was read with a blocking call inside an 'async def' view "
+                "whose route has stream_body=True, so erlen did not read it in advance. "
+                "Read it with 'async for chunk in request.stream', or drop stream_body=True."
+            )
+        return asyncio.run_coroutine_threadsafe(self._next(), self._loop).result()
+
+    async def chunks_async(self) -> t.AsyncIterator[bytes]:
+        """Yield what is buffered, then each chunk as the server delivers it."""
+        if self.error is not None:
+            raise self.error
+        if self._buffer:
+            data, self._buffer = self._buffer, b""
+            yield data
+        while self._more:
+            chunk = await self._next()
+            if chunk:
+                yield chunk
+
+
+class _NoBody:
+    """The body of a request that announced none."""
+
+    def read(self, size: int | None = -1) -> bytes:
+        return b""
+
+    async def chunks_async(self) -> t.AsyncIterator[bytes]:
+        return
+        yield
+
+
+_NO_BODY = _NoBody()
+
+
+_BODY_HEADER_NAMES = frozenset((b"content-length", b"content-type", b"transfer-encoding"))
+
+
+class _BodyHeaders(t.NamedTuple):
+    length: bytes | None
+    content_type: bytes | None
+    repeated: bool
+
+
+def _body_headers(scope: Scope) -> _BodyHeaders | None:
+    """Return the body's length and type headers, or ``None`` for a request without a body."""
+    length = content_type = None
+    repeated = chunked = False
+    for name, value in scope["headers"]:
+        if name in _BODY_HEADER_NAMES:  # perf: one test for the usual header
+            if name == b"content-length":
+                repeated = repeated or length is not None
+                length = value
+            elif name == b"content-type":
+                repeated = repeated or content_type is not None
+                content_type = value
+            else:
+                chunked = True
+    if length is not None:
+        if length in (b"", b"0") and not chunked:
+            return None
+    elif not chunked and scope.get("http_version") in ("1.1", "1.0"):
+        # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
+        # HTTP/2 and 3 need neither, so there the body is always listened for.
+        return None
+    return _BodyHeaders(length, content_type, repeated)
+
+
+def _prefill_body_headers(request: Request, found: _BodyHeaders) -> None:
+    # perf: what reading a form needs, taken from the scope without building
+    # the whole environ; a repeated or malformed header is left to the
+    # environ, whose parsing reports it.
+    if found.repeated:
+        return
+    length = found.length
+    if length is not None:
+        if not length.isdigit() or len(length) > 19:
+            return
+        request.__dict__["content_length"] = int(length)
+    content_type = found.content_type
+    request.__dict__["content_type"] = (
+        content_type.decode("latin-1") or None if content_type is not None else None
+    )
+
+
+def make_request(app: Erlen, scope: Scope, body: t.Any) -> Request:
+    """Return ``app``'s request for ``scope``, its environ left to be built on demand."""
+    cls = app.request_class
+    if cls.__init__ is not _Request.__init__:
+        return cls(build_environ(scope, body), app.config)  # a subclass with its own __init__
+    request = cls.__new__(cls)
+    request._scope = scope
+    request._body = request._input = body
+    request._config = app.config
+    request.method = scope.get("method", "GET")
+    path = _app_path(scope)
+    if not path.isascii():
+        raw = _undecoded_path(scope, path)
+        if raw is not None:
+            try:
+                raw.decode("utf-8")
+            except UnicodeError:
+                request._invalid_path = True
+    request.path = path
+    return request
+
+
+def _should_load(request: Request, limit: int | None) -> bool:
+    try:
+        length = request.content_length
+    except HTTPException:
+        return False  # malformed: reading the body raises the same 400 later
+    # Past the limit: refused unread (413) when the view asks for the body.
+    return length is None or limit is None or length <= limit
+
+
+# -- HTTP ----------------------------------------------------------------
+
+_new_context = object.__new__
+_async_views: dict[t.Any, bool] = {}
+
+
+def _is_async(view: t.Any) -> bool:
+    found = _async_views[view] = inspect.iscoroutinefunction(view)
+    return found
+
+
+async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
+    """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``."""
+    if scope["type"] != "http":
+        await _serve_other(app, scope, receive, send)
+        return
+    # perf: HTTP is served right here, one coroutine fewer per request.
+    loop = asyncio.get_running_loop()
+    found = _body_headers(scope)
+    body = None if found is None else _Body(receive, loop)
+    request = make_request(app, scope, _NO_BODY if body is None else body)
+    # perf: RequestContext.__init__ is two assignments; done here directly.
+    context = _new_context(RequestContext)
+    context.app = app
+    context.request = request
+    context._loop = loop
+    token = _cv.set(context)
+    try:
+        view = app.match_request(request)
+        if body is not None and view is not None and not request.url_rule.stream_body:
+            if request._scope is scope:
+                _prefill_body_headers(request, found)  # type: ignore[arg-type]
+            limit = request._config.get("MAX_CONTENT_LENGTH")
+            if _should_load(request, limit):
+                try:
+                    # The length is there when _prefill_body_headers found it valid.
+                    await body.load(limit, request.__dict__.get("content_length"))
+                except ClientDisconnected:
+                    return  # nobody is left to answer
+        on_loop = view is None or _async_views.get(view)
+        if on_loop is None:
+            on_loop = _is_async(view)
+        if on_loop:
+            context._on_loop = True
+            response = await app.handle_async(request, context)
+        else:
+            response = await loop.run_in_executor(
+                app._executor, copy_context().run, app.handle, request, context
+            )
+        chunks = prepare_body(response, request.method)
+        if body is not None and body.disconnected:
+            response.close()
+            return  # the client left while the view read its body: nobody to answer
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": response.status_code,
+                    "headers": _encode_headers(response),
+                }
+            )
+            if chunks is None:
+                await _stream(app, context, response, receive, send)
+            else:
+                content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                await send({"type": "http.response.body", "body": content})
+        except OSError:
+            response.close()  # ASGI 2.4: send() raises when the client has gone
+    except BaseException as error:
+        if context._has_teardown():
+            await _teardown(app, context, error)
+        raise
+    else:
+        # perf: with no teardown hooks and no uploaded files there is nothing to do.
+        if context._has_teardown():
+            await _teardown(app, context, None)
+    finally:
+        _cv.reset(token)
+
+
+# perf: response header names repeat; each is lower-cased and encoded once.
+_HEADER_NAMES: dict[str, bytes] = {}
+
+
+def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
+    names = _HEADER_NAMES
+    return [
+        (names.get(name) or _header_name(name), value.encode("latin-1"))
+        for name, value in response.headers._list
+    ]
+
+
+def _header_name(name: str) -> bytes:
+    raw = name.lower().encode("latin-1")
+    if len(_HEADER_NAMES) < 256:
+        _HEADER_NAMES[name] = raw
+    return raw
+
+
+class _ClientGone(Exception):
+    """The server could not send: the client has closed the connection."""
+
+
+async def _stream(
+    app: Erlen, context: RequestContext, response: Response, receive: Receive, send: Send
+) -> None:
+    """Send a streamed body as it is produced, and stop it if the client goes away."""
+    loop = asyncio.get_running_loop()
+
+    async def send_chunk(chunk: bytes) -> None:
+        try:
+            await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        except OSError:  # ASGI 2.4: send() on a closed connection raises OSError
+            raise _ClientGone() from None
+
+    async def pump() -> None:
+        if hasattr(response.response, "__aiter__"):
+            await _pump_async(response, send_chunk)
+        else:
+            await _pump_sync(app, response, send_chunk, loop)
+        try:
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+        except OSError:
+            raise _ClientGone() from None
+
+    async def watch() -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+
+    pump_task = loop.create_task(pump())
+    watch_task = loop.create_task(watch())
+    try:
+        await asyncio.wait((pump_task, watch_task), return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        watch_task.cancel()
+        if not pump_task.done():
+            # The client left (or the server is stopping): stop the body, so
+            # its generator's `finally` runs now.
+            pump_task.cancel()
+        try:
+            await pump_task
+        except (asyncio.CancelledError, _ClientGone):
+            pass
+        except Exception:
+            if app._stream_failed(context.request):
+                raise
+
+
+async def _pump_async(response: Response, send_chunk: Callable[[bytes], Awaitable[None]]) -> None:
+    iterator = t.cast(t.Any, response.response).__aiter__()
+    try:
+        async for chunk in iterator:
+            if chunk.__class__ is str:
+                chunk = chunk.encode()
+            if chunk:
+                await send_chunk(chunk)
+    finally:
+        aclose = getattr(iterator, "aclose", None)
+        if aclose is not None:
+            await aclose()
+        response.close()
+
+
+_END: t.Any = object()
+
+
+async def _pump_sync(
+    app: Erlen,
+    response: Response,
+    send_chunk: Callable[[bytes], Awaitable[None]],
+    loop: asyncio.AbstractEventLoop,
+) -> None:
+    # A plain iterator may block (a file, a slow query): each step runs in the
+    # thread pool. The lock keeps close() from racing a step still running.
+    iterator = response.iter_encoded()
+    lock = threading.Lock()
+    step_context = copy_context()
+    executor = app._executor
+
+    def step() -> bytes:
+        with lock:
+            return next(iterator, _END)  # type: ignore[no-any-return]
+
+    def close() -> None:
+        with lock:
+            try:
+                close_iterator = getattr(iterator, "close", None)
+                if close_iterator is not None:
+                    close_iterator()
+            finally:
+                response.close()
+
+    try:
+        while True:
+            chunk = await loop.run_in_executor(executor, step_context.run, step)
+            if chunk is _END:
+                return
+            if chunk:
+                await send_chunk(chunk)
+    finally:
+        await loop.run_in_executor(executor, copy_context().run, close)
+
+
+async def _teardown(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
+    # Teardown functions may block; async ones are sent back to the loop.
+    loop = asyncio.get_running_loop()
+    await loop.run_in_executor(app._executor, copy_context().run, context._teardown, error)
+
+
+# -- lifespan ------------------------------------------------------------
+
+
+async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "lifespan.startup":
+            try:
+                await _run_serving_hooks(app, app.before_serving_funcs)
+            except Exception as error:  # noqa: BLE001 - reported to the server
+                app.logger.error(
+                    "The app could not start: a before_serving function raised an error.",
+                    exc_info=error,
+                )
+                await send({"type": "lifespan.startup.failed", "message": _describe_error(error)})
+                return
+            await send({"type": "lifespan.startup.complete"})
+        elif kind == "lifespan.shutdown":
+            try:
+                await _run_serving_hooks(app, app.after_serving_funcs)
+            except Exception as error:  # noqa: BLE001 - reported to the server
+                app.logger.error("An after_serving function raised an error.", exc_info=error)
+                await send({"type": "lifespan.shutdown.failed", "message": _describe_error(error)})
+                return
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+async def _run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
+    token = _cv.set(AppContext(app))
+    try:
+        for function in functions:
+            value = function()
+            if inspect.isawaitable(value):
+                await value
+    finally:
+        _cv.reset(token)
+
+
+def _describe_error(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"
