@@ -185,6 +185,47 @@ class ServerProcess:
         """Return a new HTTP connection to the server."""
         return http.client.HTTPConnection(HOST, self.port, timeout=timeout)
 
+    def get(self, path: str = "/") -> tuple[int, dict[str, str], str]:
+        """GET ``path``; return the status, the headers (names lower-cased) and the body."""
+        connection = self.connection()
+        try:
+            connection.request("GET", path)
+            response = connection.getresponse()
+            headers = {name.lower(): value for name, value in response.getheaders()}
+            return response.status, headers, response.read().decode()
+        finally:
+            connection.close()
+
+    def wait_for_body(self, text: str, path: str = "/", timeout: float = 20.0) -> None:
+        """Poll (50 ms apart) until GET ``path`` answers 200 with ``text``; bounded.
+
+        The one way the tests wait for a (re)started server to serve what
+        they expect; on time-out the assertion quotes the last answer and
+        the server's log.
+        """
+        last: object = None
+
+        def served() -> bool:
+            nonlocal last
+            try:
+                status, _, body = self.get(path)
+            except (OSError, http.client.HTTPException) as error:
+                last = error
+                return False
+            last = (status, body)
+            return last == (200, text)
+
+        if not poll_until(served, timeout):
+            raise AssertionError(
+                f"{path} never answered {text!r} within {timeout} s; last {last!r}\n"
+                f"{self.log()[-4000:]}"
+            )
+
+    def wait_for_log(self, text: str, timeout: float = 20.0) -> None:
+        """Poll until ``text`` appears in the server's log; bounded."""
+        if not poll_until(lambda: text in self.log(), timeout):
+            raise AssertionError(f"{text!r} never appeared in the log:\n{self.log()[-4000:]}")
+
     def raw(self, data: bytes, timeout: float = 5.0) -> bytes:
         """Send raw bytes, then read until the server closes the connection."""
         with socket.create_connection((HOST, self.port), timeout=timeout) as sock:
