@@ -6,6 +6,7 @@ without touching a socket; the WSGI adapter (and the ASGI one) drive it.
 
 from __future__ import annotations
 
+import inspect
 import os
 import sys
 import typing as t
@@ -15,7 +16,7 @@ from types import CoroutineType, GeneratorType
 
 from . import json as _json
 from .config import DEFAULT_CONFIG, Config
-from .csrf import SAFE_METHODS, check_request
+from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
 from .http.exceptions import BadRequest, HTTPException, InternalServerError
 from .http.headers import Headers
@@ -24,6 +25,8 @@ from .request import Request
 from .response import Response
 from .routing import RequestRedirect, Router, Rule
 from .scaffold import Scaffold, _check_websocket_handler, _describe
+from .serving.concurrency import drive as _drive
+from .serving.concurrency import run_coroutine as _run_coroutine
 from .serving.wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
@@ -90,6 +93,7 @@ class Erlen(Scaffold):
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         self.config = Config(self.root_path, self.default_config)
         self.url_map = Router()
+        self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
         self.blueprints: dict[str, Blueprint] = {}
         self.jinja_options: dict[str, t.Any] = {}
@@ -241,6 +245,16 @@ class Erlen(Scaffold):
         self.url_map.add(url_rule)
         if view_func is not None:
             self.view_functions[endpoint] = view_func
+            # Decided once, here: the ASGI adapter runs an async view on the
+            # event loop and a plain one in the thread pool.
+            self._async_views[view_func] = inspect.iscoroutinefunction(view_func)
+
+    def _is_async_view(self, view: Callable[..., t.Any]) -> bool:
+        """Whether ``view`` is an ``async def`` view (run on the event loop under ASGI)."""
+        found = self._async_views.get(view)
+        if found is None:  # put straight into view_functions, not through add_url_rule
+            found = self._async_views[view] = inspect.iscoroutinefunction(view)
+        return found
 
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Add a blueprint's routes, hooks and handlers to the app.
@@ -330,8 +344,8 @@ class Erlen(Scaffold):
         except Exception as error:  # noqa: BLE001 - last resort: a 500
             return await self._handle_exception(error, request, True)
 
-    def _route(self, request: Request) -> tuple[Rule, dict[str, t.Any]]:
-        """The checks and routing both cycles start with; raise to refuse the request."""
+    def _route(self, request: Request, websocket: bool = False) -> tuple[Rule, dict[str, t.Any]]:
+        """The checks and routing every request and handshake starts with; raise to refuse."""
         trusted = self.config["TRUSTED_HOSTS"]
         if trusted is not None:
             check_host(request, trusted)
@@ -339,14 +353,25 @@ class Erlen(Scaffold):
         if rule is None:
             if request._invalid_path:
                 raise BadRequest(_INVALID_PATH)
-            rule, args = self.url_map.match(request.method, request.path)
+            rule, args = self.url_map.match(request.method, request.path, websocket)
             request.url_rule = rule
             request.view_args = args
         else:
             args = request.view_args  # type: ignore[assignment]
-        if request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
+        if websocket:
+            if self.config["CSRF_PROTECTION"]:
+                self._check_handshake(request, rule)
+        elif request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
             check_request(self, request, self.view_functions.get(rule.endpoint))
         return rule, args
+
+    def _check_handshake(self, request: Request, rule: Rule) -> None:
+        try:
+            check_websocket(self, request, self.view_functions.get(rule.endpoint))  # type: ignore[arg-type]
+        except CrossOriginRequestRefused as refused:
+            # Not an error of the app's: one line, no traceback, as for a bad message.
+            self.logger.info("WebSocket %s refused: %s", request.path, refused.description)
+            raise
 
     def match_request(
         self, request: Request, websocket: bool = False
@@ -409,7 +434,7 @@ class Erlen(Scaffold):
         for function in functions:
             result: t.Any = function(response)
             if result.__class__ is CoroutineType:
-                result = (await result) if context._on_loop else _run_coroutine(result)
+                result = (await result) if context.on_loop else _run_coroutine(result)
             if result is None:
                 raise TypeError(
                     f"The after_request function {_describe(function)} returned None. "
@@ -548,7 +573,7 @@ class Erlen(Scaffold):
         self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
         context = _cv.get(None)
         if isinstance(context, RequestContext):
-            context._error = error
+            context.error = error
         if propagate:
             raise error
         if self.debug:
@@ -876,61 +901,6 @@ def _current_request() -> Request | None:
 def _current_endpoint() -> str | None:
     request = _current_request()
     return request.endpoint if request is not None else None
-
-
-def _drive(coroutine: t.Coroutine[t.Any, t.Any, T]) -> T:
-    """Run a request-cycle coroutine that never suspends, in one step."""
-    # perf: one send() instead of an event loop; see Erlen.handle_async.
-    try:
-        coroutine.send(None)
-    except StopIteration as stop:
-        return t.cast(T, stop.value)
-    coroutine.close()
-    raise RuntimeError(
-        "erlen's request cycle was suspended outside an event loop. This is a bug in "
-        "erlen; please report it with the view that triggered it."
-    )
-
-
-_loops: t.Any = None
-
-
-def _run_coroutine(coroutine: t.Any) -> t.Any:
-    """Run an ``async def`` view's (or hook's) coroutine to completion from sync code.
-
-    Under ASGI, from a worker thread, it runs on the server's event loop, so
-    it can share that loop's connections and tasks. Under WSGI each thread
-    keeps an event loop of its own for this.
-    """
-    global _loops
-    import asyncio
-
-    context = _cv.get(None)
-    server_loop = context._loop if context is not None else None
-    if server_loop is not None:
-        return asyncio.run_coroutine_threadsafe(coroutine, server_loop).result()
-    import threading
-
-    if _loops is None:
-        _loops = threading.local()
-    loop = getattr(_loops, "loop", None)
-    if loop is None or loop.is_closed():
-        loop = _loops.loop = asyncio.new_event_loop()
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        running = False
-    else:
-        running = True
-    if not running:
-        # Outside the except block: the view's own errors get no stray context.
-        return loop.run_until_complete(coroutine)
-    # Called from inside a running loop (an async test, say): use a thread.
-    from concurrent.futures import ThreadPoolExecutor
-    from contextvars import copy_context
-
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(copy_context().run, asyncio.run, coroutine).result()
 
 
 def _add_vary(response: Response, value: str) -> None:

@@ -78,9 +78,10 @@ class AppContext:
     _g: _AppCtxGlobals | None = None
     _tokens: list[t.Any] | None = None
     #: Under ASGI: the server's event loop, where coroutines from worker threads run.
-    _loop: asyncio.AbstractEventLoop | None = None
-    #: Whether the request cycle runs on that loop (an ``async def`` view).
-    _on_loop = False
+    loop: asyncio.AbstractEventLoop | None = None
+    #: Whether the request cycle runs on that loop (an ``async def`` view):
+    #: the ASGI adapter sets it once it knows the view.
+    on_loop = False
 
     def __init__(self, app: Erlen) -> None:
         self.app = app
@@ -102,13 +103,14 @@ class AppContext:
     def pop(self, exc: BaseException | None = None) -> None:
         try:
             if self._tokens is not None and len(self._tokens) == 1:
-                self._teardown(exc)
+                self.teardown(exc)
         finally:
             if not self._tokens:
                 raise RuntimeError("This context was popped more often than it was pushed.")
             _cv.reset(self._tokens.pop())
 
-    def _teardown(self, exc: BaseException | None) -> None:
+    def teardown(self, exc: BaseException | None) -> None:
+        """Call the app's ``teardown_appcontext`` functions with ``exc``."""
         self.app.do_teardown_appcontext(exc)
 
     def __enter__(self) -> AppContext:
@@ -124,13 +126,18 @@ class RequestContext(AppContext):
 
     _after_request_functions: list[Callable[[Response], Response]] | None = None
     _session: t.Any = None
-    _flashes: list[tuple[str, t.Any]] | None = None
+    #: The flashed messages of this request, once read from the session.
+    flashes: list[tuple[str, t.Any]] | None = None
     #: An error answered with a 500: teardown functions still get to see it.
-    _error: BaseException | None = None
+    error: BaseException | None = None
 
-    def __init__(self, app: Erlen, request: Request) -> None:
+    def __init__(
+        self, app: Erlen, request: Request, loop: asyncio.AbstractEventLoop | None = None
+    ) -> None:
         self.app = app
         self.request = request
+        if loop is not None:
+            self.loop = loop
 
     @property
     def session(self) -> t.Any:
@@ -140,7 +147,7 @@ class RequestContext(AppContext):
             session = self._session = self.app._open_session(self)
         return session
 
-    def _has_teardown(self) -> bool:
+    def needs_teardown(self) -> bool:
         """Whether ending this request has work to do: teardown hooks, or files to close."""
         app = self.app
         return bool(
@@ -149,9 +156,10 @@ class RequestContext(AppContext):
             or (self.request is not None and self.request.__dict__.get("files"))
         )
 
-    def _teardown(self, exc: BaseException | None) -> None:
+    def teardown(self, exc: BaseException | None) -> None:
+        """End the request: teardown functions (given ``exc``), then close its files."""
         if exc is None:
-            exc = self._error
+            exc = self.error
         try:
             self.app.do_teardown_request(exc)
         finally:

@@ -108,11 +108,11 @@ def get_flashed_messages(
     from .ctx import _current_request_context
 
     context = _current_request_context()
-    flashes = context._flashes
+    flashes = context.flashes
     if flashes is None:
         session = context.session
         stored = session.pop("_flashes") if "_flashes" in session else ()
-        flashes = context._flashes = [(category, message) for category, message in stored]
+        flashes = context.flashes = [(category, message) for category, message in stored]
     wanted = {category_filter} if isinstance(category_filter, str) else set(category_filter)
     if wanted:
         flashes = [item for item in flashes if item[0] in wanted]

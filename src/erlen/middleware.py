@@ -15,6 +15,7 @@ import typing as t
 from urllib.parse import quote_from_bytes, unquote_to_bytes
 
 from .http.hosts import parse_host, parse_port, split_host
+from .http.scope import app_path
 
 if t.TYPE_CHECKING:
     from collections.abc import Callable, MutableMapping
@@ -412,10 +413,8 @@ def _with_port(host: str, port: int, scheme: str) -> str:
 
 def _set_root_path(scope: dict[str, t.Any], prefix: bytes) -> None:
     """Mount the scope at ``prefix``: ``root_path`` is it, ``path`` starts with it (ASGI 2.4)."""
-    from .serving.asgi import _app_path  # here: the WSGI side of ProxyFix never loads asyncio
-
     root: str = scope.get("root_path") or ""
-    path = _app_path(scope)
+    path = app_path(scope)
     new_root = prefix.decode("utf-8")
     scope["root_path"] = new_root
     scope["path"] = new_root + path

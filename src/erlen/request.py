@@ -25,10 +25,16 @@ from .http.exceptions import (
 from .http.headers import Headers
 from .http.negotiation import Accept, parse_accept, parse_options_header
 from .http.query import parse_qs
+from .http.scope import app_path, build_environ, scope_header, undecoded_path
+
+if t.TYPE_CHECKING:
+    from .http.scope import BodyHeaders
+    from .typing import Scope
 
 __all__ = ["Request", "DEFAULT_LIMITS"]
 
 T = t.TypeVar("T")
+R = t.TypeVar("R", bound="Request")
 
 #: Limits on what a request may make erlen parse. The app's config holds the
 #: values in force; these are the defaults (documented in docs/limits.md).
@@ -266,12 +272,80 @@ class Request:
         self.path: str = path
         self._config = config if config is not None else DEFAULT_LIMITS
 
+    @classmethod
+    def from_environ(
+        cls: type[R], environ: dict[str, t.Any], config: t.Mapping[str, t.Any] | None = None
+    ) -> R:
+        """Return the request a WSGI server described in ``environ``.
+
+        The same as calling the class; the WSGI adapter and the test client
+        build requests this way, so both protocols have a named constructor.
+        """
+        return cls(environ, config)
+
+    @classmethod
+    def from_scope(
+        cls: type[R],
+        scope: Scope,
+        body: t.Any,
+        config: t.Mapping[str, t.Any] | None = None,
+        body_headers: BodyHeaders | None = None,
+    ) -> R:
+        """Return the request an ASGI server described in ``scope``.
+
+        ``body`` is what the body is read from (an object with ``read``).
+        The environ is built from the scope only when something asks for
+        :attr:`environ`; the method, path and (given ``body_headers``, as
+        :func:`~erlen.http.scope.body_headers` found them) the body's length
+        and type are read from the scope directly. A subclass whose
+        ``__init__`` takes over gets the whole environ up front.
+        """
+        if cls.__init__ is not Request.__init__:
+            return cls(build_environ(scope, body), config)
+        # perf: no environ; __init__'s work done from the scope instead.
+        request = cls.__new__(cls)
+        request._scope = scope
+        request._body = request._input = body
+        request._config = config if config is not None else DEFAULT_LIMITS
+        request.method = scope.get("method", "GET")
+        path = app_path(scope)
+        if not path.isascii():
+            raw = undecoded_path(scope, path)
+            if raw is not None:
+                try:
+                    raw.decode("utf-8")
+                except UnicodeError:
+                    request._invalid_path = True
+        request.path = path
+        if body_headers is not None and not body_headers.repeated:
+            request._take_body_headers(body_headers)
+        return request
+
+    def _take_body_headers(self, found: BodyHeaders) -> None:
+        # perf: what reading a form needs, taken from the scope without building
+        # the whole environ; a malformed length is left to the environ, whose
+        # parsing reports it.
+        length = found.length
+        if length is not None:
+            if not length.isdigit() or len(length) > 19:
+                return
+            self.__dict__["content_length"] = int(length)
+        content_type = found.content_type
+        self.__dict__["content_type"] = (
+            content_type.decode("latin-1") or None if content_type is not None else None
+        )
+
     @cached
     def environ(self) -> dict[str, t.Any]:
-        """The WSGI environ; under ASGI, built from the scope when first asked for."""
-        # perf: only requests built by the ASGI adapter get here (WSGI sets it
-        # in __init__), and most views never need the whole environ.
-        return t.cast("dict[str, t.Any]", _asgi().build_environ(self._scope, self._body))
+        """The WSGI environ (PEP 3333) of this request, under both protocols.
+
+        Under WSGI it is the server's own; under ASGI it is built from the
+        scope when first asked for, with the scope itself at
+        ``environ["asgi.scope"]`` and the body at ``wsgi.input``.
+        """
+        # perf: only requests built by from_scope get here (__init__ sets it),
+        # and most views never need the whole environ.
+        return build_environ(self._scope, self._body)
 
     _scope: t.Any = None
     _body: t.Any = None
@@ -371,7 +445,7 @@ class Request:
         if environ is None and self._scope is not None:
             # perf: an ASGI request answers from its scope, without building
             # the whole environ; repeated headers are joined as there.
-            return _asgi().scope_header(self._scope, cgi_name)  # type: ignore[no-any-return]
+            return scope_header(self._scope, cgi_name)
         value = self.environ.get(cgi_name)
         return value if isinstance(value, str) else None
 
@@ -655,21 +729,6 @@ class Request:
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"
-
-
-def _asgi() -> t.Any:
-    """The ``erlen.asgi`` module (which imports asyncio), loaded on first use."""
-    # perf: a `from .asgi import ...` inside a function costs microseconds on
-    # every call; the module is looked up once and kept.
-    global _asgi_module
-    if _asgi_module is None:
-        from .serving import asgi
-
-        _asgi_module = asgi
-    return _asgi_module
-
-
-_asgi_module: t.Any = None
 
 
 def _quote_path(path: str) -> str:

@@ -20,19 +20,12 @@ requests (see :mod:`erlen.csrf`).
 
 from __future__ import annotations
 
-import asyncio
 import typing as t
-from types import CoroutineType
 
 from . import json as _json
-from .csrf import CrossOriginRequestRefused, check_websocket
-from .ctx import RequestContext, _cv
-from .http.exceptions import BadRequest, HTTPException
-from .http.hosts import check_host
-from .serving.asgi import _teardown, make_request
+from .http.scope import encode_headers
 
 if t.TYPE_CHECKING:
-    from .app import Erlen
     from .http.datastructures import MultiDict
     from .http.headers import Headers
     from .request import Request
@@ -253,117 +246,16 @@ class WebSocket:
             # The server answers the handshake with 403.
             await self._send({"type": "websocket.close", "code": CLOSE_POLICY})
             return
-        from .serving.asgi import _encode_headers
-
         body = b"".join(response.iter_encoded())
         response.close()
         await self._send(
             {
                 "type": "websocket.http.response.start",
                 "status": response.status_code,
-                "headers": _encode_headers(response),
+                "headers": encode_headers(response.headers),
             }
         )
         await self._send({"type": "websocket.http.response.body", "body": body})
 
     def __repr__(self) -> str:
         return f"<WebSocket {self.path!r} {self.state}>"
-
-
-async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ASGI ``websocket`` connection with ``app``."""
-    loop = asyncio.get_running_loop()
-    request = make_request(app, scope, None)
-    connection = WebSocket(
-        scope, receive, send, request, app.config.get("MAX_WEBSOCKET_MESSAGE_SIZE")
-    )
-    context = RequestContext(app, request)
-    context.websocket = connection
-    context._loop = loop
-    context._on_loop = True
-    token = _cv.set(context)
-    error: BaseException | None = None
-    try:
-        message = await receive()
-        if message["type"] != "websocket.connect":
-            return  # gone before the handshake
-        try:
-            await _dispatch(app, request, connection)
-        except WebSocketDisconnect:
-            pass
-        except WebSocketError as refused:
-            app.logger.info(
-                "WebSocket %s closed with code %s: %s", request.path, refused.code, refused.reason
-            )
-            await connection.close(refused.code, refused.reason)
-        except Exception as exc:  # noqa: BLE001 - answered below
-            error = exc
-            await _handle_error(app, request, connection, exc)
-    finally:
-        try:
-            if context._has_teardown():
-                await _teardown(app, context, error)
-        finally:
-            _cv.reset(token)
-
-
-async def _dispatch(app: Erlen, request: Request, connection: WebSocket) -> None:
-    trusted = app.config["TRUSTED_HOSTS"]
-    if trusted is not None:
-        check_host(request, trusted)
-    handler = app.match_request(request, websocket=True)
-    if handler is None:
-        raise request.routing_exception or BadRequest(
-            "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 bytes."
-        )
-    if app.config["CSRF_PROTECTION"]:
-        try:
-            check_websocket(app, request, handler)
-        except CrossOriginRequestRefused as refused:
-            # Not an error of the app's: one line, no traceback, as for a bad message.
-            app.logger.info("WebSocket %s refused: %s", request.path, refused.description)
-            raise
-    if app.before_websocket_funcs or app.url_value_preprocessors:
-        value = await app._preprocess(request, True, app.before_websocket_funcs)
-        if value is not None:
-            await connection._deny(app.make_response(value))
-            return
-    result = handler(**(request.view_args or {}))
-    if result.__class__ is CoroutineType:
-        await result
-    await connection.close()
-
-
-async def _handle_error(
-    app: Erlen, request: Request, connection: WebSocket, error: Exception
-) -> None:
-    handler = app._find_error_handler(error, request)
-    if handler is not None:
-        try:
-            value = handler(error)
-            if value.__class__ is CoroutineType:
-                value = await value
-        except Exception as handler_error:  # noqa: BLE001 - falls through to the default
-            error = handler_error
-        else:
-            if connection.state == "connecting" and value is not None:
-                await connection._deny(app.make_response(value))
-            else:
-                await connection.close(CLOSE_INTERNAL_ERROR)
-            return
-    if isinstance(error, HTTPException):
-        if connection.state == "connecting":
-            await connection._deny(error.get_response(request))
-        else:
-            await connection.close(CLOSE_POLICY, error.description)
-        return
-    app.logger.error("Exception on WebSocket %s", request.path, exc_info=error)
-    if connection.state == "connecting":
-        from .http.exceptions import InternalServerError
-
-        await connection._deny(InternalServerError().get_response(request))
-    else:
-        await connection.close(CLOSE_INTERNAL_ERROR)
-    propagate = app.config["PROPAGATE_EXCEPTIONS"]
-    if propagate or (propagate is None and app.testing):
-        raise error

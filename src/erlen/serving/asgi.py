@@ -15,11 +15,10 @@ import inspect
 import threading
 import typing as t
 from contextvars import copy_context
-from urllib.parse import unquote_to_bytes
 
 from ..ctx import AppContext, RequestContext, _cv
 from ..http.exceptions import BadRequest, HTTPException
-from ..request import Request as _Request
+from ..http.scope import body_headers, build_environ, encode_headers
 from ..response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -42,7 +41,7 @@ class ClientDisconnected(BadRequest):
 async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     kind = scope["type"]
     if kind == "websocket":
-        from ..websockets import serve_websocket
+        from .websocket import serve_websocket
 
         await serve_websocket(app, scope, receive, send)
     elif kind == "lifespan":
@@ -52,116 +51,6 @@ async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -
             f"erlen cannot serve the ASGI scope type {kind!r}; it serves 'http', "
             "'websocket' and 'lifespan'."
         )
-
-
-# -- the environ ---------------------------------------------------------
-
-# perf: header names repeat from request to request; each is converted once.
-_CGI_NAMES: dict[bytes, str | None] = {}
-
-
-def _cgi_name(name: bytes) -> str | None:
-    key = _CGI_NAMES.get(name)
-    if key is None and name not in _CGI_NAMES:
-        text = name.decode("latin-1")
-        if "_" in text:
-            # "X_Forwarded_For" would pass for "X-Forwarded-For" once
-            # converted; WSGI servers drop such names, and so does erlen.
-            key = None
-        else:
-            text = text.upper().replace("-", "_")
-            key = text if text in ("CONTENT_TYPE", "CONTENT_LENGTH") else "HTTP_" + text
-        if len(_CGI_NAMES) < 512:
-            _CGI_NAMES[name] = key
-    return key
-
-
-def scope_header(scope: Scope, cgi_name: str) -> str | None:
-    """Return the header ``build_environ`` would put at ``cgi_name`` (``HTTP_ACCEPT``)."""
-    found: list[str] = []
-    names = _CGI_NAMES
-    for name, value in scope["headers"]:
-        if (names.get(name) or _cgi_name(name)) == cgi_name:
-            found.append(value.decode("latin-1"))
-    if not found:
-        return None
-    return ("; " if cgi_name == "HTTP_COOKIE" else ", ").join(found)
-
-
-def build_environ(scope: Scope, body: t.Any) -> dict[str, t.Any]:
-    """Return a WSGI-style environ for an ASGI ``http`` or ``websocket`` scope.
-
-    ``PATH_INFO`` is the path below ``root_path``, as latin-1 text of its
-    UTF-8 bytes (as PEP 3333 has it); repeated headers are joined with
-    commas (cookies with ``;``); header names with underscores are dropped.
-    """
-    path = _app_path(scope)
-    root: str = scope.get("root_path", "")
-    if not root.isascii():
-        root = root.encode("utf-8").decode("latin-1")
-    if not path.isascii():
-        raw = _undecoded_path(scope, path)
-        if raw is None:
-            path = path.encode("utf-8").decode("latin-1")
-        else:
-            # The bytes the server could not decode, so the request can say
-            # precisely what was wrong.
-            path = raw.decode("latin-1") or "/"
-    scheme = scope.get("scheme", "http")
-    server = scope.get("server") or ("localhost", 443 if scheme in ("https", "wss") else 80)
-    environ: dict[str, t.Any] = {
-        "REQUEST_METHOD": scope.get("method", "GET"),
-        "SCRIPT_NAME": root,
-        "PATH_INFO": path,
-        "QUERY_STRING": scope["query_string"].decode("latin-1"),
-        "SERVER_NAME": server[0],
-        "SERVER_PORT": "" if server[1] is None else str(server[1]),
-        "SERVER_PROTOCOL": _PROTOCOLS.get(scope.get("http_version", "1.1"), "HTTP/1.1"),
-        "wsgi.url_scheme": scheme,
-        "wsgi.input": body,
-        "wsgi.input_terminated": True,
-        "asgi.scope": scope,
-    }
-    client = scope.get("client")
-    if client:
-        environ["REMOTE_ADDR"] = client[0]
-        environ["REMOTE_PORT"] = str(client[1])
-    names = _CGI_NAMES
-    for name, value in scope["headers"]:
-        key = names.get(name) or _cgi_name(name)
-        if key is None:
-            continue
-        if key in environ:
-            environ[key] += ("; " if key == "HTTP_COOKIE" else ", ") + value.decode("latin-1")
-        else:
-            environ[key] = value.decode("latin-1")
-    return environ
-
-
-def _app_path(scope: Scope) -> str:
-    """The request path below ``root_path``."""
-    path: str = scope["path"] or "/"
-    root: str = scope.get("root_path", "")
-    # Servers differ on whether `path` includes `root_path` (ASGI 2.4+ says it
-    # does); take it off when it is there.
-    if root and path.startswith(root) and (len(path) == len(root) or path[len(root)] == "/"):
-        path = path[len(root) :] or "/"
-    return path
-
-
-def _undecoded_path(scope: Scope, path: str) -> bytes | None:
-    """The raw bytes of ``path`` when the server replaced some it could not decode."""
-    raw = scope.get("raw_path")
-    if "\ufffd" not in path or not raw:
-        return None
-    data = unquote_to_bytes(raw)
-    prefix = (scope.get("root_path") or "").encode("utf-8")
-    if prefix and data.startswith(prefix):
-        data = data[len(prefix) :]
-    return data
-
-
-_PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
 
 
 # -- the request body ----------------------------------------------------
@@ -279,78 +168,6 @@ class _NoBody:
 _NO_BODY = _NoBody()
 
 
-_BODY_HEADER_NAMES = frozenset((b"content-length", b"content-type", b"transfer-encoding"))
-
-
-class _BodyHeaders(t.NamedTuple):
-    length: bytes | None
-    content_type: bytes | None
-    repeated: bool
-
-
-def _body_headers(scope: Scope) -> _BodyHeaders | None:
-    """Return the body's length and type headers, or ``None`` for a request without a body."""
-    length = content_type = None
-    repeated = chunked = False
-    for name, value in scope["headers"]:
-        if name in _BODY_HEADER_NAMES:  # perf: one test for the usual header
-            if name == b"content-length":
-                repeated = repeated or length is not None
-                length = value
-            elif name == b"content-type":
-                repeated = repeated or content_type is not None
-                content_type = value
-            else:
-                chunked = True
-    if length is not None:
-        if length in (b"", b"0") and not chunked:
-            return None
-    elif not chunked and scope.get("http_version") in ("1.1", "1.0"):
-        # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
-        # HTTP/2 and 3 need neither, so there the body is always listened for.
-        return None
-    return _BodyHeaders(length, content_type, repeated)
-
-
-def _prefill_body_headers(request: Request, found: _BodyHeaders) -> None:
-    # perf: what reading a form needs, taken from the scope without building
-    # the whole environ; a repeated or malformed header is left to the
-    # environ, whose parsing reports it.
-    if found.repeated:
-        return
-    length = found.length
-    if length is not None:
-        if not length.isdigit() or len(length) > 19:
-            return
-        request.__dict__["content_length"] = int(length)
-    content_type = found.content_type
-    request.__dict__["content_type"] = (
-        content_type.decode("latin-1") or None if content_type is not None else None
-    )
-
-
-def make_request(app: Erlen, scope: Scope, body: t.Any) -> Request:
-    """Return ``app``'s request for ``scope``, its environ left to be built on demand."""
-    cls = app.request_class
-    if cls.__init__ is not _Request.__init__:
-        return cls(build_environ(scope, body), app.config)  # a subclass with its own __init__
-    request = cls.__new__(cls)
-    request._scope = scope
-    request._body = request._input = body
-    request._config = app.config
-    request.method = scope.get("method", "GET")
-    path = _app_path(scope)
-    if not path.isascii():
-        raw = _undecoded_path(scope, path)
-        if raw is not None:
-            try:
-                raw.decode("utf-8")
-            except UnicodeError:
-                request._invalid_path = True
-    request.path = path
-    return request
-
-
 def _should_load(request: Request, limit: int | None) -> bool:
     try:
         length = request.content_length
@@ -362,14 +179,6 @@ def _should_load(request: Request, limit: int | None) -> bool:
 
 # -- HTTP ----------------------------------------------------------------
 
-_new_context = object.__new__
-_async_views: dict[t.Any, bool] = {}
-
-
-def _is_async(view: t.Any) -> bool:
-    found = _async_views[view] = inspect.iscoroutinefunction(view)
-    return found
-
 
 async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``."""
@@ -378,32 +187,25 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         return
     # perf: HTTP is served right here, one coroutine fewer per request.
     loop = asyncio.get_running_loop()
-    found = _body_headers(scope)
+    found = body_headers(scope)
     body = None if found is None else _Body(receive, loop)
-    request = make_request(app, scope, _NO_BODY if body is None else body)
-    # perf: RequestContext.__init__ is two assignments; done here directly.
-    context = _new_context(RequestContext)
-    context.app = app
-    context.request = request
-    context._loop = loop
+    request = app.request_class.from_scope(
+        scope, _NO_BODY if body is None else body, app.config, found
+    )
+    context = RequestContext(app, request, loop)
     token = _cv.set(context)
     try:
         view = app.match_request(request)
         if body is not None and view is not None and not request.url_rule.stream_body:
-            if request._scope is scope:
-                _prefill_body_headers(request, found)  # type: ignore[arg-type]
-            limit = request._config.get("MAX_CONTENT_LENGTH")
+            limit = app.config.get("MAX_CONTENT_LENGTH")
             if _should_load(request, limit):
                 try:
-                    # The length is there when _prefill_body_headers found it valid.
-                    await body.load(limit, request.__dict__.get("content_length"))
+                    # _should_load has read (and cached) a valid length, or None.
+                    await body.load(limit, request.content_length)
                 except ClientDisconnected:
                     return  # nobody is left to answer
-        on_loop = view is None or _async_views.get(view)
-        if on_loop is None:
-            on_loop = _is_async(view)
-        if on_loop:
-            context._on_loop = True
+        if view is None or app._is_async_view(view):
+            context.on_loop = True
             response = await app.handle_async(request, context)
         else:
             response = await loop.run_in_executor(
@@ -418,7 +220,7 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
                 {
                     "type": "http.response.start",
                     "status": response.status_code,
-                    "headers": _encode_headers(response),
+                    "headers": encode_headers(response.headers),
                 }
             )
             if chunks is None:
@@ -429,34 +231,15 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         except OSError:
             response.close()  # ASGI 2.4: send() raises when the client has gone
     except BaseException as error:
-        if context._has_teardown():
-            await _teardown(app, context, error)
+        if context.needs_teardown():
+            await teardown_in_pool(app, context, error)
         raise
     else:
         # perf: with no teardown hooks and no uploaded files there is nothing to do.
-        if context._has_teardown():
-            await _teardown(app, context, None)
+        if context.needs_teardown():
+            await teardown_in_pool(app, context, None)
     finally:
         _cv.reset(token)
-
-
-# perf: response header names repeat; each is lower-cased and encoded once.
-_HEADER_NAMES: dict[str, bytes] = {}
-
-
-def _encode_headers(response: Response) -> list[tuple[bytes, bytes]]:
-    names = _HEADER_NAMES
-    return [
-        (names.get(name) or _header_name(name), value.encode("latin-1"))
-        for name, value in response.headers._list
-    ]
-
-
-def _header_name(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_HEADER_NAMES) < 256:
-        _HEADER_NAMES[name] = raw
-    return raw
 
 
 class _ClientGone(Exception):
@@ -565,10 +348,13 @@ async def _pump_sync(
         await loop.run_in_executor(executor, copy_context().run, close)
 
 
-async def _teardown(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
-    # Teardown functions may block; async ones are sent back to the loop.
+async def teardown_in_pool(
+    app: Erlen, context: RequestContext, error: BaseException | None
+) -> None:
+    """End the request in the thread pool: teardown functions may block."""
+    # Async teardown functions are sent back to the loop from there.
     loop = asyncio.get_running_loop()
-    await loop.run_in_executor(app._executor, copy_context().run, context._teardown, error)
+    await loop.run_in_executor(app._executor, copy_context().run, context.teardown, error)
 
 
 # -- lifespan ------------------------------------------------------------

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from ..ctx import RequestContext, _cv
 from ..http.status import status_line
 from ..response import prepare_body
+from .concurrency import run_coroutine
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -58,8 +59,8 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
 
 def _finish(app: Erlen, context: RequestContext, error: BaseException | None) -> None:
     # perf: with no teardown hooks and no uploaded files there is nothing to do.
-    if context._has_teardown():
-        context._teardown(error)
+    if context.needs_teardown():
+        context.teardown(error)
 
 
 class _StreamedBody:
@@ -117,17 +118,15 @@ class _StreamedBody:
 
 
 def _iterate_async(body: t.Any) -> Iterator[bytes]:
-    from ..app import _run_coroutine
-
     iterator = body.__aiter__()
     try:
         while True:
             try:
-                chunk = _run_coroutine(iterator.__anext__())
+                chunk = run_coroutine(iterator.__anext__())
             except StopAsyncIteration:
                 return
             yield chunk.encode() if isinstance(chunk, str) else chunk
     finally:
         aclose = getattr(iterator, "aclose", None)
         if aclose is not None:
-            _run_coroutine(aclose())
+            run_coroutine(aclose())

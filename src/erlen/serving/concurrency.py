@@ -1,0 +1,74 @@
+"""Running coroutines from synchronous code, for the request cycle.
+
+Two jobs, both about where a coroutine runs when the code around it is
+synchronous: :func:`drive` finishes a cycle helper that never suspends
+(the sync cycle reuses the async helpers this way), and
+:func:`run_coroutine` runs a view's or hook's coroutine to completion from
+a WSGI thread or the ASGI thread pool. asyncio is imported only when a
+coroutine really has to run on a loop.
+"""
+
+from __future__ import annotations
+
+import typing as t
+
+from ..ctx import _cv
+
+__all__ = ["drive", "run_coroutine"]
+
+T = t.TypeVar("T")
+
+
+def drive(coroutine: t.Coroutine[t.Any, t.Any, T]) -> T:
+    """Run a request-cycle coroutine that never suspends, in one step."""
+    # perf: one send() instead of an event loop; see :meth:`Erlen.handle_async`.
+    try:
+        coroutine.send(None)
+    except StopIteration as stop:
+        return t.cast(T, stop.value)
+    coroutine.close()
+    raise RuntimeError(
+        "erlen's request cycle was suspended outside an event loop. This is a bug in "
+        "erlen; please report it with the view that triggered it."
+    )
+
+
+_loops: t.Any = None
+
+
+def run_coroutine(coroutine: t.Any) -> t.Any:
+    """Run an ``async def`` view's (or hook's) coroutine to completion from sync code.
+
+    Under ASGI, from a worker thread, it runs on the server's event loop, so
+    it can share that loop's connections and tasks. Under WSGI each thread
+    keeps an event loop of its own for this.
+    """
+    global _loops
+    import asyncio
+
+    context = _cv.get(None)
+    server_loop = context.loop if context is not None else None
+    if server_loop is not None:
+        return asyncio.run_coroutine_threadsafe(coroutine, server_loop).result()
+    import threading
+
+    if _loops is None:
+        _loops = threading.local()
+    loop = getattr(_loops, "loop", None)
+    if loop is None or loop.is_closed():
+        loop = _loops.loop = asyncio.new_event_loop()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        running = False
+    else:
+        running = True
+    if not running:
+        # Outside the except block: the view's own errors get no stray context.
+        return loop.run_until_complete(coroutine)
+    # Called from inside a running loop (an async test, say): use a thread.
+    from concurrent.futures import ThreadPoolExecutor
+    from contextvars import copy_context
+
+    with ThreadPoolExecutor(1) as pool:
+        return pool.submit(copy_context().run, asyncio.run, coroutine).result()
