@@ -7,7 +7,6 @@ and WebSocket to them.
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import socket
@@ -92,42 +91,6 @@ def write_app(folder: Path, version: str, name: str = "app.py") -> Path:
     return path
 
 
-def get(server: ServerProcess, path: str = "/") -> tuple[int, dict[str, str], str]:
-    """GET ``path``: (status, headers with lower-case names, text)."""
-    connection = server.connection(timeout=5)
-    try:
-        connection.request("GET", path)
-        response = connection.getresponse()
-        headers = {name.lower(): value for name, value in response.getheaders()}
-        return response.status, headers, response.read().decode()
-    finally:
-        connection.close()
-
-
-def wait_for(server: ServerProcess, text: str, path: str = "/", timeout: float = 20.0) -> None:
-    """Poll until GET ``path`` answers 200 with ``text`` (bounded)."""
-    deadline = time.monotonic() + timeout
-    last: object = None
-    while time.monotonic() < deadline:
-        try:
-            status, _, body = get(server, path)
-            last = (status, body)
-            if (status, body) == (200, text):
-                return
-        except (OSError, http.client.HTTPException) as error:
-            last = error
-        time.sleep(0.05)
-    raise AssertionError(f"{path} never answered {text!r}; last {last!r}\n{server.log()[-4000:]}")
-
-
-def wait_until(check: Callable[[], bool], what: str, log: Callable[[], str]) -> None:
-    deadline = time.monotonic() + 20
-    while not check():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"No {what} within 20 s.\n{log()[-4000:]}")
-        time.sleep(0.05)
-
-
 def echo(server: ServerProcess, message: str) -> str:
     """Send ``message`` over a websocket to /ws/echo and return the answer."""
     with connect(f"ws://{HOST}:{server.port}/ws/echo", open_timeout=5, close_timeout=5) as ws:
@@ -196,13 +159,13 @@ def test_erlen_run_asgi_serves_http_async_views_and_websockets(
     started.append(server)
     server.start()
 
-    status, headers, text = get(server)
+    status, headers, text = server.get()
     assert (status, text) == (200, "v1")
     assert headers["server"] == "uvicorn"  # not the development server
-    status, _, text = get(server, "/async")
+    status, _, text = server.get("/async")
     assert (status, json.loads(text)) == (200, {"version": "v1", "async": True})
     assert echo(server, "hello") == "v1 echo: hello"
-    status, _, text = get(server, "/boom")
+    status, _, text = server.get("/boom")
     assert status == 500
     assert "kaboom" not in text  # no debug page without --debug
 
@@ -234,16 +197,16 @@ def test_erlen_run_asgi_debug_reloads_and_leaves_no_process(
     )
     started.append(server)
     server.start()
-    wait_for(server, "one")
+    server.wait_for_body("one")
     assert echo(server, "a") == "one echo: a"
-    status, headers, text = get(server, "/boom")
+    status, headers, text = server.get("/boom")
     assert status == 500
     assert headers["server"] == "uvicorn"
     assert "ValueError: kaboom in one" in text  # the debug page, as text for http.client
     assert "Traceback (most recent call last):" in text
 
     write_app(tmp_path, "two, longer")
-    wait_for(server, "two, longer")
+    server.wait_for_body("two, longer")
     assert echo(server, "b") == "two, longer echo: b"
     children = pids(tmp_path)
     assert len(children) == len(set(children)) >= 2  # a new process for the edit
@@ -252,10 +215,10 @@ def test_erlen_run_asgi_debug_reloads_and_leaves_no_process(
     assert children[-1] in pids(tmp_path, "lifespan.txt")  # the new one ran the lifespan
 
     app.write_text("def broken(:\n")
-    wait_until(lambda: "SyntaxError" in server.log(), "SyntaxError in the log", server.log)
+    server.wait_for_log("SyntaxError")
     assert server.process.poll() is None  # the supervisor keeps watching
     write_app(tmp_path, "three")
-    wait_for(server, "three")
+    server.wait_for_body("three")
 
     assert stop(server) == 0
     children = pids(tmp_path)
@@ -284,8 +247,8 @@ def test_erlen_run_asgi_from_the_environment(
     )
     started.append(server)
     server.start()
-    wait_for(server, "from env")
-    assert get(server)[1]["server"] == "uvicorn"
+    server.wait_for_body("from env")
+    assert server.get()[1]["server"] == "uvicorn"
     assert echo(server, "x") == "from env echo: x"
 
 
@@ -361,12 +324,12 @@ def test_python_app_py_with_app_run_asgi(
     )
     started.append(server)
     server.start()
-    wait_for(server, "script one")
-    assert get(server)[1]["server"] == "uvicorn"
+    server.wait_for_body("script one")
+    assert server.get()[1]["server"] == "uvicorn"
     assert echo(server, "y") == "script one echo: y"
     if debug:
         app.write_text(app.read_text().replace("script one", "script two, longer"))
-        wait_for(server, "script two, longer")
+        server.wait_for_body("script two, longer")
     assert stop(server) == 0
     assert all(not alive(pid) for pid in pids(tmp_path))
 
@@ -410,7 +373,7 @@ def test_run_asgi_serves_any_asgi_app(tmp_path: Path, started: list[ServerProces
     )
     started.append(server)
     server.start()
-    status, headers, text = get(server)
+    status, headers, text = server.get()
     assert (status, headers["server"], text) == (200, "uvicorn", "lifespan.startup")
     assert stop(server) == 0
     log = server.log()

@@ -1,8 +1,8 @@
-"""The ASGI side of the test client: HTTP exchanges and WebSocket sessions.
+"""The test client's websockets: a session with the app over ASGI.
 
-Each drives the app through ``await app(scope, receive, send)`` on an event
-loop of the client's, and checks every message the app sends against the
-ASGI spec. :mod:`erlen.testing` is the public face.
+The app runs in a background thread with its own event loop, and every
+message it sends is checked against the ASGI spec. HTTP requests over ASGI
+are in :mod:`erlen.testing.exchange`; :mod:`erlen.testing` is the public face.
 """
 
 from __future__ import annotations
@@ -14,252 +14,19 @@ import queue
 import threading
 import time
 import typing as t
-from collections.abc import Callable, Coroutine, Mapping
+from collections.abc import Callable, Mapping
 
 from .. import json as _json
 from ..http.headers import Headers
 from ..typing import Message
 from ..websockets import WebSocketDisconnect
-
-if t.TYPE_CHECKING:
-    pass
+from .exchange import _checked_headers
+from .loop import _close_loop
 
 __all__ = ["WebSocketDenied", "WebSocketSession"]
 
-T = t.TypeVar("T")
-
-_ASGI_VERSION = {"version": "3.0", "spec_version": "2.4"}
 # RFC 6455 §7.4.1: codes an endpoint may send (1004-1006 are reserved).
 _SENDABLE_CLOSE_CODES = frozenset(range(1000, 1015)) - {1004, 1005, 1006}
-
-
-def _in_running_loop() -> bool:
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return False
-    return True
-
-
-def _run_on(
-    loop: asyncio.AbstractEventLoop, coroutine: Coroutine[t.Any, t.Any, T], timeout: float
-) -> T:
-    """Run ``coroutine`` on ``loop`` to its end, from synchronous code."""
-    if not _in_running_loop():
-        return loop.run_until_complete(coroutine)
-    # An async test is running a loop in this thread, and loops do not nest:
-    # run ours in a helper thread, with the caller's context variables.
-    context = contextvars.copy_context()
-    outcome: dict[str, t.Any] = {}
-
-    def run() -> None:
-        try:
-            outcome["value"] = context.run(loop.run_until_complete, coroutine)
-        except BaseException as error:  # noqa: BLE001 - handed back to the caller
-            outcome["error"] = error
-
-    thread = threading.Thread(target=run, name="erlen-test-client", daemon=True)
-    thread.start()
-    thread.join(timeout + 5.0)  # the coroutine bounds itself; this catches a blocked loop
-    if thread.is_alive():
-        raise TimeoutError(
-            f"The app blocked the test client's event loop for over {timeout:g} s (a blocking "
-            "call inside an async def view?); the helper thread running it was abandoned."
-        )
-    if "error" in outcome:
-        raise outcome["error"]
-    return t.cast(T, outcome["value"])
-
-
-def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Cancel what is left on a loop that is not running, then close it."""
-    if loop.is_closed() or loop.is_running():
-        return
-    try:
-        if not _in_running_loop():
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            if pending:
-                loop.run_until_complete(asyncio.wait(pending, timeout=1.0))
-            shutdown = loop.create_task(loop.shutdown_asyncgens())
-            loop.run_until_complete(asyncio.wait({shutdown}, timeout=1.0))
-    finally:
-        loop.close()
-
-
-# -- an ASGI HTTP request --------------------------------------------------------
-
-
-def _checked_headers(where: str, headers: t.Any) -> list[tuple[bytes, bytes]] | str:
-    """Return ASGI response headers as a list, or (a ``str``) what is wrong with them."""
-    try:
-        pairs = list(headers)
-    except TypeError:
-        return f"The app sent headers={headers!r} in {where}; ASGI wants an iterable of pairs."
-    for pair in pairs:
-        if (
-            not isinstance(pair, (list, tuple))
-            or len(pair) != 2
-            or not isinstance(pair[0], bytes)
-            or not isinstance(pair[1], bytes)
-        ):
-            return (
-                f"The app sent the header {pair!r} in {where}; an ASGI header is a "
-                "[name, value] pair of bytes."
-            )
-        name, value = pair
-        if name != name.lower() or name.startswith(b":"):
-            return (
-                f"The app sent the header name {name!r} in {where}; ASGI wants lowercase "
-                "names and no pseudo-headers."
-            )
-        if b"\r" in value or b"\n" in value or b"\0" in value:
-            return f"The app sent the header {name!r} with a CR, LF or NUL in its value {value!r}."
-    return pairs
-
-
-class _HTTPExchange:
-    """One request over ASGI: feed the body, check and collect what the app sends."""
-
-    def __init__(self, scope: Message, body: bytes, chunk_size: int) -> None:
-        self.scope = scope
-        size = max(chunk_size, 1)
-        self._chunks = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
-        self.status: int | None = None
-        self.headers: list[tuple[bytes, bytes]] = []
-        self.body: list[bytes] = []
-        self.complete = False
-        self.returned = False
-        self.violation: str | None = None
-        self._complete_event: asyncio.Event | None = None
-
-    async def run(self, application: Callable[..., t.Any]) -> None:
-        try:
-            await application(self.scope, self.receive, self.send)
-        except Exception:
-            if self.violation is not None:
-                raise AssertionError(self.violation)  # noqa: B904 - the first fault is the cause
-            raise
-        self.returned = True
-        self._check_finished()
-
-    async def receive(self) -> Message:
-        if self._chunks:
-            chunk = self._chunks.pop(0)
-            return {"type": "http.request", "body": chunk, "more_body": bool(self._chunks)}
-        # As a server does: the next event is the disconnect, once the response is sent.
-        if not self.complete:
-            if self._complete_event is None:
-                self._complete_event = asyncio.Event()
-            await self._complete_event.wait()
-        return {"type": "http.disconnect"}
-
-    async def send(self, message: Message) -> None:
-        problem = self._accept(message)
-        if problem is not None:
-            if self.violation is None:
-                self.violation = problem
-            raise AssertionError(problem)
-
-    def _accept(self, message: t.Any) -> str | None:
-        if not isinstance(message, Mapping) or not isinstance(message.get("type"), str):
-            return f"The app sent {message!r}; an ASGI message is a dict with a 'type' string."
-        kind = message["type"]
-        if self.complete:
-            return (
-                f"The app sent {kind!r} after the final http.response.body "
-                "(more_body=False); nothing may follow it."
-            )
-        if kind == "http.response.start":
-            if self.status is not None:
-                return "The app sent http.response.start twice; send it once, then the body."
-            status = message.get("status")
-            if type(status) is not int or not 100 <= status <= 599:
-                return f"The app sent http.response.start with status={status!r}; use an int."
-            headers = _checked_headers("http.response.start", message.get("headers", ()))
-            if isinstance(headers, str):
-                return headers
-            if message.get("trailers"):
-                return (
-                    "The app sent http.response.start with trailers=True, but the test client "
-                    "offers no http.response.trailers extension."
-                )
-            self.status = status
-            self.headers = headers
-            return None
-        if kind == "http.response.body":
-            if self.status is None:
-                return "The app sent http.response.body before http.response.start."
-            body = message.get("body", b"")
-            more = message.get("more_body", False)
-            if not isinstance(body, bytes):
-                return (
-                    f"The app sent http.response.body with a {type(body).__name__} body; use bytes."
-                )
-            if not isinstance(more, bool):
-                return f"The app sent http.response.body with more_body={more!r}; use a bool."
-            if body:
-                self.body.append(body)
-            if not more:
-                self.complete = True
-                if self._complete_event is not None:
-                    self._complete_event.set()
-            return None
-        return (
-            f"The app sent a {kind!r} message to an http scope, which takes only "
-            "http.response.start and http.response.body."
-        )
-
-    def _check_finished(self) -> None:
-        if self.violation is not None:
-            raise AssertionError(self.violation)
-        if self.status is None:
-            raise AssertionError(
-                f"The app returned without sending http.response.start for "
-                f"{self.scope['method']} {self.scope['path']}; an ASGI app must answer "
-                "every request."
-            )
-        if not self.complete:
-            raise AssertionError(
-                f"The app returned before finishing its response to {self.scope['method']} "
-                f"{self.scope['path']}: the last http.response.body had more_body=True."
-            )
-        size = sum(map(len, self.body))
-        if self.scope["method"] == "HEAD" or self.status in (204, 304) or self.status < 200:
-            if size:
-                raise AssertionError(
-                    f"The app sent a {size}-byte body with a {self.status} response to "
-                    f"{self.scope['method']}; such a response has no body (RFC 9110 §6.4.1)."
-                )
-            return
-        lengths = [value for name, value in self.headers if name == b"content-length"]
-        if lengths and (len(lengths) > 1 or lengths[0] != str(size).encode()):
-            raise AssertionError(
-                f"The app sent content-length {b', '.join(lengths).decode()} with a "
-                f"{size}-byte body; a client would wait for the rest or read the excess as "
-                "the next response."
-            )
-
-    def describe_wait(self) -> str:
-        if self.returned:
-            what = "returned"
-        elif self.status is None:
-            what = "sent no http.response.start"
-        elif not self.complete:
-            what = (
-                f"sent the start and {sum(map(len, self.body))} body bytes but no final "
-                "http.response.body (more_body=False)"
-            )
-        else:
-            what = "sent the whole response but has not returned"
-        return (
-            f"The app did not finish {self.scope['method']} {self.scope['path']} in time: "
-            f"it {what}. Pass a larger timeout= to the client if the view is meant to be slow."
-        )
-
-
-# -- websockets -------------------------------------------------------------------
 
 
 class WebSocketDenied(Exception):
@@ -633,6 +400,3 @@ class WebSocketSession:
 
     def __repr__(self) -> str:
         return f"<WebSocketSession {self.scope['path']!r}>"
-
-
-# -- the client -------------------------------------------------------------------
