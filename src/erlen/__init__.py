@@ -27,11 +27,11 @@ from .ctx import (
     session,
     websocket,
 )
-from .helpers import flash, get_flashed_messages, stream_with_context, url_for
+from .helpers import flash, get_flashed_messages, make_response, stream_with_context, url_for
 from .http.exceptions import HTTPException, abort
 from .http.headers import Headers
 from .request import Request
-from .response import Response, jsonify, make_response, redirect
+from .response import Response, jsonify, redirect
 
 __version__ = "0.1.0"
 

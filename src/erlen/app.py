@@ -18,7 +18,7 @@ from . import json as _json
 from .config import DEFAULT_CONFIG, Config
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
-from .http.exceptions import BadRequest, HTTPException, InternalServerError
+from .http.exceptions import BadRequest, HTTPException, InternalServerError, UpgradeRequired
 from .http.headers import Headers
 from .http.hosts import check_host
 from .request import Request
@@ -549,6 +549,10 @@ class Erlen(Scaffold):
                     from .dev.notfound import not_found_page
 
                     return not_found_page(self, request, error)
+                if isinstance(error, UpgradeRequired):
+                    problem = error.handshake_problem(request)
+                    if problem is not None:
+                        self.logger.warning("%s", problem)
                 return error.get_response(request)
             raise error
         value = handler(error)

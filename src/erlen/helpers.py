@@ -5,10 +5,19 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import quote
 
-from .ctx import _cv
+from .ctx import _cv, current_app
 from .routing import BuildError  # noqa: F401 - re-exported
 
-__all__ = ["url_for", "stream_with_context", "flash", "get_flashed_messages"]
+if t.TYPE_CHECKING:
+    from .response import Response
+
+__all__ = [
+    "url_for",
+    "stream_with_context",
+    "flash",
+    "get_flashed_messages",
+    "make_response",
+]
 
 _NO_CONTEXT = (
     "url_for() needs an application context to know which app to build URLs for. "
@@ -119,3 +128,15 @@ def get_flashed_messages(
     if with_categories:
         return list(flashes)
     return [message for _, message in flashes]
+
+
+def make_response(*args: t.Any) -> Response:
+    """Turn a view's return value into a :class:`Response` you can change.
+
+    ``make_response("body", 201, {"X-A": "1"})`` is what returning that tuple
+    from a view would send.
+    """
+    if not args:
+        return current_app.response_class()
+    value = args[0] if len(args) == 1 else args
+    return current_app.make_response(value)

@@ -13,7 +13,7 @@ from .http.headers import Headers, check_header
 from .http.negotiation import parse_options_header
 from .http.status import status_line
 
-__all__ = ["Response", "jsonify", "redirect", "make_response"]
+__all__ = ["Response", "jsonify", "redirect"]
 
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 
@@ -370,15 +370,11 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     return response
 
 
-def make_response(*args: t.Any) -> Response:
-    """Turn a view's return value into a :class:`Response` you can change.
+def __getattr__(name: str) -> t.Any:
+    # make_response needs the current app; it lives in erlen.helpers (as in
+    # Flask) and is served from here for imports written before it moved.
+    if name == "make_response":
+        from .helpers import make_response
 
-    ``make_response("body", 201, {"X-A": "1"})`` is what returning that tuple
-    from a view would send.
-    """
-    from .ctx import current_app
-
-    if not args:
-        return current_app.response_class()
-    value = args[0] if len(args) == 1 else args
-    return current_app.make_response(value)
+        return make_response
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

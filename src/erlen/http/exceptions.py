@@ -328,33 +328,34 @@ class UpgradeRequired(HTTPException):
     )
 
     def get_response(self, request: Request | None = None) -> Response:
-        if request is None or "websocket" not in (request.headers.get("Upgrade") or "").lower():
-            response = super().get_response(request)
-            if request is not None and "asgi.scope" in request.environ:
-                # RFC 9110 §15.5.22; PEP 3333 forbids WSGI apps this hop-by-hop header.
-                response.headers.set("Upgrade", "websocket")
-            return response
-        # A real WebSocket handshake reached the HTTP cycle: the server could
-        # not take it over.
-        from ..ctx import _cv
+        problem = self.handshake_problem(request)
+        if problem is not None:
+            # A real WebSocket handshake reached the HTTP cycle: the server
+            # could not take it over. The app logs the same message.
+            return NotImplemented(problem).get_response(request)
+        response = super().get_response(request)
+        if request is not None and "asgi.scope" in request.environ:
+            # RFC 9110 §15.5.22; PEP 3333 forbids WSGI apps this hop-by-hop header.
+            response.headers.set("Upgrade", "websocket")
+        return response
 
+    @staticmethod
+    def handshake_problem(request: Request | None) -> str | None:
+        """Say why a real WebSocket handshake reached the HTTP cycle, or return ``None``."""
+        if request is None or "websocket" not in (request.headers.get("Upgrade") or "").lower():
+            return None
         if "asgi.scope" in request.environ:
-            message = (
+            return (
                 f"The WebSocket route {request.path} was requested, but the ASGI server "
                 "passed the handshake on as plain HTTP: it has no WebSocket support "
                 "enabled. For uvicorn, install a WebSocket library (pip install websockets) "
                 "and do not pass --ws none."
             )
-        else:
-            message = (
-                f"The WebSocket route {request.path} was requested, but this app is served "
-                "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI "
-                "server instead, for example: uvicorn module:app"
-            )
-        context = _cv.get(None)
-        if context is not None:
-            context.app.logger.warning("%s", message)
-        return NotImplemented(message).get_response(request)
+        return (
+            f"The WebSocket route {request.path} was requested, but this app is served "
+            "over WSGI, which cannot carry WebSockets. Serve the app with an ASGI "
+            "server instead, for example: uvicorn module:app"
+        )
 
 
 class PreconditionRequired(HTTPException):
