@@ -34,6 +34,7 @@ LAYERS: list[tuple[str, list[str]]] = [
         [
             "erlen",
             "erlen.app",
+            "erlen.cycle",
             "erlen.scaffold",
             "erlen.blueprints",
             "erlen.config",
@@ -97,8 +98,8 @@ UPWARD = {
         "the old import path erlen.response.make_response, served by a module __getattr__"
     ),
     ("erlen.app", "erlen.cli"): "app.run() serves the way erlen run does (run_app)",
-    ("erlen.app", "erlen.dev.debug"): "the debug page, rendered for an error in debug mode",
-    ("erlen.app", "erlen.dev.notfound"): "the 404 page of debug mode, listing the routes",
+    ("erlen.cycle", "erlen.dev.debug"): "the debug page, rendered for an error in debug mode",
+    ("erlen.cycle", "erlen.dev.notfound"): "the 404 page of debug mode, listing the routes",
     ("erlen.app", "erlen.testing"): "app.test_client(), test_cli_runner(), test_request_context()",
     ("erlen.scaffold", "erlen.cli"): "app.cli and blueprint.cli, click groups made on first use",
 }

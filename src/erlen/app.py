@@ -1,7 +1,10 @@
-"""The application object: registration and the IO-free request cycle.
+"""The application object: what it is made of, and how things are registered on it.
 
-:meth:`Erlen.handle` turns a :class:`Request` into a :class:`Response`
-without touching a socket; the WSGI adapter (and the ASGI one) drive it.
+:class:`Erlen` holds the configuration, the URL map, the views, hooks and
+error handlers (registered through :class:`~erlen.scaffold.Scaffold`'s
+decorators), blueprints, template helpers, and the entry points servers
+and tests use: ``__call__`` (WSGI and ASGI), ``test_client``, ``run``.
+Serving a request is the other half, in :mod:`erlen.cycle`.
 """
 
 from __future__ import annotations
@@ -10,22 +13,17 @@ import inspect
 import os
 import sys
 import typing as t
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
-from types import CoroutineType, GeneratorType
+from types import CoroutineType
 
-from . import json as _json
 from .config import DEFAULT_CONFIG, Config
-from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
-from .http.exceptions import BadRequest, HTTPException, InternalServerError, UpgradeRequired
-from .http.headers import Headers
-from .http.hosts import check_host
+from .cycle import RequestCycle, _current_request, _scopes
 from .request import Request
 from .response import Response
-from .routing import RequestRedirect, Router, Rule
-from .scaffold import Scaffold, _check_websocket_handler, _describe
-from .serving.concurrency import drive as _drive
+from .routing import Router, Rule
+from .scaffold import _check_websocket_handler, _describe
 from .serving.concurrency import run_coroutine as _run_coroutine
 from .serving.wsgi import serve as _wsgi_serve
 
@@ -42,14 +40,6 @@ if t.TYPE_CHECKING:
 __all__ = ["Erlen"]
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
-T = t.TypeVar("T")
-
-_JSON_TYPE = "application/json"
-_INVALID_PATH = (
-    "The URL path is not valid UTF-8. Percent-encode the path as UTF-8 bytes (for example "
-    "%C3%A9 for 'é')."
-)
-_HTML_TYPE = "text/html; charset=utf-8"
 
 
 class _LazyASGI:
@@ -62,7 +52,7 @@ class _LazyASGI:
         return serve if instance is None else serve.__get__(instance, owner)
 
 
-class Erlen(Scaffold):
+class Erlen(RequestCycle):
     """A web application: register views on it, then serve it.
 
     ``import_name`` is usually ``__name__``; it tells erlen where the
@@ -249,13 +239,6 @@ class Erlen(Scaffold):
             # event loop and a plain one in the thread pool.
             self._async_views[view_func] = inspect.iscoroutinefunction(view_func)
 
-    def _is_async_view(self, view: Callable[..., t.Any]) -> bool:
-        """Whether ``view`` is an ``async def`` view (run on the event loop under ASGI)."""
-        found = self._async_views.get(view)
-        if found is None:  # put straight into view_functions, not through add_url_rule
-            found = self._async_views[view] = inspect.iscoroutinefunction(view)
-        return found
-
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Add a blueprint's routes, hooks and handlers to the app.
 
@@ -273,333 +256,13 @@ class Erlen(Scaffold):
         self.teardown_appcontext_funcs.append(function)
         return function
 
-    # -- the request cycle -----------------------------------------------
+    # -- errors and teardown (logged from here, so log lines say "in app") --
 
-    def handle(self, request: Request, context: RequestContext) -> Response:
-        """Turn a request into a response: route, hooks, view, errors.
-
-        This is the cycle for WSGI, and for a plain ``def`` view under ASGI
-        (in a worker thread). :meth:`handle_async` is its twin for an
-        ``async def`` view on the event loop: the same steps, with the view,
-        hooks and handlers awaited. Every step lives in the helpers both
-        call (:meth:`_route` first); only this skeleton is written twice,
-        because driving the async twin from sync code costs a fifth of a
-        WSGI request.
-        """
-        try:
-            try:
-                rule, args = self._route(request)
-                if self.before_request_funcs or self.url_value_preprocessors:
-                    value = _drive(self._preprocess(request, False))
-                    if value is not None:
-                        response = self.make_response(value)
-                        return _drive(self._process_response(response, context))
-                if request.method == "OPTIONS" and rule.provide_automatic_options:
-                    response = self._options_response(request)
-                    return _drive(self._process_response(response, context))
-                value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
-                if value.__class__ is CoroutineType:
-                    value = _run_coroutine(value)
-                response = self.make_response(value)
-            except Exception as error:  # noqa: BLE001 - handlers decide
-                response = _drive(self._handle_user_exception(error, request, False))
-            if (
-                self.after_request_funcs
-                or context._after_request_functions
-                or context._session is not None
-            ):
-                response = _drive(self._process_response(response, context))
-            return response
-        except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return _drive(self._handle_exception(error, request, False))
-
-    async def handle_async(self, request: Request, context: RequestContext) -> Response:
-        """Turn a request into a response, awaiting the view, hooks and handlers.
-
-        The ASGI adapter awaits this for an ``async def`` view, on the
-        server's event loop; see :meth:`handle`, its sync twin.
-        """
-        try:
-            try:
-                rule, args = self._route(request)
-                if self.before_request_funcs or self.url_value_preprocessors:
-                    value = await self._preprocess(request, True)
-                    if value is not None:
-                        return await self._process_response(self.make_response(value), context)
-                if request.method == "OPTIONS" and rule.provide_automatic_options:
-                    return await self._process_response(self._options_response(request), context)
-                value = self.view_functions[rule.endpoint](**args)  # type: ignore[index]
-                if value.__class__ is CoroutineType:
-                    value = await value
-                response = self.make_response(value)
-            except Exception as error:  # noqa: BLE001 - handlers decide
-                response = await self._handle_user_exception(error, request, True)
-            if (
-                self.after_request_funcs
-                or context._after_request_functions
-                or context._session is not None
-            ):
-                response = await self._process_response(response, context)
-            return response
-        except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return await self._handle_exception(error, request, True)
-
-    def _route(self, request: Request, websocket: bool = False) -> tuple[Rule, dict[str, t.Any]]:
-        """The checks and routing every request and handshake starts with; raise to refuse."""
-        trusted = self.config["TRUSTED_HOSTS"]
-        if trusted is not None:
-            check_host(request, trusted)
-        rule = request.url_rule
-        if rule is None:
-            if request._invalid_path:
-                raise BadRequest(_INVALID_PATH)
-            rule, args = self.url_map.match(request.method, request.path, websocket)
-            request.url_rule = rule
-            request.view_args = args
-        else:
-            args = request.view_args  # type: ignore[assignment]
-        if websocket:
-            if self.config["CSRF_PROTECTION"]:
-                self._check_handshake(request, rule)
-        elif request.method not in SAFE_METHODS and self.config["CSRF_PROTECTION"]:
-            check_request(self, request, self.view_functions.get(rule.endpoint))
-        return rule, args
-
-    def _check_handshake(self, request: Request, rule: Rule) -> None:
-        try:
-            check_websocket(self, request, self.view_functions.get(rule.endpoint))  # type: ignore[arg-type]
-        except CrossOriginRequestRefused as refused:
-            # Not an error of the app's: one line, no traceback, as for a bad message.
-            self.logger.info("WebSocket %s refused: %s", request.path, refused.description)
-            raise
-
-    def match_request(
-        self, request: Request, websocket: bool = False
-    ) -> Callable[..., t.Any] | None:
-        """Route ``request`` ahead of :meth:`handle`; return its view, or ``None`` on a miss.
-
-        The ASGI adapter calls this to learn whether the view is ``async def``
-        before it decides where to run the request. A miss leaves the error
-        for :meth:`handle` to raise and answer.
-        """
-        if request._invalid_path:
-            return None
-        try:
-            rule, args = self.url_map.match(request.method, request.path, websocket)
-        except HTTPException as error:
-            request.routing_exception = error
-            return None
-        request.url_rule = rule
-        request.view_args = args
-        return self.view_functions.get(rule.endpoint)  # type: ignore[arg-type]
-
-    def preprocess_request(self, request: Request) -> t.Any:
-        """Run URL value preprocessors, then ``before_request`` hooks.
-
-        The app's run first, then each blueprint's from the outermost in.
-        The first hook to return a value ends the request with it.
-        """
-        return _drive(self._preprocess(request, False))
-
-    async def _preprocess(
-        self, request: Request, on_loop: bool, hooks: dict[str | None, list[t.Any]] | None = None
-    ) -> t.Any:
-        names = _scopes(request)[::-1]
-        if self.url_value_preprocessors:
-            for name in names:
-                for preprocessor in self.url_value_preprocessors.get(name, ()):
-                    preprocessor(request.endpoint, request.view_args)
-        if hooks is None:
-            hooks = self.before_request_funcs
-        for name in names:
-            for function in hooks.get(name, ()):
-                value = function()
-                if value.__class__ is CoroutineType:
-                    value = (await value) if on_loop else _run_coroutine(value)
-                if value is not None:
-                    return value
-        return None
-
-    def process_response(self, response: Response, context: RequestContext) -> Response:
-        """Run ``after_request`` hooks (latest first) and save the session."""
-        return _drive(self._process_response(response, context))
-
-    async def _process_response(self, response: Response, context: RequestContext) -> Response:
-        functions: list[Callable[[Response], Response]] = []
-        if context._after_request_functions:
-            functions.extend(context._after_request_functions)
-        request = context.request
-        for name in _scopes(request):
-            functions.extend(reversed(self.after_request_funcs.get(name, ())))
-        for function in functions:
-            result: t.Any = function(response)
-            if result.__class__ is CoroutineType:
-                result = (await result) if context.on_loop else _run_coroutine(result)
-            if result is None:
-                raise TypeError(
-                    f"The after_request function {_describe(function)} returned None. "
-                    "It must return the response it was given (or a new one)."
-                )
-            response = result
-        if context._session is not None:
-            self._save_session(context, response)
-        return response
-
-    def _options_response(self, request: Request) -> Response:
-        response = self.response_class()
-        response.headers.set("Allow", ", ".join(sorted(self.url_map.allowed_methods(request.path))))
-        return response
-
-    def make_response(self, value: t.Any) -> Response:
-        """Turn a view's return value into a :class:`Response`.
-
-        Accepts ``str``/``bytes``, a ``dict`` or ``list`` (JSON), a generator
-        (streamed), a :class:`Response`, or a tuple ``(body, status)``,
-        ``(body, headers)`` or ``(body, status, headers)``.
-        """
-        cls = value.__class__
-        # perf: the common returns are tested by exact type first, and built
-        # without the general constructor when response_class keeps its own.
-        if self.response_class.__init__ is Response.__init__:
-            if cls is str:
-                return self.response_class._of_bytes(value.encode(), _HTML_TYPE)
-            if cls is bytes:
-                return self.response_class._of_bytes(value, _HTML_TYPE)
-            if cls is dict or cls is list:
-                return self.response_class._of_bytes(_json.dumps_bytes(value), _JSON_TYPE)
-        status = headers = None
-        if cls is tuple:
-            if len(value) == 3:
-                value, status, headers = value
-            elif len(value) == 2:
-                value, second = value
-                if isinstance(second, (Headers, dict, list)):
-                    headers = second
-                else:
-                    status = second
-            else:
-                raise TypeError(
-                    f"The view function returned a tuple of {len(value)} items. A tuple must be "
-                    "(body, status), (body, headers) or (body, status, headers)."
-                )
-        if value is None:
-            raise TypeError(
-                f"The view function for {_current_endpoint()!r} did not return a valid response: "
-                "it returned None, or ended without a return statement. Return a string, a "
-                "dict, a tuple or a Response."
-            )
-        if isinstance(value, Response):
-            response = value
-        elif isinstance(value, (str, bytes, bytearray)):
-            response = self.response_class(value, status, headers)
-            return response
-        elif isinstance(value, (dict, list)):
-            response = self.response_class(_json.dumps_bytes(value), content_type=_JSON_TYPE)
-        elif isinstance(value, (GeneratorType, Iterator)) or hasattr(value, "__aiter__"):
-            response = self.response_class(value, status, headers)
-            return response
-        elif isinstance(value, HTTPException):
-            response = value.get_response(_current_request())
-        else:
-            raise TypeError(
-                f"The view function for {_current_endpoint()!r} returned a "
-                f"{type(value).__name__}, which erlen cannot send. Return a string, a dict "
-                "or list (sent as JSON), a generator (streamed), a tuple or a Response."
-            )
-        if status is not None:
-            response.status = status
-        if headers:
-            _merge_headers(response.headers, headers)
-        return response
-
-    def _find_error_handler(
-        self, error: BaseException, request: Request | None
-    ) -> Callable[..., t.Any] | None:
-        spec = self.error_handler_spec
-        if not spec:
-            return None
-        code = error.code if isinstance(error, HTTPException) else None
-        for name in _scopes(request):
-            handlers = spec.get(name)
-            if not handlers:
-                continue
-            if code is not None and code in handlers:
-                return handlers[code]
-            for cls in type(error).__mro__:
-                if cls in handlers:
-                    return handlers[cls]
-        return None
-
-    def handle_user_exception(self, error: Exception, request: Request) -> Response:
-        """Answer an error raised while handling a request, or re-raise it."""
-        return _drive(self._handle_user_exception(error, request, False))
-
-    async def _handle_user_exception(
-        self, error: Exception, request: Request, on_loop: bool
-    ) -> Response:
-        if isinstance(error, HTTPException):
-            if isinstance(error, RequestRedirect):
-                error.new_url = _safe_redirect_target(request, error.new_path)
-            if self.config["TRAP_HTTP_EXCEPTIONS"]:
-                raise error
-        handler = self._find_error_handler(error, request)
-        if handler is None:
-            if isinstance(error, HTTPException):
-                if error.code == 404 and self.debug and error.response is None:
-                    from .dev.notfound import not_found_page
-
-                    return not_found_page(self, request, error)
-                if isinstance(error, UpgradeRequired):
-                    problem = error.handshake_problem(request)
-                    if problem is not None:
-                        self.logger.warning("%s", problem)
-                return error.get_response(request)
-            raise error
-        value = handler(error)
-        if value.__class__ is CoroutineType:
-            value = (await value) if on_loop else _run_coroutine(value)
-        return self.make_response(value)
-
-    def handle_exception(self, error: Exception, request: Request | None) -> Response:
-        """Log an unhandled error once and answer 500.
-
-        In debug mode the answer is the debug page; in tests (or with
-        ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
-        """
-        return _drive(self._handle_exception(error, request, False))
-
-    async def _handle_exception(
-        self, error: Exception, request: Request | None, on_loop: bool
-    ) -> Response:
-        propagate = self._propagates()
+    def log_exception(self, error: BaseException, request: Request | None) -> None:
+        """Log an error the app did not handle, with the request line and traceback."""
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
-        context = _cv.get(None)
-        if isinstance(context, RequestContext):
-            context.error = error
-        if propagate:
-            raise error
-        if self.debug:
-            from .dev.debug import debug_page
-
-            return debug_page(self, request, error)
-        server_error = InternalServerError(original_exception=error)
-        handler = self._find_error_handler(server_error, request)
-        if handler is not None:
-            try:
-                value = handler(server_error)
-                if value.__class__ is CoroutineType:
-                    value = (await value) if on_loop else _run_coroutine(value)
-                return self.make_response(value)
-            except Exception:  # noqa: BLE001 - a broken handler must not hide the 500
-                self.logger.exception("The error handler for 500 failed as well")
-        return server_error.get_response(request)
-
-    def _propagates(self) -> bool:
-        """Whether unhandled errors are raised to the caller (tests) rather than answered."""
-        propagate = self.config["PROPAGATE_EXCEPTIONS"]
-        return self.testing if propagate is None else bool(propagate)
 
     def _stream_failed(self, request: Request | None) -> bool:
         """Log the error a streamed body raised midway; return whether to raise it on.
@@ -638,6 +301,13 @@ class Erlen(Scaffold):
         except Exception:  # noqa: BLE001 - one failing teardown must not skip the others
             self.logger.exception("Error in teardown function %s", _describe(function))
 
+    def _is_async_view(self, view: Callable[..., t.Any]) -> bool:
+        """Whether ``view`` is an ``async def`` view (run on the event loop under ASGI)."""
+        found = self._async_views.get(view)
+        if found is None:  # put straight into view_functions, not through add_url_rule
+            found = self._async_views[view] = inspect.iscoroutinefunction(view)
+        return found
+
     # -- sessions --------------------------------------------------------
 
     @property
@@ -653,22 +323,6 @@ class Erlen(Scaffold):
     @session_interface.setter
     def session_interface(self, interface: SessionInterface) -> None:
         self.__dict__["_session_interface"] = interface
-
-    def _open_session(self, context: RequestContext) -> t.Any:
-        interface = self.session_interface
-        session = interface.open_session(self, t.cast(Request, context.request))
-        if session is None:
-            session = interface.make_null_session(self)
-        return session
-
-    def _save_session(self, context: RequestContext, response: Response) -> None:
-        session = context._session
-        interface = self.session_interface
-        if getattr(session, "accessed", True):
-            # The response depends on the cookie: caches must not share it.
-            _add_vary(response, "Cookie")
-        if not interface.is_null_session(session):
-            interface.save_session(self, session, response)
 
     # -- templates -------------------------------------------------------
 
@@ -864,52 +518,3 @@ class Erlen(Scaffold):
 
     def __repr__(self) -> str:
         return f"<Erlen {self.name!r}>"
-
-
-def _scopes(request: Request | None) -> tuple[str | None, ...]:
-    """The hook scopes of a request: its blueprints (innermost first), then the app."""
-    blueprint = request.blueprint if request is not None else None
-    if not blueprint:
-        return (None,)
-    parts = blueprint.split(".")
-    return (*(".".join(parts[:i]) for i in range(len(parts), 0, -1)), None)
-
-
-def _merge_headers(target: Headers, extra: t.Any) -> None:
-    pairs = list(extra.items()) if isinstance(extra, dict) else list(extra)
-    for name in {name.lower() for name, _ in pairs}:
-        target.remove(name)
-    for name, value in pairs:
-        target.add(name, value)
-
-
-def _safe_redirect_target(request: Request, path: str) -> str:
-    from urllib.parse import quote
-
-    # A path such as //evil.example/ must never become a protocol-relative
-    # Location; quote() also turns a backslash (which browsers read as a
-    # slash) into %5C.
-    location = quote(request.root_path + path, safe="/!$&'()*+,;=:@-._~")
-    location = "/" + location.lstrip("/")
-    query = request.query_string
-    if query:
-        location += "?" + query.decode("latin-1")
-    return location
-
-
-def _current_request() -> Request | None:
-    context = _cv.get(None)
-    return context.request if context is not None else None
-
-
-def _current_endpoint() -> str | None:
-    request = _current_request()
-    return request.endpoint if request is not None else None
-
-
-def _add_vary(response: Response, value: str) -> None:
-    current = response.headers.get("Vary")
-    if not current:
-        response.headers.set("Vary", value)
-    elif value.lower() not in {part.strip().lower() for part in current.split(",")}:
-        response.headers.set("Vary", f"{current}, {value}")
