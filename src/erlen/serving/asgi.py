@@ -19,6 +19,7 @@ from contextvars import copy_context
 from ..ctx import AppContext, RequestContext, _cv
 from ..http.exceptions import BadRequest, HTTPException
 from ..http.scope import body_headers, build_environ, encode_headers
+from ..http.streams import too_large
 from ..response import prepare_body
 
 if t.TYPE_CHECKING:
@@ -95,9 +96,7 @@ class _Body:
             chunk = self._take(await receive())  # perf: no coroutine of our own per chunk
             size += len(chunk)
             if limit is not None and size > limit:
-                from ..request import _too_large
-
-                self.error = _too_large(None, limit)
+                self.error = too_large(None, limit)
                 self._buffer = b""
                 return
             if chunk:
