@@ -244,3 +244,26 @@ def test_the_public_names_of_erlen() -> None:
     for name in erlen.__all__:
         assert getattr(erlen, name) is not None, name
     assert len(erlen.__all__) == len(set(erlen.__all__))
+
+
+def test_import_erlen_stays_lean() -> None:
+    """``import erlen`` and a WSGI request load no template, CLI, signing or asyncio code."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys, erlen\n"
+        "app = erlen.Erlen('lean')\n"
+        "app.get('/')(lambda: 'hi')\n"
+        "body = b''.join(app({'REQUEST_METHOD': 'GET', 'PATH_INFO': '/', 'SERVER_NAME': 'x',\n"
+        "    'SERVER_PORT': '80', 'wsgi.url_scheme': 'http'}, lambda *a: None))\n"
+        "assert body == b'hi', body\n"
+        "heavy = ['jinja2', 'click', 'itsdangerous', 'asyncio', 'python_multipart',\n"
+        "    'erlen.serving.asgi', 'erlen.cli', 'erlen.dev', 'erlen.testing', 'erlen.templating']\n"
+        "print(sorted(name for name in heavy if name in sys.modules))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]", f"import erlen loaded {result.stdout.strip()}"
