@@ -52,6 +52,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen.sendfile.*",
             "erlen._conditional",
             "erlen._filebody",
+            "erlen._tagged_json",
+            "erlen._template_lookup",
         ],
     ),
     (

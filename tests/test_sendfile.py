@@ -329,6 +329,22 @@ def test_explicit_etag_and_last_modified(app, client, tmp_path):
     assert client.get("/f", headers={"If-None-Match": '"v1"'}).status_code == 304
 
 
+def test_explicit_validators_are_for_one_response_only(app, client, tmp_path):
+    # A file's description is kept between requests: what one caller chose
+    # must not show up in the next response for the same file.
+    write(tmp_path, "data.bin")
+    when = datetime(2020, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+    app.add_url_rule(
+        "/chosen", "chosen", lambda: send_file("data.bin", etag="v1", last_modified=when)
+    )
+    app.add_url_rule("/plain", "plain", lambda: send_file("data.bin"))
+    plain = client.get("/plain").headers
+    assert client.get("/chosen").headers["ETag"] == '"v1"'
+    again = client.get("/plain").headers
+    assert again["ETag"] == plain["ETag"] != '"v1"'
+    assert again["Last-Modified"] == plain["Last-Modified"] == "Tue, 14 Nov 2023 22:13:20 GMT"
+
+
 @pytest.mark.parametrize(("etag", "header"), [('W/"v2"', 'W/"v2"'), ('"v3"', '"v3"')])
 def test_quoted_etag_is_kept(app, client, tmp_path, etag, header):
     write(tmp_path, "data.bin")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import logging
 import os
 import subprocess
@@ -11,7 +10,7 @@ import sys
 import pytest
 from markupsafe import Markup
 
-from erlen import Erlen, g, request, url_for
+from erlen import Blueprint, Erlen, flash, g, request, url_for
 from erlen.templating import (
     TemplateNotFound,
     render_template,
@@ -35,14 +34,6 @@ def app(tmp_path) -> Erlen:
     app = Erlen("x", root_path=str(tmp_path))
     app.config["TESTING"] = True
     return app
-
-
-def _blueprint_class():
-    if importlib.util.find_spec("erlen.blueprints") is None:
-        pytest.skip("erlen.blueprints is not written yet")
-    from erlen import Blueprint
-
-    return Blueprint
 
 
 # -- rendering ---------------------------------------------------------------
@@ -91,10 +82,6 @@ def test_url_for_and_get_flashed_messages_are_globals(app, client):
 
 
 def test_flashed_messages_render(app, client):
-    if importlib.util.find_spec("erlen.sessions") is None:
-        pytest.skip("erlen.sessions is not written yet")
-    from erlen import flash
-
     app.secret_key = "test secret"
 
     @app.route("/")
@@ -341,7 +328,6 @@ def test_stream_template_missing_raises_at_the_call(app):
 
 
 def test_blueprint_templates(app, client, tmp_path):
-    Blueprint = _blueprint_class()
     write(tmp_path, "templates/base.html", "[app base {% block body %}{% endblock %}]")
     write(tmp_path, "templates/shared.html", "app shared")
     write(
@@ -378,7 +364,6 @@ def test_blueprint_templates(app, client, tmp_path):
 
 
 def test_blueprint_registered_after_first_render(app, tmp_path):
-    Blueprint = _blueprint_class()
     write(tmp_path, "templates/a.html", "a")
     write(tmp_path, "bp/tpl/b.html", "b")
     with app.app_context():
@@ -391,7 +376,6 @@ def test_blueprint_registered_after_first_render(app, tmp_path):
 
 
 def test_nested_blueprint_templates_and_context_processor(app, client, tmp_path):
-    Blueprint = _blueprint_class()
     write(tmp_path, "inner/templates/inner.html", "{{ where }} {{ app_wide }}")
     outer = Blueprint("outer", __name__, root_path=str(tmp_path / "outer"))
     inner = Blueprint(

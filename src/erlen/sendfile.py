@@ -3,7 +3,8 @@
 A file is streamed in chunks straight from the open file, never read whole;
 the file is closed when the response is. Responses carry validators (ETag,
 Last-Modified) and answer conditional requests (304, RFC 9110 §13) and byte
-ranges (206, RFC 9110 §14).
+ranges (206, RFC 9110 §14): :mod:`erlen._conditional` decides the answer,
+:mod:`erlen._filebody` streams the bytes.
 """
 
 from __future__ import annotations
@@ -22,19 +23,16 @@ from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import quote
 
+from ._conditional import evaluate_conditions
+from ._filebody import CHUNK_SIZE as CHUNK_SIZE  # re-exported: erlen.sendfile.CHUNK_SIZE
+from ._filebody import FileChunks, StreamChunks
 from .ctx import _NO_APP, AppContext, _cv
-from .http.dates import http_date, parse_date, parse_etags, quote_etag, unquote_etag
+from .http.dates import http_date, quote_etag, unquote_etag
 from .http.exceptions import NotFound, PreconditionFailed, RangeNotSatisfiable
 from .http.headers import Headers, check_header
 from .response import Response, _content_type_for
 
-if t.TYPE_CHECKING:
-    from .request import Request
-
 __all__ = ["send_file", "send_from_directory", "safe_join"]
-
-#: Bytes read from the file per chunk of the response body.
-CHUNK_SIZE = 64 * 1024
 
 MaxAge = t.Union[int, timedelta, Callable[[str | None], int | None], None]
 
@@ -67,6 +65,26 @@ _ATTR_CHARS = "!#$&+-.^_`|~"
 # Never in a Content-Disposition file name: controls (header injection) and
 # the quoted-string delimiters.
 _UNSAFE_NAME_RE = re.compile(r'[\x00-\x1f\x7f"\\]')
+
+
+class _File(t.NamedTuple):
+    """What a response says about the file it sends: size, time, entity tag."""
+
+    #: The path it was opened from; ``None`` for a file object.
+    path: str | None
+    #: A file name to guess the type and the download name from.
+    name: str | None
+    #: Bytes from ``start`` to the end; ``None`` if unknown (not seekable).
+    size: int | None
+    #: Where a file object stood when given: the bytes before are not sent.
+    start: int
+    #: Modification time in seconds, and as the ``Last-Modified`` header.
+    mtime: float | None
+    last_modified: str | None
+    #: The entity tag without quotes, whether it is weak, and the ``ETag`` header.
+    tag: str | None
+    weak: bool
+    etag: str | None
 
 
 # -- the public functions ----------------------------------------------------
@@ -110,48 +128,12 @@ def send_file(
         path and returns either.
     """
     context = _cv.get(None)
-    size: int | None
-    if isinstance(path_or_file, (str, os.PathLike)):
-        given = os.fspath(path_or_file)
-        if not os.path.isabs(given):
-            given = os.path.join(_root_path(context), given)
-        fd, status = _open_regular(given)
-        path: str | None = given
-        file: t.IO[bytes] | None = None
-        size, start = status.st_size, 0
-        mtime: float | None = status.st_mtime
-        name: str | None = given
-    else:
-        path, fd, file, mtime = None, -1, path_or_file, None
-        if isinstance(file, io.TextIOBase):
-            raise TypeError(
-                f"send_file() got a text file {file!r}; it sends bytes. Open the file in "
-                "binary mode: open(path, 'rb')."
-            )
-        name = getattr(file, "name", None)
-        if not isinstance(name, str):
-            name = None
-        size, start = _measure(file)
+    source, file = _open(path_or_file, context, etag, last_modified)
     try:
-        return _respond(
-            context,
-            path,
-            fd,
-            file,
-            name,
-            size,
-            start,
-            mtime,
-            mimetype,
-            as_attachment,
-            download_name,
-            conditional,
-            etag,
-            last_modified,
-            max_age,
-        )
+        headers = _representation_headers(file.name, mimetype, as_attachment, download_name)
+        return _respond(context, source, file, headers, conditional, max_age)
     except BaseException:
-        _close(fd, file)
+        _close(source)
         raise
 
 
@@ -270,6 +252,65 @@ def _root_path(context: AppContext | None) -> str:
     return context.app.root_path
 
 
+def _open(
+    path_or_file: str | os.PathLike[str] | t.IO[bytes],
+    context: AppContext | None,
+    etag: bool | str,
+    last_modified: datetime | int | float | None,
+) -> tuple[int | t.IO[bytes], _File]:
+    """Open the file (or take the caller's file object) and describe it."""
+    source: int | t.IO[bytes]
+    if isinstance(path_or_file, (str, os.PathLike)):
+        path = os.fspath(path_or_file)
+        if not os.path.isabs(path):
+            path = os.path.join(_root_path(context), path)
+        source, status = _open_regular(path)
+        file = _describe(path, status.st_mtime, status.st_size)
+    else:
+        if isinstance(path_or_file, io.TextIOBase):
+            raise TypeError(
+                f"send_file() got a text file {path_or_file!r}; it sends bytes. Open the "
+                "file in binary mode: open(path, 'rb')."
+            )
+        name = getattr(path_or_file, "name", None)
+        if not isinstance(name, str):
+            name = None
+        size, start = _measure(path_or_file)
+        source = path_or_file
+        file = _File(None, name, size, start, None, None, None, False, None)
+    if etag is not True or last_modified is not None:
+        try:
+            file = _with_validators(file, etag, last_modified)
+        except BaseException:
+            _close(source)
+            raise
+    return source, file
+
+
+@lru_cache(maxsize=1024)
+def _describe(path: str, mtime: float, size: int) -> _File:
+    """Describe a file on disk, with an entity tag made of its time, size and path."""
+    # perf: a site's files change rarely; each version of one is described
+    # once, not on each request for it.
+    checksum = zlib.adler32(os.fsencode(path))
+    tag = f"{int(mtime * 1_000_000):x}-{size:x}-{checksum:x}"
+    return _File(path, path, size, 0, mtime, _format_date(int(mtime)), tag, False, f'"{tag}"')
+
+
+def _with_validators(
+    file: _File, etag: bool | str, last_modified: datetime | int | float | None
+) -> _File:
+    """Return ``file`` with the ETag and Last-Modified the caller chose."""
+    tag, weak, header = file.tag, file.weak, file.etag
+    if etag is not True:
+        tag, weak, header = _given_etag(etag) if etag else (None, False, None)
+    mtime, date = file.mtime, file.last_modified
+    if last_modified is not None:
+        mtime = _timestamp(last_modified)
+        date = _format_date(int(mtime))
+    return file._replace(mtime=mtime, last_modified=date, tag=tag, weak=weak, etag=header)
+
+
 def _open_regular(path: str) -> tuple[int, os.stat_result]:
     """Open ``path`` for reading and stat it once; refuse anything but a regular file."""
     fd = os.open(path, _OPEN_FLAGS)
@@ -298,11 +339,14 @@ def _measure(file: t.IO[bytes]) -> tuple[int | None, int]:
     return None, 0
 
 
-def _close(fd: int, file: t.IO[bytes] | None) -> None:
-    if file is not None:
-        file.close()
-    elif fd >= 0:
-        os.close(fd)
+def _close(source: int | t.IO[bytes]) -> None:
+    if isinstance(source, int):
+        os.close(source)
+    else:
+        source.close()
+
+
+# -- the headers -------------------------------------------------------------
 
 
 @lru_cache(maxsize=1024)
@@ -319,6 +363,18 @@ def _guess_type(name: str) -> str:
 def _format_date(seconds: int) -> str:
     # perf: a site's files share few mtimes, so most calls are a cache hit.
     return http_date(seconds)
+
+
+def _given_etag(etag: str) -> tuple[str, bool, str]:
+    """Return ``(tag, weak, header)`` for an ETag the caller chose, quoted or not."""
+    if etag[:1] == '"' or etag[:3] in ('W/"', 'w/"'):
+        unquoted, weak = unquote_etag(etag)
+        tag = t.cast(str, unquoted)  # only an empty value unquotes to None
+    else:
+        tag, weak = etag, False
+    header = quote_etag(tag, weak)
+    check_header("ETag", header)
+    return tag, weak, header
 
 
 def _timestamp(value: datetime | int | float) -> float:
@@ -344,27 +400,10 @@ def _content_disposition(kind: str, name: str) -> str:
     return f'{kind}; filename="{fallback}"; {encoded}'
 
 
-# -- the response ------------------------------------------------------------
-
-
-def _respond(
-    context: AppContext | None,
-    path: str | None,
-    fd: int,
-    file: t.IO[bytes] | None,
-    name: str | None,
-    size: int | None,
-    start: int,
-    mtime: float | None,
-    mimetype: str | None,
-    as_attachment: bool,
-    download_name: str | None,
-    conditional: bool,
-    etag: bool | str,
-    last_modified: datetime | int | float | None,
-    max_age: MaxAge,
-) -> Response:
-    # -- representation headers
+def _representation_headers(
+    name: str | None, mimetype: str | None, as_attachment: bool, download_name: str | None
+) -> list[tuple[str, str]]:
+    """Return ``Content-Type`` and, with a download name, ``Content-Disposition``."""
     if as_attachment and download_name is None:
         if name is None:
             raise TypeError(
@@ -387,48 +426,58 @@ def _respond(
     if download_name is not None:
         kind = "attachment" if as_attachment else "inline"
         pairs.append(("Content-Disposition", _content_disposition(kind, download_name)))
+    return pairs
 
-    # -- validators and caching
-    etag_value: str | None = None
-    tag: str | None = None
-    weak = False
-    if etag is True:
-        if path is not None and mtime is not None and size is not None:
-            checksum = zlib.adler32(os.fsencode(path))
-            tag = f"{int(mtime * 1_000_000):x}-{size:x}-{checksum:x}"
-            etag_value = f'"{tag}"'
-    elif etag:
-        if etag[:1] == '"' or etag[:3] in ('W/"', 'w/"'):
-            tag, weak = unquote_etag(etag)
-        else:
-            tag = etag
-        etag_value = quote_etag(t.cast(str, tag), weak)
-        check_header("ETag", etag_value)
-    if last_modified is not None:
-        mtime = _timestamp(last_modified)
+
+def _cache_control(max_age: MaxAge, path: str | None) -> str:
+    """Return ``public, max-age=N`` for a ``max_age``, else ``no-cache``."""
     if callable(max_age):
         max_age = max_age(path)
     if max_age is None:
-        cache_control = "no-cache"
-    else:
-        if isinstance(max_age, timedelta):
-            max_age = int(max_age.total_seconds())
-        cache_control = f"public, max-age={max(int(max_age), 0)}"
-    validators = [("Cache-Control", cache_control)]
-    if etag_value is not None:
-        validators.append(("ETag", etag_value))
-    if mtime is not None:
-        validators.append(("Last-Modified", _format_date(int(mtime))))
+        return "no-cache"
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    return f"public, max-age={max(int(max_age), 0)}"
 
+
+def _add_validators(
+    pairs: list[tuple[str, str]], file: _File, cache_control: str
+) -> list[tuple[str, str]]:
+    """Append ``Cache-Control``, ``ETag`` and ``Last-Modified`` to ``pairs``."""
+    pairs.append(("Cache-Control", cache_control))
+    if file.etag is not None:
+        pairs.append(("ETag", file.etag))
+    if file.last_modified is not None:
+        pairs.append(("Last-Modified", file.last_modified))
+    return pairs
+
+
+# -- the response ------------------------------------------------------------
+
+
+def _respond(
+    context: AppContext | None,
+    source: int | t.IO[bytes],
+    file: _File,
+    headers: list[tuple[str, str]],
+    conditional: bool,
+    max_age: MaxAge,
+) -> Response:
+    """Answer the request for ``file``: all of it, a range of it (206), or 304.
+
+    ``source`` is where its bytes come from: a descriptor or a file object.
+    ``headers`` holds the representation headers; the others are added here.
+    """
+    cache_control = _cache_control(max_age, file.path)
     response_class = context.app.response_class if context is not None else Response
     request = context.request if context is not None else None
-    ranges = conditional and size is not None
-    status = 200
-    first, length = 0, size
+    size = file.size
+    status, first, length = 200, 0, size
     if conditional and request is not None:
-        status, first, length = _evaluate(request, tag, weak, mtime, size if ranges else None)
+        status, first, length = evaluate_conditions(request, file.tag, file.weak, file.mtime, size)
         if status == 304:
-            _close(fd, file)
+            _close(source)
+            validators = _add_validators([], file, cache_control)
             response = response_class([], 304, Headers._trusted(validators))
             response.headers.remove("Content-Type")
             return response
@@ -437,204 +486,25 @@ def _respond(
         if status == 416:
             raise RangeNotSatisfiable(length=size)
 
-    pairs += validators
-    if ranges:
-        pairs.append(("Accept-Ranges", "bytes"))
+    _add_validators(headers, file, cache_control)
+    if conditional and size is not None:
+        headers.append(("Accept-Ranges", "bytes"))
     if length is not None:
-        pairs.append(("Content-Length", str(length)))
+        headers.append(("Content-Length", str(length)))
         if status == 206:
-            pairs.append(("Content-Range", f"bytes {first}-{first + length - 1}/{size}"))
-    body: _FileChunks | _StreamChunks
-    if file is None:
+            headers.append(("Content-Range", f"bytes {first}-{first + length - 1}/{size}"))
+    body = _body(source, file.start, first, length)
+    return response_class(body, status, Headers._trusted(headers))
+
+
+def _body(
+    source: int | t.IO[bytes], start: int, first: int, length: int | None
+) -> FileChunks | StreamChunks:
+    """Return ``length`` bytes (``None``: all) of ``source``, ``first`` bytes past ``start``."""
+    if isinstance(source, int):
         if first:
-            os.lseek(fd, first, os.SEEK_SET)
-        body = _FileChunks(fd, t.cast(int, length))
-    else:
-        if first:
-            file.seek(start + first)
-        body = _StreamChunks(file, length)
-    return response_class(body, status, Headers._trusted(pairs))
-
-
-def _evaluate(
-    request: Request, tag: str | None, weak: bool, mtime: float | None, size: int | None
-) -> tuple[int, int, int | None]:
-    """Apply the request's preconditions and Range: ``(status, first byte, length)``.
-
-    Follows the order of RFC 9110 §13.2.2. ``size`` is ``None`` when ranges
-    are not offered.
-    """
-    header = request._raw_header
-    if_match = header("HTTP_IF_MATCH")
-    if_unmodified_since = header("HTTP_IF_UNMODIFIED_SINCE")
-    if_none_match = header("HTTP_IF_NONE_MATCH")
-    if_modified_since = header("HTTP_IF_MODIFIED_SINCE")
-    range_value = header("HTTP_RANGE")
-    # perf: a plain request has none of these; skip all parsing.
-    if not (if_match or if_unmodified_since or if_none_match or if_modified_since or range_value):
-        return 200, 0, size
-    method = request.method
-    seconds = int(mtime) if mtime is not None else None
-
-    # §13.1.1 If-Match: strong comparison; "*" matches any current file.
-    if if_match:
-        strong, _, star = parse_etags(if_match)
-        if not star and (tag is None or weak or tag not in strong):
-            return 412, 0, size
-    # §13.1.4 If-Unmodified-Since, only without If-Match.
-    elif if_unmodified_since and seconds is not None:
-        date = parse_date(if_unmodified_since)
-        if date is not None and seconds > date.timestamp():
-            return 412, 0, size
-    # §13.1.2 If-None-Match: weak comparison.
-    if if_none_match:
-        strong, weak_tags, star = parse_etags(if_none_match)
-        if star or (tag is not None and (tag in strong or tag in weak_tags)):
-            return (304 if method in ("GET", "HEAD") else 412), 0, size
-    # §13.1.3 If-Modified-Since, only without If-None-Match, only GET/HEAD.
-    elif if_modified_since and seconds is not None and method in ("GET", "HEAD"):
-        date = parse_date(if_modified_since)
-        if date is not None and seconds <= date.timestamp():
-            return 304, 0, size
-
-    # §14.2: Range is defined for GET only; anything else ignores it.
-    if not range_value or size is None or method != "GET":
-        return 200, 0, size
-    if_range = header("HTTP_IF_RANGE")
-    if if_range and not _if_range_matches(if_range.strip(), tag, weak, seconds):
-        return 200, 0, size
-    span = _parse_range(range_value, size)
-    if span is None:
-        return 200, 0, size
-    first, last = span
-    if first >= size:
-        return 416, 0, size
-    return 206, first, last - first + 1
-
-
-def _if_range_matches(value: str, tag: str | None, weak: bool, seconds: int | None) -> bool:
-    """Whether ``If-Range`` names the current file (RFC 9110 §13.1.5)."""
-    if value[:1] == '"' or value[:2] in ("W/", "w/"):
-        # An entity tag, compared strongly: a weak one never matches.
-        other, other_weak = unquote_etag(value)
-        return tag is not None and not weak and not other_weak and other == tag
-    date = parse_date(value)
-    return date is not None and seconds is not None and date.timestamp() == seconds
-
-
-# RFC 9110 §14.1.2: int-range = first-pos "-" [ last-pos ]; suffix-range = "-" suffix-length
-_RANGE_SPEC_RE = re.compile(r"(\d+)-(\d*)|-(\d+)")
-
-
-def _parse_range(value: str, size: int) -> tuple[int, int] | None:
-    """Parse a ``Range`` header into ``(first, last)`` byte positions.
-
-    ``None`` means "send the whole file": a malformed header (RFC 9110 §14.2
-    says to ignore it), another unit, or several ranges. Serving several
-    ranges as multipart/byteranges is allowed but never required, and a
-    200 with the whole file is always a correct answer; it also shuts out
-    the many-small-ranges amplification trick. ``(size, size)`` means
-    unsatisfiable.
-    """
-    unit, sep, spec = value.partition("=")
-    if not sep or unit.strip().lower() != "bytes":
-        return None
-    # A list may hold empty elements (RFC 9110 §5.6.1): "bytes=0-9, ".
-    specs = [item.strip() for item in spec.split(",") if item.strip()]
-    if len(specs) != 1:
-        return None
-    match = _RANGE_SPEC_RE.fullmatch(specs[0])
-    if match is None:
-        return None
-    first_text, last_text, suffix_text = match.groups()
-    try:
-        if suffix_text is not None:
-            suffix = int(suffix_text)
-            if suffix == 0:
-                return size, size
-            return max(size - suffix, 0), size - 1
-        first = int(first_text)
-        last = int(last_text) if last_text else None
-    except ValueError:  # more digits than int() takes
-        return None
-    if last is not None and last < first:
-        return None  # invalid (§14.1.1), so the header is ignored
-    if first >= size:
-        return size, size
-    return first, size - 1 if last is None or last >= size else last
-
-
-# -- the body ----------------------------------------------------------------
-
-
-class _FileChunks:
-    """A file's bytes read from a descriptor in chunks; closes it when done.
-
-    Not ``wsgi.file_wrapper``: the WSGI adapter wraps every streamed body
-    (to keep the request context alive), so a server never sees the wrapper
-    and cannot use sendfile(2); its plain iteration reads 8 KiB blocks,
-    slower than these 64 KiB reads.
-    """
-
-    __slots__ = ("_fd", "_remaining")
-
-    def __init__(self, fd: int, length: int) -> None:
-        self._fd = fd
-        self._remaining = length
-
-    def __iter__(self) -> _FileChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        remaining = self._remaining
-        if remaining > 0:
-            data = os.read(self._fd, CHUNK_SIZE if remaining > CHUNK_SIZE else remaining)
-            if data:
-                self._remaining = remaining - len(data)
-                return data
-            self.close()
-            # Fewer bytes than Content-Length promised: fail, so the server
-            # cuts the connection instead of leaving the client waiting.
-            raise OSError(errno.EIO, f"The file shrank by {remaining} bytes while being sent")
-        self.close()
-        raise StopIteration
-
-    def close(self) -> None:
-        """Close the file (the server calls this when the response is done)."""
-        fd = self._fd
-        if fd >= 0:
-            self._fd = -1
-            self._remaining = 0
-            os.close(fd)
-
-
-class _StreamChunks:
-    """A file object's bytes in chunks; ``length`` ``None`` reads to the end."""
-
-    __slots__ = ("_file", "_remaining")
-
-    def __init__(self, file: t.IO[bytes], length: int | None) -> None:
-        self._file = file
-        self._remaining = length
-
-    def __iter__(self) -> _StreamChunks:
-        return self
-
-    def __next__(self) -> bytes:
-        remaining = self._remaining
-        if remaining is None:
-            data = self._file.read(CHUNK_SIZE)
-            if data:
-                return data
-            raise StopIteration
-        if remaining > 0:
-            data = self._file.read(CHUNK_SIZE if remaining > CHUNK_SIZE else remaining)
-            if data:
-                self._remaining = remaining - len(data)
-                return data
-            raise OSError(errno.EIO, f"The file ended {remaining} bytes early")
-        raise StopIteration
-
-    def close(self) -> None:
-        """Close the file object."""
-        self._file.close()
+            os.lseek(source, first, os.SEEK_SET)  # a file send_file opened: start is 0
+        return FileChunks(source, t.cast(int, length))
+    if first:
+        source.seek(start + first)
+    return StreamChunks(source, length)
