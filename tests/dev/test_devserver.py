@@ -1,5 +1,6 @@
-"""The development server: its HTTP/1.1 parser (bytes in, events out) and a real
-server on a loopback port, driven with ``http.client`` and raw sockets.
+"""The development server: a real server on a loopback port, driven with
+``http.client`` and raw sockets. Its HTTP/1.1 parser and response framing,
+bytes in and values out, are tested in ``test_http11.py``.
 
 Each server runs in a daemon thread of the test process and is shut down by
 the ``serve`` fixture. Every wait is bounded: sockets time out after
@@ -25,8 +26,8 @@ from wsgiref.validate import validator
 import pytest
 
 from erlen import Erlen, Response, request
-from erlen.dev import http11 as h11
 from erlen.dev import server as devserver
+from erlen.dev import startup
 from erlen.dev.server import DevServer, free_port, make_server, run_simple
 
 TIMEOUT = 5.0
@@ -161,217 +162,6 @@ def make_erlen_app() -> Erlen:
         return request.get_data()
 
     return app
-
-
-# -- the parser, bytes in and events out --------------------------------------
-
-
-def events(parser: h11.RequestParser) -> list[object]:
-    found = []
-    while (event := parser.next_event()) not in (h11.NEED_DATA, h11.PAUSED):
-        found.append(event)
-    return found
-
-
-def test_parser_request_byte_by_byte():
-    parser = h11.RequestParser()
-    seen: list[object] = []
-    for byte in b"\r\nPOST /a?b=1 HTTP/1.1\r\nHost: x\r\nX-A:  1 \r\nContent-Length: 3\r\n\r\nabc":
-        parser.receive_data(bytes([byte]))
-        seen += events(parser)
-    head = seen[0]
-    assert isinstance(head, h11.Request)
-    assert (head.method, head.target, head.http_version) == (b"POST", b"/a?b=1", b"1.1")
-    assert head.headers == ((b"host", b"x"), (b"x-a", b"1"), (b"content-length", b"3"))
-    assert head.content_length == 3 and head.keep_alive and not head.chunked
-    assert b"".join(e.data for e in seen if isinstance(e, h11.Data)) == b"abc"
-    assert seen[-1] == h11.EndOfMessage()
-    assert parser.next_event() is h11.PAUSED
-
-
-def test_parser_chunked_body_with_extensions_and_trailers():
-    parser = h11.RequestParser()
-    parser.receive_data(
-        b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"5;name=value\r\nhello\r\n1\n \r\nA \r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n"
-    )
-    found = events(parser)
-    assert found[0].chunked and found[0].content_length is None
-    assert b"".join(e.data for e in found if isinstance(e, h11.Data)) == b"hello 0123456789"
-    assert found[-1] == h11.EndOfMessage()
-
-
-def test_parser_gives_the_same_events_however_the_bytes_are_split():
-    data = (
-        b"POST /a HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"5\r\nhello\r\n0\r\n\r\nGET /b HTTP/1.1\r\nHost: y\r\n\r\n"
-    )
-
-    def parse(*pieces: bytes) -> list[object]:
-        parser = h11.RequestParser()
-        found: list[object] = []
-        for piece in pieces:
-            parser.receive_data(piece)
-            while (event := parser.next_event()) is not h11.NEED_DATA:
-                if event is h11.PAUSED:
-                    parser.start_next_request()
-                else:
-                    found.append(event)
-        return [e for e in found if not isinstance(e, h11.Data)] + [
-            b"".join(e.data for e in found if isinstance(e, h11.Data))
-        ]
-
-    whole = parse(data)
-    assert [type(e).__name__ for e in whole] == [
-        "Request",
-        "EndOfMessage",
-        "Request",
-        "EndOfMessage",
-        "bytes",
-    ]
-    for cut in range(1, len(data)):
-        assert parse(data[:cut], data[cut:]) == whole
-
-
-def test_parser_pipelined_requests_and_close():
-    parser = h11.RequestParser()
-    parser.receive_data(b"GET /1 HTTP/1.1\r\nHost: x\r\n\r\nGET /2 HTTP/1.0\r\n\r\n")
-    first = events(parser)
-    assert first[0].target == b"/1" and first[1] == h11.EndOfMessage()
-    parser.start_next_request()
-    second = events(parser)
-    assert second[0].target == b"/2" and not second[0].keep_alive
-    parser.start_next_request()
-    parser.receive_data(b"")
-    assert parser.next_event() == h11.ConnectionClosed()
-
-
-@pytest.mark.parametrize(
-    ("data", "status", "message"),
-    [
-        (b"GET /\r\n\r\n", 400, "invalid request line"),
-        (b"GET / HTTP/2.0\r\nHost: x\r\n\r\n", 505, "not supported"),
-        (b"GET /" + b"a" * 9000, 414, "request line is longer"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX: " + b"a" * 9000, 431, "header line is longer"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\n" + b"X: 1\r\n" * 100 + b"\r\n", 431, "more than 100"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX: 1\r\n folded\r\n\r\n", 400, "folded"),
-        (b"GET / HTTP/1.1\r\nHost : x\r\n\r\n", 400, "invalid header line"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nX: a\x00b\r\n\r\n", 400, "control character"),
-        (b"GET / HTTP/1.1\r\n\r\n", 400, "Host"),
-        (b"GET / HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n", 400, "Host"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n", 400, "Content-Length"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1e3\r\n\r\n", 400, "Content-Length"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3, 4\r\n\r\n", 400, "conflicting"),
-        (
-            b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n",
-            400,
-            "both",
-        ),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\n\r\n", 501, "gzip"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked, gzip\r\n\r\n", 400, "last"),
-        (b"POST / HTTP/1.0\r\nTransfer-Encoding: chunked\r\n\r\n", 400, "HTTP/1.0"),
-        (b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "chunk"),
-        (
-            b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nabc\r\n",
-            400,
-            "longer than its chunk size",
-        ),
-    ],
-)
-def test_parser_rejects(data: bytes, status: int, message: str):
-    parser = h11.RequestParser()
-    parser.receive_data(data)
-    with pytest.raises(h11.ProtocolError, match=message) as caught:
-        events(parser)
-    assert caught.value.status_hint == status
-    with pytest.raises(h11.ProtocolError):  # it stays failed
-        parser.next_event()
-
-
-def test_parser_equal_repeated_content_lengths_are_one():
-    parser = h11.RequestParser()
-    parser.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 2, 2\r\n\r\nok")
-    found = events(parser)
-    assert found[0].content_length == 2 and found[1] == h11.Data(b"ok")
-
-
-def test_parser_eof_inside_a_body_is_an_error():
-    parser = h11.RequestParser()
-    parser.receive_data(b"POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nab")
-    events(parser)
-    parser.receive_data(b"")
-    with pytest.raises(h11.ProtocolError, match="closed the connection"):
-        parser.next_event()
-
-
-def head_of(method: bytes = b"GET", version: bytes = b"1.1", **facts) -> h11.Request:
-    return h11.Request(method, b"/", version, ((b"host", b"x"),), **facts)
-
-
-def test_writer_frames_a_streamed_body_as_chunks():
-    writer = h11.ResponseWriter(head_of())
-    head = writer.head("200 OK", [("Content-Type", "text/plain")])
-    assert head.startswith(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n")
-    assert b"\r\nTransfer-Encoding: chunked\r\n" in head and b"Server: erlen-dev" in head
-    assert head.endswith(b"\r\n\r\n") and b"Connection" not in head
-    assert writer.data(b"hello world, hi") + writer.data(b"") == b"f\r\nhello world, hi\r\n"
-    assert writer.end() == b"0\r\n\r\n"
-    assert writer.keep_alive and writer.sent == 15
-
-
-def test_writer_respects_and_enforces_content_length():
-    writer = h11.ResponseWriter(head_of())
-    head = writer.head("200 OK", [("Content-Length", "3"), ("Date", "then")])
-    assert b"Transfer-Encoding" not in head and head.count(b"Date") == 1
-    assert writer.data(b"abcdef") == b"abc"  # never more than announced
-    assert not writer.keep_alive and "more than the 3 bytes" in writer.problem
-    short = h11.ResponseWriter(head_of())
-    short.head("200 OK", [], known_length=4)
-    short.data(b"ab")
-    assert short.end() == b"" and not short.keep_alive
-
-
-def test_writer_http_1_0_and_head_and_no_content():
-    old = h11.ResponseWriter(head_of(version=b"1.0", keep_alive=False))
-    head = old.head("200 OK", [])
-    assert b"Connection: close" in head and b"Transfer-Encoding" not in head
-    assert old.data(b"raw") == b"raw" and old.end() == b""  # the close ends the body
-    persistent = h11.ResponseWriter(head_of(version=b"1.0", keep_alive=True))
-    assert b"Connection: keep-alive" in persistent.head("200 OK", [], known_length=0)
-    head_request = h11.ResponseWriter(head_of(b"HEAD"))
-    head = head_request.head("200 OK", [("Content-Length", "99")])
-    assert b"Content-Length: 99" in head and head_request.data(b"x") == b""
-    no_content = h11.ResponseWriter(head_of())
-    head = no_content.head("204 No Content", [("Content-Length", "5")])
-    assert b"Content-Length" not in head and b"Transfer-Encoding" not in head
-    assert no_content.data(b"x") + no_content.end() == b""
-
-
-@pytest.mark.parametrize(
-    ("status", "headers", "message"),
-    [
-        ("200", [], "Invalid status"),
-        ("101 Switching Protocols", [], "informational"),
-        ("200 OK", [("Connection", "close")], "hop-by-hop"),
-        ("200 OK", [("Transfer-Encoding", "chunked")], "hop-by-hop"),
-        ("200 OK", [("X-Bad", "a\r\nSet-Cookie: evil=1")], "Invalid header"),
-        ("200 OK", [("Bad Name", "1")], "Invalid header"),
-        ("200 OK", [("X-Name", "caf\u00e9 \u2603")], "latin-1"),
-        ("200 OK", [("Content-Length", "\u00b2")], "Content-Length"),
-        ("200 OK", [("X", 1)], "must both be str"),
-        ("200 OK", (("X", "1"),), "list"),
-    ],
-)
-def test_check_response_head_refuses(status, headers, message):
-    with pytest.raises((TypeError, ValueError), match=message):
-        h11.check_response_head(status, headers)
-
-
-def test_dump_error():
-    data = h11.dump_error(431, "too many headers")
-    (reply,) = parse_responses(data)
-    assert reply.status == 431 and reply.getheader("Connection") == "close"
-    assert reply.body == b"Request Header Fields Too Large: too many headers\n"
 
 
 # -- requests and responses ----------------------------------------------------
@@ -990,16 +780,16 @@ def test_run_simple_serves_until_sigterm(capsys):
 
 
 def test_banner():
-    local = devserver._banner("tutorial", "127.0.0.1", 5000, debug=True)
+    local = startup._banner("tutorial", "127.0.0.1", 5000, debug=True)
     assert local.splitlines() == [
         " * Serving tutorial on http://127.0.0.1:5000/ (CTRL+C to quit)",
         " * This is a development server. Do not use it in production: "
         "use gunicorn, uWSGI or waitress.",
         " * Debug mode: on",
     ]
-    public = devserver._banner("tutorial", "0.0.0.0", 5000, debug=True)
+    public = startup._banner("tutorial", "0.0.0.0", 5000, debug=True)
     assert "http://0.0.0.0:5000/" in public and "open http://127.0.0.1:5000/" in public
     assert "WARNING" in public and "debug page" in public and "local variables" in public
-    assert "WARNING" not in devserver._banner("tutorial", "0.0.0.0", 5000)
-    assert "http://[::1]:8000/" in devserver._banner("x", "::1", 8000, debug=True)
-    assert "WARNING" not in devserver._banner("x", "::1", 8000, debug=True)
+    assert "WARNING" not in startup._banner("tutorial", "0.0.0.0", 5000)
+    assert "http://[::1]:8000/" in startup._banner("x", "::1", 8000, debug=True)
+    assert "WARNING" not in startup._banner("x", "::1", 8000, debug=True)

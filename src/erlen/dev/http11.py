@@ -237,7 +237,8 @@ class RequestParser:
         buffer = self._buffer
         end = buffer.find(b"\n", 0, limit + 2)
         if end < 0:
-            if len(buffer) > limit:
+            # limit + 1: a line of just the limit may wait for the LF after its CR.
+            if len(buffer) > limit + 1:
                 self._note_line(what, buffer)
                 raise ProtocolError(f"the {what} is longer than {limit} bytes", status)
             return None
