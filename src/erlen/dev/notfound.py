@@ -6,7 +6,7 @@ import difflib
 import typing as t
 
 from ..routing import _VARIABLE_RE
-from .debug import (
+from .rendering import (
     BANNER,
     _e,
     _page,
