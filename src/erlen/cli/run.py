@@ -149,7 +149,7 @@ def _require_uvicorn() -> None:
     Only looks for it (importing uvicorn takes a while); the server imports it.
     """
     if importlib.util.find_spec("uvicorn") is None:
-        from ..dev.server import _uvicorn_missing
+        from ..dev.asgi_runner import _uvicorn_missing
 
         click.echo(_uvicorn_missing(), err=True)
         raise SystemExit(1)

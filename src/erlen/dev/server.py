@@ -33,7 +33,6 @@ import traceback
 import typing as t
 from collections.abc import Callable, Iterable
 
-from .asgi_runner import _uvicorn_missing as _uvicorn_missing
 from .asgi_runner import run_asgi
 from .exchange import DRAIN_LIMIT as DRAIN_LIMIT
 from .exchange import _Exchange
