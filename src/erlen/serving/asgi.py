@@ -191,7 +191,7 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     request = app.request_class.from_scope(
         scope, _NO_BODY if body is None else body, app.config, found
     )
-    context = RequestContext(app, request, loop)
+    context = RequestContext.on(loop, app, request)
     token = _cv.set(context)
     try:
         view = app.match_request(request)
@@ -203,7 +203,11 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
                     await body.load(limit, request.content_length)
                 except ClientDisconnected:
                     return  # nobody is left to answer
-        if view is None or app._is_async_view(view):
+        # perf: async-ness was decided when the view was registered; one dict lookup.
+        on_loop = True if view is None else app._async_views.get(view)
+        if on_loop is None:  # a view put into view_functions directly
+            on_loop = app._is_async_view(view)  # type: ignore[arg-type]  # not None here
+        if on_loop:
             context.on_loop = True
             response = await app.handle_async(request, context)
         else:
