@@ -54,6 +54,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._filebody",
             "erlen._tagged_json",
             "erlen._template_lookup",
+            "erlen._packages",
         ],
     ),
     (

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import CoroutineType
 
+from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
 from .cycle import RequestCycle, _current_request, _scopes
@@ -76,12 +77,37 @@ class Erlen(RequestCycle):
         self,
         import_name: str,
         static_url_path: str | None = None,
-        static_folder: str | None = "static",
-        template_folder: str | None = "templates",
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
+        if host_matching or subdomain_matching or static_host is not None:
+            raise NotImplementedError(
+                "erlen does not route by host or subdomain yet (host_matching, "
+                "subdomain_matching, static_host). Leave them out and route by path, or "
+                "dispatch between apps by host in front of erlen (a proxy, or "
+                "werkzeug.middleware.dispatcher)."
+            )
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
-        self.config = Config(self.root_path, self.default_config)
+        if instance_path is None:
+            instance_path = find_instance_path(import_name)
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                f"The instance path must be absolute, and {instance_path!r} is relative. "
+                "Pass an absolute path, such as os.path.abspath(...), or leave it out to "
+                "use the 'instance' folder beside your package."
+            )
+        #: The folder for files of this deployment (a local config, a SQLite
+        #: database), outside the code; it need not exist.
+        self.instance_path = instance_path
+        self.config = Config(
+            instance_path if instance_relative_config else self.root_path, self.default_config
+        )
         self.url_map = Router()
         self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
@@ -161,6 +187,18 @@ class Erlen(RequestCycle):
                 logger.setLevel(logging.DEBUG if self.debug else logging.INFO)
             self._logger = logger
         return self._logger
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file in the :attr:`instance_path` folder, for reading or writing.
+
+        ``encoding`` applies in text mode only.
+        """
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)  # noqa: SIM115 - the caller closes it
+        return open(path, mode, encoding=encoding)  # noqa: SIM115
 
     # -- registration ----------------------------------------------------
 

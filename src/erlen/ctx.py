@@ -20,6 +20,10 @@ if t.TYPE_CHECKING:
     from .response import Response
     from .websockets import WebSocket
 
+#: The environ (or scope) key the test client sets inside ``with client:``: the
+#: adapter hands it the request's context, which the client keeps pushed.
+PRESERVE_CONTEXT = "erlen.preserve_context"
+
 __all__ = [
     "AppContext",
     "RequestContext",

@@ -24,7 +24,13 @@ from types import CoroutineType, GeneratorType
 from . import json as _json
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import RequestContext, _cv
-from .http.exceptions import BadRequest, HTTPException, InternalServerError, UpgradeRequired
+from .http.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    UpgradeRequired,
+    from_werkzeug,
+)
 from .http.headers import Headers
 from .http.hosts import check_host
 from .request import Request
@@ -345,6 +351,8 @@ class RequestCycle(Scaffold):
     async def _handle_user_exception(
         self, error: Exception, request: Request, on_loop: bool
     ) -> Response:
+        if not isinstance(error, HTTPException):
+            error = from_werkzeug(error) or error  # Flask code raising Werkzeug's errors
         if isinstance(error, HTTPException):
             if isinstance(error, RequestRedirect):
                 error.new_url = _safe_redirect_target(request, error.new_path)
