@@ -19,7 +19,7 @@ from types import CoroutineType
 
 from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config
-from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
 from .cycle import RequestCycle, _current_request, _scopes
 from .request import Request
 from .response import Response
@@ -318,18 +318,27 @@ class Erlen(RequestCycle):
         return self._propagates()
 
     def do_teardown_request(self, error: BaseException | None = None) -> None:
-        """Call the ``teardown_request`` hooks (latest first)."""
-        if not self.teardown_request_funcs:
-            return
-        request = _cv.get().request
-        for name in _scopes(request):
-            for function in reversed(self.teardown_request_funcs.get(name, ())):
-                self._call_teardown(function, error)
+        """Call the ``teardown_request`` hooks (latest first), then the signal.
+
+        ``request_tearing_down`` is sent last, as in Flask.
+        """
+        if self.teardown_request_funcs:
+            request = _cv.get().request
+            for name in _scopes(request):
+                for function in reversed(self.teardown_request_funcs.get(name, ())):
+                    self._call_teardown(function, error)
+        if _signals:
+            self._send_at_teardown(_signals[0].request_tearing_down, exc=error)
 
     def do_teardown_appcontext(self, error: BaseException | None = None) -> None:
-        """Call the ``teardown_appcontext`` hooks (latest first)."""
+        """Call the ``teardown_appcontext`` hooks (latest first), then the signal.
+
+        ``appcontext_tearing_down`` is sent last, as in Flask.
+        """
         for function in reversed(self.teardown_appcontext_funcs):
             self._call_teardown(function, error)
+        if _signals:
+            self._send_at_teardown(_signals[0].appcontext_tearing_down, exc=error)
 
     def _call_teardown(self, function: Callable[..., t.Any], error: BaseException | None) -> None:
         try:
@@ -338,6 +347,13 @@ class Erlen(RequestCycle):
                 _run_coroutine(value)
         except Exception:  # noqa: BLE001 - one failing teardown must not skip the others
             self.logger.exception("Error in teardown function %s", _describe(function))
+
+    def _send_at_teardown(self, signal: t.Any, **kwargs: t.Any) -> None:
+        """Send a signal of a context's end; log a receiver's error, as a teardown's."""
+        try:
+            _signals[0]._send(signal, self, **kwargs)
+        except Exception:  # noqa: BLE001 - the rest of the teardown still runs
+            self.logger.exception("Error in a receiver of the signal %r", signal.name)
 
     def _is_async_view(self, view: Callable[..., t.Any]) -> bool:
         """Whether ``view`` is an ``async def`` view (run on the event loop under ASGI)."""

@@ -39,6 +39,14 @@ __all__ = [
 
 _cv: ContextVar[AppContext] = ContextVar("erlen.context")
 
+#: :mod:`erlen.signals`, once a receiver has been connected to one of its
+#: signals; empty until then. Every place that sends a signal tests this
+#: list first: while nobody has connected, that one truthiness test is all
+#: signals cost, and blinker is never imported. (A list, filled in place,
+#: so modules that imported it see the change; it is never emptied again, so
+#: reading ``_signals[0]`` after the test cannot race a disconnect.)
+_signals: list[t.Any] = []
+
 _NO_APP = (
     "Working outside of application context. This code needs the app (current_app, "
     "g, url_for ...), but no app context is active. Inside a view or a hook one is "
@@ -100,11 +108,21 @@ class AppContext:
         return g
 
     def push(self) -> None:
+        """Make this context the current one (``appcontext_pushed`` is sent)."""
         if self._tokens is None:
             self._tokens = []
         self._tokens.append(_cv.set(self))
+        if _signals:
+            signals = _signals[0]
+            try:
+                signals._send(signals.appcontext_pushed, self.app)
+            except BaseException:
+                # A receiver refused: leave no half-pushed context behind.
+                _cv.reset(self._tokens.pop())
+                raise
 
     def pop(self, exc: BaseException | None = None) -> None:
+        """End this context: teardown on the last pop, then ``appcontext_popped``."""
         try:
             if self._tokens is not None and len(self._tokens) == 1:
                 self.teardown(exc)
@@ -112,6 +130,9 @@ class AppContext:
             if not self._tokens:
                 raise RuntimeError("This context was popped more often than it was pushed.")
             _cv.reset(self._tokens.pop())
+        if _signals:
+            signals = _signals[0]
+            signals._send(signals.appcontext_popped, self.app)
 
     def teardown(self, exc: BaseException | None) -> None:
         """Call the app's ``teardown_appcontext`` functions with ``exc``."""
@@ -134,6 +155,10 @@ class RequestContext(AppContext):
     flashes: list[tuple[str, t.Any]] | None = None
     #: An error answered with a 500: teardown functions still get to see it.
     error: BaseException | None = None
+    #: Whether ``appcontext_pushed`` was sent for this request as it started
+    #: (the adapters set the context without :meth:`push`); if so, its end
+    #: sends ``appcontext_popped``.
+    signalled = False
 
     def __init__(
         self, app: Erlen, request: Request, loop: asyncio.AbstractEventLoop | None = None
@@ -152,16 +177,21 @@ class RequestContext(AppContext):
         return session
 
     def needs_teardown(self) -> bool:
-        """Whether ending this request has work to do: teardown hooks, or files to close."""
+        """Whether ending this request has work to do: teardown hooks, files, signals."""
         app = self.app
         return bool(
             app.teardown_request_funcs
             or app.teardown_appcontext_funcs
             or (self.request is not None and self.request.__dict__.get("files"))
+            or self.signalled
         )
 
     def teardown(self, exc: BaseException | None) -> None:
-        """End the request: teardown functions (given ``exc``), then close its files."""
+        """End the request: teardown functions (given ``exc``), then close its files.
+
+        For a request whose start was signalled, ``appcontext_popped`` comes
+        last; like a teardown function, a receiver that fails is logged.
+        """
         if exc is None:
             exc = self.error
         try:
@@ -171,6 +201,9 @@ class RequestContext(AppContext):
                 self.app.do_teardown_appcontext(exc)
             finally:
                 self.request.close()  # type: ignore[union-attr]
+        if self.signalled:
+            signals = _signals[0]
+            self.app._send_at_teardown(signals.appcontext_popped)
 
 
 def _current() -> AppContext:
