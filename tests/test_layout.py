@@ -46,6 +46,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen.sse",
             "erlen.sessions",
             "erlen.sessions.*",
+            "erlen.signals",
             "erlen.templating",
             "erlen.templating.*",
             "erlen.sendfile",
@@ -54,6 +55,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._filebody",
             "erlen._tagged_json",
             "erlen._template_lookup",
+            "erlen._packages",
         ],
     ),
     (
@@ -249,7 +251,7 @@ def test_the_public_names_of_erlen() -> None:
 
 
 def test_import_erlen_stays_lean() -> None:
-    """``import erlen`` and a WSGI request load no template, CLI, signing or asyncio code."""
+    """``import erlen`` and a WSGI request load no template, CLI, signing, signal or asyncio code."""
     import subprocess
     import sys
 
@@ -260,8 +262,9 @@ def test_import_erlen_stays_lean() -> None:
         "body = b''.join(app({'REQUEST_METHOD': 'GET', 'PATH_INFO': '/', 'SERVER_NAME': 'x',\n"
         "    'SERVER_PORT': '80', 'wsgi.url_scheme': 'http'}, lambda *a: None))\n"
         "assert body == b'hi', body\n"
-        "heavy = ['jinja2', 'click', 'itsdangerous', 'asyncio', 'python_multipart',\n"
-        "    'erlen.serving.asgi', 'erlen.cli', 'erlen.dev', 'erlen.testing', 'erlen.templating']\n"
+        "heavy = ['jinja2', 'click', 'itsdangerous', 'asyncio', 'python_multipart', 'blinker',\n"
+        "    'erlen.serving.asgi', 'erlen.cli', 'erlen.dev', 'erlen.testing', 'erlen.templating',\n"
+        "    'erlen.signals']\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = subprocess.run(

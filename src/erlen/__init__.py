@@ -10,8 +10,8 @@
     def index():
         return f"Hello from {request.path}"
 
-``import erlen`` loads only the core; Jinja2, itsdangerous, Click and the
-multipart parser load when first needed.
+``import erlen`` loads only the core; Jinja2, itsdangerous, Click, blinker
+and the multipart parser load when first needed.
 """
 
 from __future__ import annotations
@@ -48,6 +48,17 @@ _LAZY = {
     "MethodView": "views",
     "event_stream": "sse",
     "ServerSentEvent": "sse",
+    # Flask's signals: blinker loads with the first one asked for.
+    "template_rendered": "signals",
+    "before_render_template": "signals",
+    "request_started": "signals",
+    "request_finished": "signals",
+    "request_tearing_down": "signals",
+    "got_request_exception": "signals",
+    "appcontext_tearing_down": "signals",
+    "appcontext_pushed": "signals",
+    "appcontext_popped": "signals",
+    "message_flashed": "signals",
 }
 
 
@@ -95,4 +106,14 @@ __all__ = [
     "after_this_request",
     "has_request_context",
     "has_app_context",
+    "template_rendered",
+    "before_render_template",
+    "request_started",
+    "request_finished",
+    "request_tearing_down",
+    "got_request_exception",
+    "appcontext_tearing_down",
+    "appcontext_pushed",
+    "appcontext_popped",
+    "message_flashed",
 ]

@@ -17,8 +17,9 @@ from collections.abc import Callable
 from datetime import timedelta
 from types import CoroutineType
 
+from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config
-from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
 from .cycle import RequestCycle, _current_request, _scopes
 from .request import Request
 from .response import Response
@@ -76,12 +77,37 @@ class Erlen(RequestCycle):
         self,
         import_name: str,
         static_url_path: str | None = None,
-        static_folder: str | None = "static",
-        template_folder: str | None = "templates",
+        static_folder: str | os.PathLike[str] | None = "static",
+        static_host: str | None = None,
+        host_matching: bool = False,
+        subdomain_matching: bool = False,
+        template_folder: str | os.PathLike[str] | None = "templates",
+        instance_path: str | None = None,
+        instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
+        if host_matching or subdomain_matching or static_host is not None:
+            raise NotImplementedError(
+                "erlen does not route by host or subdomain yet (host_matching, "
+                "subdomain_matching, static_host). Leave them out and route by path, or "
+                "dispatch between apps by host in front of erlen (a proxy, or "
+                "werkzeug.middleware.dispatcher)."
+            )
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
-        self.config = Config(self.root_path, self.default_config)
+        if instance_path is None:
+            instance_path = find_instance_path(import_name)
+        elif not os.path.isabs(instance_path):
+            raise ValueError(
+                f"The instance path must be absolute, and {instance_path!r} is relative. "
+                "Pass an absolute path, such as os.path.abspath(...), or leave it out to "
+                "use the 'instance' folder beside your package."
+            )
+        #: The folder for files of this deployment (a local config, a SQLite
+        #: database), outside the code; it need not exist.
+        self.instance_path = instance_path
+        self.config = Config(
+            instance_path if instance_relative_config else self.root_path, self.default_config
+        )
         self.url_map = Router()
         self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
@@ -161,6 +187,18 @@ class Erlen(RequestCycle):
                 logger.setLevel(logging.DEBUG if self.debug else logging.INFO)
             self._logger = logger
         return self._logger
+
+    def open_instance_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = "utf-8"
+    ) -> t.IO[t.Any]:
+        """Open a file in the :attr:`instance_path` folder, for reading or writing.
+
+        ``encoding`` applies in text mode only.
+        """
+        path = os.path.join(self.instance_path, resource)
+        if "b" in mode:
+            return open(path, mode)  # noqa: SIM115 - the caller closes it
+        return open(path, mode, encoding=encoding)  # noqa: SIM115
 
     # -- registration ----------------------------------------------------
 
@@ -280,18 +318,27 @@ class Erlen(RequestCycle):
         return self._propagates()
 
     def do_teardown_request(self, error: BaseException | None = None) -> None:
-        """Call the ``teardown_request`` hooks (latest first)."""
-        if not self.teardown_request_funcs:
-            return
-        request = _cv.get().request
-        for name in _scopes(request):
-            for function in reversed(self.teardown_request_funcs.get(name, ())):
-                self._call_teardown(function, error)
+        """Call the ``teardown_request`` hooks (latest first), then the signal.
+
+        ``request_tearing_down`` is sent last, as in Flask.
+        """
+        if self.teardown_request_funcs:
+            request = _cv.get().request
+            for name in _scopes(request):
+                for function in reversed(self.teardown_request_funcs.get(name, ())):
+                    self._call_teardown(function, error)
+        if _signals:
+            self._send_at_teardown(_signals[0].request_tearing_down, exc=error)
 
     def do_teardown_appcontext(self, error: BaseException | None = None) -> None:
-        """Call the ``teardown_appcontext`` hooks (latest first)."""
+        """Call the ``teardown_appcontext`` hooks (latest first), then the signal.
+
+        ``appcontext_tearing_down`` is sent last, as in Flask.
+        """
         for function in reversed(self.teardown_appcontext_funcs):
             self._call_teardown(function, error)
+        if _signals:
+            self._send_at_teardown(_signals[0].appcontext_tearing_down, exc=error)
 
     def _call_teardown(self, function: Callable[..., t.Any], error: BaseException | None) -> None:
         try:
@@ -300,6 +347,13 @@ class Erlen(RequestCycle):
                 _run_coroutine(value)
         except Exception:  # noqa: BLE001 - one failing teardown must not skip the others
             self.logger.exception("Error in teardown function %s", _describe(function))
+
+    def _send_at_teardown(self, signal: t.Any, **kwargs: t.Any) -> None:
+        """Send a signal of a context's end; log a receiver's error, as a teardown's."""
+        try:
+            _signals[0]._send(signal, self, **kwargs)
+        except Exception:  # noqa: BLE001 - the rest of the teardown still runs
+            self.logger.exception("Error in a receiver of the signal %r", signal.name)
 
     def _is_async_view(self, view: Callable[..., t.Any]) -> bool:
         """Whether ``view`` is an ``async def`` view (run on the event loop under ASGI)."""

@@ -22,6 +22,10 @@ if t.TYPE_CHECKING:
 
 _new_object = object.__new__
 
+#: The environ (or scope) key the test client sets inside ``with client:``: the
+#: adapter hands it the request's context, which the client keeps pushed.
+PRESERVE_CONTEXT = "erlen.preserve_context"
+
 __all__ = [
     "AppContext",
     "RequestContext",
@@ -36,6 +40,14 @@ __all__ = [
 ]
 
 _cv: ContextVar[AppContext] = ContextVar("erlen.context")
+
+#: :mod:`erlen.signals`, once a receiver has been connected to one of its
+#: signals; empty until then. Every place that sends a signal tests this
+#: list first: while nobody has connected, that one truthiness test is all
+#: signals cost, and blinker is never imported. (A list, filled in place,
+#: so modules that imported it see the change; it is never emptied again, so
+#: reading ``_signals[0]`` after the test cannot race a disconnect.)
+_signals: list[t.Any] = []
 
 _NO_APP = (
     "Working outside of application context. This code needs the app (current_app, "
@@ -98,11 +110,21 @@ class AppContext:
         return g
 
     def push(self) -> None:
+        """Make this context the current one (``appcontext_pushed`` is sent)."""
         if self._tokens is None:
             self._tokens = []
         self._tokens.append(_cv.set(self))
+        if _signals:
+            signals = _signals[0]
+            try:
+                signals._send(signals.appcontext_pushed, self.app)
+            except BaseException:
+                # A receiver refused: leave no half-pushed context behind.
+                _cv.reset(self._tokens.pop())
+                raise
 
     def pop(self, exc: BaseException | None = None) -> None:
+        """End this context: teardown on the last pop, then ``appcontext_popped``."""
         try:
             if self._tokens is not None and len(self._tokens) == 1:
                 self.teardown(exc)
@@ -110,6 +132,9 @@ class AppContext:
             if not self._tokens:
                 raise RuntimeError("This context was popped more often than it was pushed.")
             _cv.reset(self._tokens.pop())
+        if _signals:
+            signals = _signals[0]
+            signals._send(signals.appcontext_popped, self.app)
 
     def teardown(self, exc: BaseException | None) -> None:
         """Call the app's ``teardown_appcontext`` functions with ``exc``."""
@@ -132,6 +157,10 @@ class RequestContext(AppContext):
     flashes: list[tuple[str, t.Any]] | None = None
     #: An error answered with a 500: teardown functions still get to see it.
     error: BaseException | None = None
+    #: Whether ``appcontext_pushed`` was sent for this request as it started
+    #: (the adapters set the context without :meth:`push`); if so, its end
+    #: sends ``appcontext_popped``.
+    signalled = False
 
     def __init__(
         self, app: Erlen, request: Request, loop: asyncio.AbstractEventLoop | None = None
@@ -160,16 +189,23 @@ class RequestContext(AppContext):
         return session
 
     def needs_teardown(self) -> bool:
-        """Whether ending this request has work to do: teardown hooks, or files to close."""
+        """Whether ending this request has work to do: teardown hooks, files, signals."""
         app = self.app
         return bool(
             app.teardown_request_funcs
             or app.teardown_appcontext_funcs
             or (self.request is not None and self.request.__dict__.get("files"))
+            # perf: the global, not self.signalled: a class attribute read through
+            # an instance costs Python 3.11 four times as much.
+            or _signals
         )
 
     def teardown(self, exc: BaseException | None) -> None:
-        """End the request: teardown functions (given ``exc``), then close its files."""
+        """End the request: teardown functions (given ``exc``), then close its files.
+
+        For a request whose start was signalled, ``appcontext_popped`` comes
+        last; like a teardown function, a receiver that fails is logged.
+        """
         if exc is None:
             exc = self.error
         try:
@@ -179,6 +215,9 @@ class RequestContext(AppContext):
                 self.app.do_teardown_appcontext(exc)
             finally:
                 self.request.close()  # type: ignore[union-attr]
+        if self.signalled:
+            signals = _signals[0]
+            self.app._send_at_teardown(signals.appcontext_popped)
 
 
 def _current() -> AppContext:

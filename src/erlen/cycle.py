@@ -23,8 +23,14 @@ from types import CoroutineType, GeneratorType
 
 from . import json as _json
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
-from .ctx import RequestContext, _cv
-from .http.exceptions import BadRequest, HTTPException, InternalServerError, UpgradeRequired
+from .ctx import RequestContext, _cv, _signals
+from .http.exceptions import (
+    BadRequest,
+    HTTPException,
+    InternalServerError,
+    UpgradeRequired,
+    from_werkzeug,
+)
 from .http.headers import Headers
 from .http.hosts import check_host
 from .request import Request
@@ -94,6 +100,8 @@ class RequestCycle(Scaffold):
         """
         try:
             try:
+                if _signals:
+                    _drive(self._signal_start(context, False))
                 rule, args = self._route(request)
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = _drive(self._preprocess(request, False))
@@ -113,6 +121,7 @@ class RequestCycle(Scaffold):
                 self.after_request_funcs
                 or context._after_request_functions
                 or context._session is not None
+                or _signals
             ):
                 response = _drive(self._process_response(response, context))
             return response
@@ -127,6 +136,8 @@ class RequestCycle(Scaffold):
         """
         try:
             try:
+                if _signals:
+                    await self._signal_start(context, True)
                 rule, args = self._route(request)
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = await self._preprocess(request, True)
@@ -146,11 +157,25 @@ class RequestCycle(Scaffold):
                 self.after_request_funcs
                 or context._after_request_functions
                 or context._session is not None
+                or _signals
             ):
                 response = await self._process_response(response, context)
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
             return await self._handle_exception(error, request, True)
+
+    async def _signal_start(self, context: RequestContext, on_loop: bool) -> None:
+        """Send ``appcontext_pushed`` and ``request_started``: the request starts.
+
+        The adapters set the request's context without :meth:`AppContext.push`,
+        so its ``appcontext_pushed`` is sent here, in the thread (or on the
+        loop) where the request's code runs; the context's teardown sends
+        ``appcontext_popped``.
+        """
+        signals = _signals[0]
+        context.signalled = True
+        await signals._dispatch(signals.appcontext_pushed, self, on_loop)
+        await signals._dispatch(signals.request_started, self, on_loop)
 
     def _route(self, request: Request, websocket: bool = False) -> tuple[Rule, dict[str, t.Any]]:
         """The checks and routing every request and handshake starts with; raise to refuse."""
@@ -229,7 +254,10 @@ class RequestCycle(Scaffold):
         return None
 
     def process_response(self, response: Response, context: RequestContext) -> Response:
-        """Run ``after_request`` hooks (latest first) and save the session."""
+        """Run ``after_request`` hooks (latest first) and save the session.
+
+        Then ``request_finished`` is sent with the response, as in Flask.
+        """
         return _drive(self._process_response(response, context))
 
     async def _process_response(self, response: Response, context: RequestContext) -> Response:
@@ -251,6 +279,11 @@ class RequestCycle(Scaffold):
             response = result
         if context._session is not None:
             self._save_session(context, response)
+        if _signals:
+            signals = _signals[0]
+            await signals._dispatch(
+                signals.request_finished, self, context.on_loop, response=response
+            )
         return response
 
     def _options_response(self, request: Request) -> Response:
@@ -345,6 +378,8 @@ class RequestCycle(Scaffold):
     async def _handle_user_exception(
         self, error: Exception, request: Request, on_loop: bool
     ) -> Response:
+        if not isinstance(error, HTTPException):
+            error = from_werkzeug(error) or error  # Flask code raising Werkzeug's errors
         if isinstance(error, HTTPException):
             if isinstance(error, RequestRedirect):
                 error.new_url = _safe_redirect_target(request, error.new_path)
@@ -371,6 +406,9 @@ class RequestCycle(Scaffold):
     def handle_exception(self, error: Exception, request: Request | None) -> Response:
         """Log an unhandled error once and answer 500.
 
+        ``got_request_exception`` is sent first, and ``request_finished``
+        with the 500 response, as in Flask.
+
         In debug mode the answer is the debug page; in tests (or with
         ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
         """
@@ -379,6 +417,9 @@ class RequestCycle(Scaffold):
     async def _handle_exception(
         self, error: Exception, request: Request | None, on_loop: bool
     ) -> Response:
+        if _signals:
+            signals = _signals[0]
+            await signals._dispatch(signals.got_request_exception, self, on_loop, exception=error)
         propagate = self._propagates()
         self.log_exception(error, request)
         context = _cv.get(None)
@@ -392,15 +433,24 @@ class RequestCycle(Scaffold):
             return debug_page(self, request, error)  # type: ignore[arg-type]  # self is the Erlen
         server_error = InternalServerError(original_exception=error)
         handler = self._find_error_handler(server_error, request)
+        response = None
         if handler is not None:
             try:
                 value = handler(server_error)
                 if value.__class__ is CoroutineType:
                     value = (await value) if on_loop else _run_coroutine(value)
-                return self.make_response(value)
+                response = self.make_response(value)
             except Exception:  # noqa: BLE001 - a broken handler must not hide the 500
                 self.logger.exception("The error handler for 500 failed as well")
-        return server_error.get_response(request)
+        if response is None:
+            response = server_error.get_response(request)
+        if _signals:
+            signals = _signals[0]
+            try:
+                await signals._dispatch(signals.request_finished, self, on_loop, response=response)
+            except Exception:  # noqa: BLE001 - the 500 is sent all the same
+                self.logger.exception("A receiver of request_finished failed on the 500 response")
+        return response
 
     def _propagates(self) -> bool:
         """Whether unhandled errors are raised to the caller (tests) rather than answered."""

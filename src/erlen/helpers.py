@@ -5,7 +5,7 @@ from __future__ import annotations
 import typing as t
 from urllib.parse import quote
 
-from .ctx import _cv, current_app
+from .ctx import _cv, _signals, current_app
 from .routing import BuildError  # noqa: F401 - re-exported
 
 if t.TYPE_CHECKING:
@@ -103,6 +103,10 @@ def flash(message: str, category: str = "message") -> None:
     flashes = list(session.get("_flashes", ()))
     flashes.append([category, message])
     session["_flashes"] = flashes
+    if _signals:
+        signals = _signals[0]
+        app = _cv.get().app
+        signals._send(signals.message_flashed, app, message=message, category=category)
 
 
 def get_flashed_messages(

@@ -12,6 +12,7 @@ import sys
 import typing as t
 from collections.abc import Callable
 
+from ._packages import root_path_of
 from .ctx import _cv
 
 if t.TYPE_CHECKING:
@@ -39,7 +40,7 @@ class Scaffold:
         root_path: str | None = None,
     ) -> None:
         self.import_name = import_name
-        self.root_path = root_path if root_path is not None else _root_path_of(import_name)
+        self.root_path = root_path if root_path is not None else root_path_of(import_name)
         self._static_folder = os.fspath(static_folder) if static_folder is not None else None
         self._static_url_path = static_url_path
         self.template_folder = os.fspath(template_folder) if template_folder is not None else None
@@ -102,6 +103,26 @@ class Scaffold:
         app = _cv.get().app  # perf: not the current_app proxy
         max_age = app.get_send_file_max_age(filename)
         return send_from_directory(folder, filename, max_age=max_age)
+
+    def open_resource(
+        self, resource: str, mode: str = "rb", encoding: str | None = None
+    ) -> t.IO[t.Any]:
+        """Open a file of the app's (or blueprint's) code, relative to :attr:`root_path`.
+
+        For files that ship with the code, such as ``schema.sql`` beside the
+        package: ``with app.open_resource("schema.sql") as f: ...``. Only
+        reading is allowed; ``encoding`` applies in text mode (``mode="r"``).
+        """
+        if mode not in ("r", "rt", "rb"):
+            raise ValueError(
+                f"open_resource() opens files for reading only (mode 'rb' or 'r'), not "
+                f"{mode!r}. To write a file, open a path in the instance folder: "
+                "app.open_instance_resource(name, 'w')."
+            )
+        path = os.path.join(self.root_path, resource)
+        if mode == "rb":
+            return open(path, mode)  # noqa: SIM115 - the caller closes it
+        return open(path, mode, encoding=encoding)  # noqa: SIM115
 
     @property
     def cli(self) -> AppGroup:
@@ -272,23 +293,6 @@ class Scaffold:
         return function
 
 
-def _root_path_of(import_name: str) -> str:
-    module = sys.modules.get(import_name)
-    path = getattr(module, "__file__", None)
-    if module is None and import_name != "__main__":
-        # Not imported yet (an app made for a module name): ask the import system.
-        from importlib.util import find_spec
-
-        try:
-            spec = find_spec(import_name)
-        except (ImportError, ValueError):
-            spec = None
-        path = spec.origin if spec is not None else None
-    if isinstance(path, str) and os.path.isfile(path):
-        return os.path.dirname(os.path.abspath(path))
-    return os.getcwd()
-
-
 def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
     if isinstance(code_or_exception, int):
         from .http.exceptions import default_exceptions
@@ -300,6 +304,12 @@ def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
             )
         return code_or_exception
     if isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException):
+        werkzeug = sys.modules.get("werkzeug.exceptions")
+        if werkzeug is not None and issubclass(code_or_exception, werkzeug.HTTPException):
+            # Werkzeug's errors reach handlers as erlen's of the same code.
+            code = getattr(code_or_exception, "code", None)
+            if isinstance(code, int):
+                return _error_key(code)
         return code_or_exception
     raise TypeError(
         f"errorhandler() takes an HTTP status code or an exception class, "

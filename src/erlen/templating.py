@@ -26,7 +26,7 @@ from jinja2.loaders import split_template_path
 
 from . import json as _json
 from ._template_lookup import explain_missing, search_path, walk
-from .ctx import _cv, g, request, session
+from .ctx import _cv, _signals, g, request, session
 from .helpers import get_flashed_messages, url_for
 
 if t.TYPE_CHECKING:
@@ -281,8 +281,8 @@ def render_template(template_name_or_list: TemplateNames, /, **context: t.Any) -
 
         return render_template("user.html", user=user)
     """
-    _, template = _prepare("render_template", template_name_or_list, context)
-    return template.render(context)
+    current, template = _prepare("render_template", template_name_or_list, context)
+    return _render(current.app, template, context)
 
 
 def render_template_string(source: str, /, **context: t.Any) -> str:
@@ -296,7 +296,17 @@ def render_template_string(source: str, /, **context: t.Any) -> str:
     app = current.app
     template = app.jinja_env.from_string(source)
     app.update_template_context(context)
-    return template.render(context)
+    return _render(app, template, context)
+
+
+def _render(app: Erlen, template: jinja2.Template, context: dict[str, t.Any]) -> str:
+    if not _signals:
+        return template.render(context)
+    signals = _signals[0]
+    signals._send(signals.before_render_template, app, template=template, context=context)
+    rendered = template.render(context)
+    signals._send(signals.template_rendered, app, template=template, context=context)
+    return rendered
 
 
 def stream_template(template_name_or_list: TemplateNames, /, **context: t.Any) -> Iterator[str]:
@@ -310,7 +320,7 @@ def stream_template(template_name_or_list: TemplateNames, /, **context: t.Any) -
     A missing template raises here, at the call, not while streaming.
     """
     current, template = _prepare("stream_template", template_name_or_list, context)
-    return _in_context(current, template.generate(context))
+    return _stream(current, template, context)
 
 
 def stream_template_string(source: str, /, **context: t.Any) -> Iterator[str]:
@@ -319,16 +329,35 @@ def stream_template_string(source: str, /, **context: t.Any) -> Iterator[str]:
     app = current.app
     template = app.jinja_env.from_string(source)
     app.update_template_context(context)
-    return _in_context(current, template.generate(context))
+    return _stream(current, template, context)
 
 
-def _in_context(current: AppContext, chunks: Iterator[str]) -> Iterator[str]:
-    """Run each step of ``chunks`` in ``current``, wherever it is iterated."""
+def _stream(
+    current: AppContext, template: jinja2.Template, context: dict[str, t.Any]
+) -> Iterator[str]:
+    if not _signals:
+        return _in_context(current, template.generate(context))
+    signals = _signals[0]
+    app = current.app
+    signals._send(signals.before_render_template, app, template=template, context=context)
+
+    def rendered() -> None:
+        signals._send(signals.template_rendered, app, template=template, context=context)
+
+    return _in_context(current, template.generate(context), rendered)
+
+
+def _in_context(
+    current: AppContext, chunks: Iterator[str], done: Callable[[], None] | None = None
+) -> Iterator[str]:
+    """Run each step of ``chunks`` in ``current``, wherever it is iterated; then ``done``."""
     try:
         while True:
             token = _cv.set(current)
             try:
                 chunk = next(chunks, None)
+                if chunk is None and done is not None:
+                    done()
             finally:
                 _cv.reset(token)
             if chunk is None:

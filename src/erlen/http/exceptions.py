@@ -28,6 +28,7 @@ prefers it (``Accept: application/json``).
 
 from __future__ import annotations
 
+import sys
 import typing as t
 
 from .status import HTTP_STATUS_PHRASES
@@ -72,6 +73,7 @@ __all__ = [
     "GatewayTimeout",
     "HTTPVersionNotSupported",
     "abort",
+    "from_werkzeug",
     "default_exceptions",
 ]
 
@@ -451,3 +453,28 @@ def abort(code: int | Response, description: str | None = None) -> t.NoReturn:
             f"code such as 400, 403, 404 or 500, or pass a Response to send it as is."
         )
     raise cls(description)
+
+
+def from_werkzeug(error: BaseException) -> HTTPException | None:
+    """Return erlen's HTTP error for Werkzeug's ``error``, or ``None`` if it is not one.
+
+    Flask code raises Werkzeug's exceptions (``werkzeug.exceptions.abort(404)``);
+    erlen answers them as its own of the same code and description. Werkzeug
+    is never imported here: only an error from an already loaded Werkzeug
+    can be one of its exceptions.
+    """
+    werkzeug = sys.modules.get("werkzeug.exceptions")
+    if werkzeug is None or not isinstance(error, werkzeug.HTTPException):
+        return None
+    code = error.code if isinstance(error.code, int) else 500
+    converted = default_exceptions.get(code, InternalServerError)(error.description)
+    if converted.code != code:
+        converted.code = code  # a code erlen has no class for
+    response = error.response
+    if response is not None:
+        from ..response import Response
+
+        converted.response = Response(
+            response.get_data(), response.status_code, list(response.headers.items())
+        )
+    return converted

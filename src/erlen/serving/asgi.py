@@ -16,7 +16,7 @@ import threading
 import typing as t
 from contextvars import copy_context
 
-from ..ctx import AppContext, RequestContext, _cv
+from ..ctx import PRESERVE_CONTEXT, AppContext, RequestContext, _cv, _signals
 from ..http.exceptions import BadRequest, HTTPException
 from ..http.scope import body_headers, build_environ, encode_headers
 from ..http.streams import too_large
@@ -214,6 +214,9 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             response = await loop.run_in_executor(
                 app._executor, copy_context().run, app.handle, request, context
             )
+        keep = scope.get(PRESERVE_CONTEXT)
+        if keep is not None:  # the test client, in 'with client:'
+            keep(context)
         chunks = prepare_body(response, request.method)
         if body is not None and body.disconnected:
             response.close()
@@ -391,13 +394,18 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
 
 async def _run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
     token = _cv.set(AppContext(app))
+    signals = _signals[0] if _signals else None
     try:
+        if signals is not None:
+            await signals._dispatch(signals.appcontext_pushed, app, True)
         for function in functions:
             value = function()
             if inspect.isawaitable(value):
                 await value
     finally:
         _cv.reset(token)
+        if signals is not None:  # as `with app.app_context():` does, even after an error
+            await signals._dispatch(signals.appcontext_popped, app, True)
 
 
 def _describe_error(error: BaseException) -> str:

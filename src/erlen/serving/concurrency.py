@@ -48,8 +48,10 @@ def run_coroutine(coroutine: t.Any) -> t.Any:
 
     context = _cv.get(None)
     server_loop = context.loop if context is not None else None
-    if server_loop is not None:
+    if server_loop is not None and not _runs(server_loop):
         return asyncio.run_coroutine_threadsafe(coroutine, server_loop).result()
+    # On the server loop's own thread (sync code called from an async view, such
+    # as a signal's async receiver), waiting for the loop would hang: fall through.
     import threading
 
     if _loops is None:
@@ -72,3 +74,13 @@ def run_coroutine(coroutine: t.Any) -> t.Any:
 
     with ThreadPoolExecutor(1) as pool:
         return pool.submit(copy_context().run, asyncio.run, coroutine).result()
+
+
+def _runs(loop: t.Any) -> bool:
+    """Whether ``loop`` is the event loop running in this thread."""
+    import asyncio
+
+    try:
+        return asyncio.get_running_loop() is loop
+    except RuntimeError:
+        return False

@@ -13,7 +13,7 @@ import asyncio
 import typing as t
 from types import CoroutineType
 
-from ..ctx import RequestContext, _cv
+from ..ctx import RequestContext, _cv, _signals
 from ..http.exceptions import HTTPException, InternalServerError
 from ..websockets import (
     CLOSE_INTERNAL_ERROR,
@@ -49,6 +49,11 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
         if message["type"] != "websocket.connect":
             return  # gone before the handshake
         try:
+            if _signals:
+                # Set without push(), as for HTTP: the context's teardown sends the pop.
+                context.signalled = True
+                signals = _signals[0]
+                await signals._dispatch(signals.appcontext_pushed, app, True)
             await _dispatch(app, request, connection)
         except WebSocketDisconnect:
             pass

@@ -18,6 +18,7 @@ from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
 from datetime import datetime, timezone
 from urllib.parse import unquote_to_bytes, urlsplit
 
+from ..ctx import PRESERVE_CONTEXT, _cv
 from ..http.dates import parse_date
 from ..http.headers import Headers
 from ..response import Response
@@ -108,6 +109,9 @@ class Client:
         self._close_loop: weakref.finalize[[asyncio.AbstractEventLoop], Client] | None = None
         self._state: dict[str, t.Any] | None = None
         self._lifespan: tuple[asyncio.Queue[Message], asyncio.Queue[Message]] | None = None
+        #: Inside ``with client:``, the contexts of the last request, kept pushed.
+        self._preserving = False
+        self._kept: list[tuple[t.Any, t.Any]] = []
         if asgi:
             # Opened now rather than on the first request, so a test that
             # counts open files (the loop holds a few) sees the same before and after.
@@ -226,14 +230,24 @@ class Client:
             header = self._cookie_header(outgoing)
             if header:
                 outgoing.add_cookies(header)
+        self._pop_kept()
+        contexts: list[t.Any] = []
         status: int | str
         if self.asgi:
-            scope, status, headers, chunks = self._send_asgi(outgoing)
+            scope, status, headers, chunks = self._send_asgi(
+                outgoing, contexts.append if self._preserving else None
+            )
             # The request as erlen's ASGI adapter saw it.
             environ = _asgi.build_environ(scope, io.BytesIO(outgoing.body))
         else:
             environ = outgoing.to_environ()
+            if self._preserving:
+                environ[PRESERVE_CONTEXT] = contexts.append
             status, headers, chunks = self._send_wsgi(environ)
+        for context in contexts:
+            # Pushed again in the test's own thread, so `request`, `session`
+            # and `g` keep answering until the next request or the end of `with`.
+            self._kept.append((context, _cv.set(context)))
         response = TestResponse(None, status, Headers(headers))
         response.response = [b"".join(chunks)]  # keep the app's own Content-Length (HEAD!)
         response.chunks = tuple(chunk for chunk in chunks if chunk)
@@ -264,9 +278,11 @@ class Client:
         return captured["status"], captured["headers"], chunks
 
     def _send_asgi(
-        self, outgoing: _Outgoing
+        self, outgoing: _Outgoing, keep: Callable[[t.Any], None] | None = None
     ) -> tuple[Message, int, list[tuple[str, str]], list[bytes]]:
         scope = outgoing.to_scope("http")
+        if keep is not None:
+            scope[PRESERVE_CONTEXT] = keep
         if self._state is not None:
             scope["state"] = dict(self._state)
         exchange = _HTTPExchange(scope, outgoing.body, self.body_chunk_size)
@@ -383,11 +399,25 @@ class Client:
     # -- lifespan and cleanup ------------------------------------------------
 
     def __enter__(self) -> Client:
+        """Keep each request's context after it, until the next one or the end of ``with``.
+
+        Inside ``with client:`` a test can look at ``request``, ``session``
+        and ``g`` as the last request left them. Under ASGI the app's
+        lifespan also starts here (``before_serving``) and ends on exit.
+        """
+        if self._preserving:
+            raise RuntimeError(
+                "This test client is already in a 'with client:' block; nest a second "
+                "client (app.test_client()) instead."
+            )
+        self._preserving = True
         if self.asgi:
             self._run(self._start_lifespan(), lambda: self._lifespan_late("startup"))
         return self
 
     def __exit__(self, exc_type: t.Any, exc: BaseException | None, tb: t.Any) -> None:
+        self._preserving = False
+        self._pop_kept()
         try:
             if self._lifespan is not None:
                 self._run(self._stop_lifespan(), lambda: self._lifespan_late("shutdown"))
@@ -441,6 +471,11 @@ class Client:
             f"The app did not finish its lifespan {phase} within {self.timeout:g} s "
             f"(before_serving/after_serving hooks). Pass a larger timeout= if that is expected."
         )
+
+    def _pop_kept(self) -> None:
+        while self._kept:
+            _, token = self._kept.pop()
+            _cv.reset(token)
 
     def close(self) -> None:
         """Close the client's event loop (ASGI); a closed client may be used again."""
