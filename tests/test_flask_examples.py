@@ -24,11 +24,6 @@ TESTS = {"tutorial": 24, "javascript": 8, "httpbin": 70, "library": 34, "notes":
 # it, the test passes, and test_flask_application fails until it is removed here.
 KNOWN_FAILURES = {
     "library": {
-        "tests/test_api.py::test_method_not_allowed_lists_the_methods": (
-            "a MethodView's rule gets no automatic OPTIONS (View.provide_automatic_options "
-            "is None, which _add_rule takes as False)"
-        ),
-        "tests/test_api.py::test_options_is_automatic": "the same",
         "tests/test_books.py::test_test_request_context_matches_the_url": (
             "test_request_context(path) does not match the URL: request.endpoint is None"
         ),

@@ -113,3 +113,28 @@ def test_view_without_dispatch_explains(app, client):
     app.add_url_rule("/", view_func=Empty.as_view("empty"))
     with pytest.raises(NotImplementedError, match="dispatch_request"):
         client.get("/")
+
+
+def test_class_based_views_get_automatic_options(app, client):
+    class Items(MethodView):
+        def get(self):
+            return "items"
+
+        def post(self):
+            return "added", 201
+
+    class Answers(MethodView):
+        def get(self):
+            return "answers"
+
+        def options(self):
+            return "my own options"
+
+    app.add_url_rule("/items", view_func=Items.as_view("items"))
+    app.add_url_rule("/answers", view_func=Answers.as_view("answers"))
+    response = client.options("/items")
+    assert response.status_code == 200
+    assert set(response.headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS", "POST"}
+    assert "OPTIONS" in client.delete("/items").headers["Allow"]
+    # a view that answers OPTIONS itself keeps its answer
+    assert client.options("/answers").text == "my own options"

@@ -243,7 +243,10 @@ class Erlen(RequestCycle):
                 f"not the string {methods!r}."
             )
         if provide_automatic_options is None:
-            provide_automatic_options = getattr(view_func, "provide_automatic_options", True)
+            provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
+        if provide_automatic_options is None:
+            # As in Flask: automatic OPTIONS unless the view answers OPTIONS itself.
+            provide_automatic_options = "OPTIONS" not in {m.upper() for m in methods}
         unknown = set(options) - {"defaults", "strict_slashes", "websocket", "stream_body"}
         if unknown:
             raise TypeError(
