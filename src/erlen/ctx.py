@@ -22,10 +22,6 @@ if t.TYPE_CHECKING:
 
 _new_object = object.__new__
 
-#: The environ (or scope) key the test client sets inside ``with client:``: the
-#: adapter hands it the request's context, which the client keeps pushed.
-PRESERVE_CONTEXT = "erlen.preserve_context"
-
 __all__ = [
     "AppContext",
     "RequestContext",

@@ -16,7 +16,7 @@ import threading
 import typing as t
 from contextvars import copy_context
 
-from ..ctx import PRESERVE_CONTEXT, AppContext, RequestContext, _cv, _signals
+from ..ctx import AppContext, RequestContext, _cv, _signals
 from ..http.exceptions import BadRequest, HTTPException
 from ..http.scope import body_headers, build_environ, encode_headers
 from ..http.streams import too_large
@@ -214,9 +214,6 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             response = await loop.run_in_executor(
                 app._executor, copy_context().run, app.handle, request, context
             )
-        keep = scope.get(PRESERVE_CONTEXT)
-        if keep is not None:  # the test client, in 'with client:'
-            keep(context)
         chunks = prepare_body(response, request.method)
         if body is not None and body.disconnected:
             response.close()

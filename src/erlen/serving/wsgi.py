@@ -6,7 +6,7 @@ import errno
 import typing as t
 from collections.abc import Iterator
 
-from ..ctx import PRESERVE_CONTEXT, RequestContext, _cv
+from ..ctx import RequestContext, _cv
 from ..http.status import status_line
 from ..response import prepare_body
 from .concurrency import run_coroutine
@@ -42,9 +42,6 @@ def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[...,
     token = _cv.set(context)
     try:
         response = app.handle(request, context)
-        keep = environ.get(PRESERVE_CONTEXT)
-        if keep is not None:  # the test client, in 'with client:'
-            keep(context)
         body = prepare_body(response, request.method)
         start_response(status_line(response.status_code), response.headers._list)
         if body is None:

@@ -11,6 +11,7 @@ import asyncio
 import typing as t
 from collections.abc import Callable, Mapping
 
+from ..ctx import _cv
 from ..typing import Message
 
 
@@ -47,6 +48,8 @@ class _HTTPExchange:
 
     def __init__(self, scope: Message, body: bytes, chunk_size: int) -> None:
         self.scope = scope
+        #: The app's request context, seen from inside the app's send() call.
+        self.context: t.Any = None
         size = max(chunk_size, 1)
         self._chunks = [body[i : i + size] for i in range(0, len(body), size)] or [b""]
         self.status: int | None = None
@@ -79,6 +82,10 @@ class _HTTPExchange:
         return {"type": "http.disconnect"}
 
     async def send(self, message: Message) -> None:
+        if self.context is None:
+            # erlen calls send() with the request's context still set, so
+            # `with client:` can keep it without the adapter's help.
+            self.context = _cv.get(None)
         problem = self._accept(message)
         if problem is not None:
             if self.violation is None:
