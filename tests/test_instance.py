@@ -70,6 +70,9 @@ def test_an_installed_package_uses_the_prefixs_var_folder(tmp_path, importable, 
     write(prefix / site / "shopinst" / "__init__.py")
     importable(prefix / site)
     assert Erlen("shopinst").instance_path == str(prefix / "var" / "shopinst-instance")
+    # named after the app's whole import name, as in Flask
+    write(prefix / site / "shopinst" / "web.py")
+    assert Erlen("shopinst.web").instance_path == str(prefix / "var" / "shopinst.web-instance")
 
 
 def test_an_instance_path_must_be_absolute() -> None:

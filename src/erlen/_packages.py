@@ -8,7 +8,7 @@ same folder:
 
 - code run from a source checkout: ``instance/`` beside the module, or
   beside the package folder;
-- a package installed into an environment: ``<prefix>/var/<name>-instance``,
+- a package installed into an environment: ``<prefix>/var/<app name>-instance``,
   where ``<prefix>`` is that environment's root.
 """
 
@@ -78,14 +78,17 @@ def package_path_of(import_name: str) -> str:
     return os.path.dirname(os.path.abspath(chosen))
 
 
-def find_instance_path(import_name: str) -> str:
-    """Return the default instance folder of the app ``import_name`` (it need not exist)."""
+def find_instance_path(import_name: str, app_name: str) -> str:
+    """Return the default instance folder of the app ``import_name`` (it need not exist).
+
+    ``app_name`` names the folder of an installed package (``app.name``, as
+    in Flask: the whole import name, such as ``shop.views-instance``).
+    """
     package_path = package_path_of(import_name)
     prefix = _install_prefix(package_path)
     if prefix is None:
         return os.path.join(package_path, "instance")
-    name = import_name.rpartition(".")[2] if import_name != "__main__" else "__main__"
-    return os.path.join(prefix, "var", f"{name}-instance")
+    return os.path.join(prefix, "var", f"{app_name}-instance")
 
 
 def _install_prefix(package_path: str) -> str | None:

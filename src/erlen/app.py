@@ -95,7 +95,7 @@ class Erlen(RequestCycle):
             )
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if instance_path is None:
-            instance_path = find_instance_path(import_name)
+            instance_path = find_instance_path(import_name, self.name)
         elif not os.path.isabs(instance_path):
             raise ValueError(
                 f"The instance path must be absolute, and {instance_path!r} is relative. "
