@@ -278,7 +278,7 @@ class Erlen(RequestCycle):
             self.view_functions[endpoint] = view_func
             # Decided once, here: the ASGI adapter runs an async view on the
             # event loop and a plain one in the thread pool.
-            self._async_views[view_func] = inspect.iscoroutinefunction(view_func)
+            self._is_async_view(view_func)
 
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Add a blueprint's routes, hooks and handlers to the app.

@@ -231,22 +231,15 @@ class Client:
             if header:
                 outgoing.add_cookies(header)
         self._pop_kept()
-        contexts: list[t.Any] = []
         status: int | str
         if self.asgi:
             scope, status, headers, chunks, context = self._send_asgi(outgoing)
-            contexts.append(context)
             # The request as erlen's ASGI adapter saw it.
             environ = _asgi.build_environ(scope, io.BytesIO(outgoing.body))
         else:
             environ = outgoing.to_environ()
             status, headers, chunks, context = self._send_wsgi(environ)
-            contexts.append(context)
-        if not self._preserving:
-            contexts.clear()
-        for context in contexts:
-            if context is None:
-                continue  # the app answered before erlen set up a context
+        if self._preserving and context is not None:  # None: answered before a context existed
             # Pushed again in the test's own thread, so `request`, `session`
             # and `g` keep answering until the next request or the end of `with`.
             self._kept.append((context, _cv.set(context)))
