@@ -20,7 +20,6 @@ if t.TYPE_CHECKING:
     from .response import Response
     from .websockets import WebSocket
 
-_new_object = object.__new__
 
 __all__ = [
     "AppContext",
@@ -165,17 +164,6 @@ class RequestContext(AppContext):
         self.request = request
         self.loop = loop
 
-    @classmethod
-    def on(cls, loop: asyncio.AbstractEventLoop, app: Erlen, request: Request) -> RequestContext:
-        """Return the context of a request served on the event loop ``loop`` (ASGI)."""
-        # perf: what __init__ does, without type.__call__'s dispatch to it:
-        # about 0.2 us of an ASGI request on Python 3.11.
-        context = _new_object(cls)
-        context.app = app
-        context.request = request
-        context.loop = loop
-        return context
-
     @property
     def session(self) -> t.Any:
         """The session, opened on first use."""
@@ -187,14 +175,13 @@ class RequestContext(AppContext):
     def needs_teardown(self) -> bool:
         """Whether ending this request has work to do: teardown hooks, files, signals."""
         app = self.app
-        return bool(
-            app.teardown_request_funcs
-            or app.teardown_appcontext_funcs
-            or (self.request is not None and self.request.__dict__.get("files"))
-            # perf: the global, not self.signalled: a class attribute read through
-            # an instance costs Python 3.11 four times as much.
-            or _signals
-        )
+        # perf: the global _signals, not self.signalled: a class attribute read
+        # through an instance costs Python 3.11 four times as much.
+        if app.teardown_request_funcs or app.teardown_appcontext_funcs or _signals:
+            return True
+        request = self.request
+        # perf: no bool() call; an uploaded file is the rare case.
+        return request is not None and "files" in request.__dict__ and bool(request.files)
 
     def teardown(self, exc: BaseException | None) -> None:
         """End the request: teardown functions (given ``exc``), then close its files.
