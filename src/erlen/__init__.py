@@ -17,8 +17,10 @@ and the multipart parser load when first needed.
 from __future__ import annotations
 
 from .app import Erlen
+from .config import Config
 from .ctx import (
     after_this_request,
+    copy_current_request_context,
     current_app,
     g,
     has_app_context,
@@ -27,11 +29,20 @@ from .ctx import (
     session,
     websocket,
 )
-from .helpers import flash, get_flashed_messages, make_response, stream_with_context, url_for
-from .http.exceptions import HTTPException, abort
+from .helpers import (
+    abort,
+    flash,
+    get_flashed_messages,
+    get_template_attribute,
+    make_response,
+    redirect,
+    stream_with_context,
+    url_for,
+)
+from .http.exceptions import HTTPException
 from .http.headers import Headers
 from .request import Request
-from .response import Response, jsonify, redirect
+from .response import Response, jsonify
 
 __version__ = "0.1.0"
 
@@ -75,6 +86,9 @@ def __getattr__(name: str) -> object:
 
 __all__ = [
     "Erlen",
+    "Config",
+    "copy_current_request_context",
+    "get_template_attribute",
     "Blueprint",
     "View",
     "MethodView",

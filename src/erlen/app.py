@@ -9,20 +9,24 @@ Serving a request is the other half, in :mod:`erlen.cycle`.
 
 from __future__ import annotations
 
+import functools
 import inspect
 import os
 import sys
 import typing as t
+import weakref
 from collections.abc import Callable
 from datetime import timedelta
 from types import CoroutineType
 
 from ._packages import find_instance_path
-from .config import DEFAULT_CONFIG, Config
+from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
 from .cycle import RequestCycle, _current_request, _scopes
+from .http.exceptions import Aborter
 from .request import Request
 from .response import Response
+from .response import redirect as _redirect
 from .routing import Router, Rule
 from .scaffold import _check_websocket_handler, _describe
 from .serving.concurrency import run_coroutine as _run_coroutine
@@ -32,15 +36,46 @@ if t.TYPE_CHECKING:
     import logging
     from concurrent.futures import ThreadPoolExecutor
 
-    from jinja2 import Environment
-
     from .blueprints import Blueprint
     from .sessions import SessionInterface
+    from .templating import Environment
     from .testing import Client, ErlenCliRunner
 
 __all__ = ["Erlen"]
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
+
+
+def _as_timedelta(value: timedelta | int | float) -> timedelta:
+    return value if isinstance(value, timedelta) else timedelta(seconds=value)
+
+
+class _LazyTemplating:
+    """A class attribute that is a name of :mod:`erlen.templating`, imported on first use."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, instance: t.Any, owner: type) -> t.Any:
+        from . import templating
+
+        value = getattr(templating, self.name)
+        setattr(owner, _TEMPLATING_ATTRS[self.name], value)
+        return value
+
+
+_TEMPLATING_ATTRS = {"Environment": "jinja_environment"}
+
+
+async def _asgi_entry(
+    app_ref: weakref.ref[Erlen], scope: t.Any, receive: t.Any, send: t.Any
+) -> None:
+    # What ``app.__call__`` shows a server that inspects it (see __init__);
+    # it holds the app weakly, so the app is freed with its last reference.
+    app = app_ref()
+    if app is None:  # pragma: no cover - only a server holding __call__ alone
+        raise RuntimeError("The erlen app this ASGI entry belonged to has been freed.")
+    await app.asgi_app(scope, receive, send)
 
 
 class _LazyASGI:
@@ -72,6 +107,16 @@ class Erlen(RequestCycle):
     response_class = Response
     app_ctx_globals_class = _AppCtxGlobals
     default_config = DEFAULT_CONFIG
+    #: The class of :attr:`config`; :meth:`make_config` creates it.
+    config_class = Config
+    #: The class of :attr:`aborter`; :meth:`make_aborter` creates it.
+    aborter_class = Aborter
+    #: The class of :attr:`jinja_env`.
+    jinja_environment: type[Environment] = t.cast(
+        "type[Environment]", _LazyTemplating("Environment")
+    )
+    #: Options for the Jinja2 environment, read when it is created.
+    jinja_options: dict[str, t.Any] = {}
 
     def __init__(
         self,
@@ -105,14 +150,19 @@ class Erlen(RequestCycle):
         #: The folder for files of this deployment (a local config, a SQLite
         #: database), outside the code; it need not exist.
         self.instance_path = instance_path
-        self.config = Config(
-            instance_path if instance_relative_config else self.root_path, self.default_config
-        )
+        self.config = self.make_config(instance_relative_config)
+        #: Raises the HTTP error for a status code: what :func:`erlen.abort` calls.
+        self.aborter = self.make_aborter()
+        #: Functions whose dicts ``erlen shell`` adds to its namespace.
+        self.shell_context_processors: list[Callable[[], dict[str, t.Any]]] = []
+        #: Called, in order, when :func:`~erlen.url_for` cannot build a URL:
+        #: ``(error, endpoint, values)``; the first to return a URL wins.
+        self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, t.Any]], str]] = []
         self.url_map = Router()
         self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
         self.blueprints: dict[str, Blueprint] = {}
-        self.jinja_options: dict[str, t.Any] = {}
+        self.jinja_options = dict(self.jinja_options)
         #: Template filters, globals and tests, applied when Jinja2 loads.
         self.template_extras: dict[str, dict[str, t.Any]] = {
             "filters": {},
@@ -120,10 +170,15 @@ class Erlen(RequestCycle):
             "tests": {},
         }
         if self.has_static_folder:
+            # A weak reference, not the bound method: the app is freed with
+            # its last reference, without waiting for the garbage collector.
+            app_ref = weakref.ref(self)
+
+            def static(filename: str) -> Response:
+                return app_ref().send_static_file(filename)  # type: ignore[union-attr]
+
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>",
-                endpoint="static",
-                view_func=self.send_static_file,
+                f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=static
             )
         self.extensions: dict[str, t.Any] = {}
         self._logger: logging.Logger | None = None
@@ -133,7 +188,7 @@ class Erlen(RequestCycle):
         # read ``app.__call__`` and treat the app as ASGI 3 when it is a
         # coroutine function; calling the app still goes through the class's
         # __call__, which serves WSGI too.
-        self.__dict__["__call__"] = self._asgi_entry
+        self.__dict__["__call__"] = functools.partial(_asgi_entry, weakref.ref(self))
 
     # -- properties ------------------------------------------------------
 
@@ -170,21 +225,74 @@ class Erlen(RequestCycle):
     def secret_key(self, value: t.Any) -> None:
         self.config["SECRET_KEY"] = value
 
+    #: How long a permanent session lasts (``PERMANENT_SESSION_LIFETIME``,
+    #: a :class:`~datetime.timedelta`; seconds are accepted too).
+    permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _as_timedelta)
+
+    def make_config(self, instance_relative: bool = False) -> Config:
+        """Create :attr:`config`, relative to the instance folder when ``instance_relative``."""
+        root = self.instance_path if instance_relative else self.root_path
+        defaults = dict(self.default_config)
+        defaults["DEBUG"] = _debug_from_env(defaults["DEBUG"])
+        return self.config_class(root, defaults)
+
+    def auto_find_instance_path(self) -> str:
+        """The instance folder erlen uses when none is given (see :doc:`config`)."""
+        return find_instance_path(self.import_name, self.name)
+
+    def make_aborter(self) -> Aborter:
+        """Create :attr:`aborter`, an instance of :attr:`aborter_class`."""
+        return self.aborter_class()
+
+    def redirect(self, location: str, code: int = 302) -> Response:
+        """Return a redirect to ``location`` built with :attr:`response_class`.
+
+        :func:`erlen.redirect` calls this on the current app.
+        """
+        return _redirect(location, code=code, Response=self.response_class)
+
+    def shell_context_processor(self, f: F) -> F:
+        """Register ``f``, returning a dict, whose names ``erlen shell`` starts with."""
+        self.shell_context_processors.append(f)
+        return f
+
+    def make_shell_context(self) -> dict[str, t.Any]:
+        """The names ``erlen shell`` starts with: ``app``, ``g`` and the processors' names."""
+        from .ctx import g
+
+        namespace: dict[str, t.Any] = {"app": self, "g": g}
+        for processor in self.shell_context_processors:
+            namespace.update(processor())
+        return namespace
+
+    def handle_url_build_error(
+        self, error: Exception, endpoint: str, values: dict[str, t.Any]
+    ) -> str:
+        """Ask :attr:`url_build_error_handlers` for a URL ``url_for`` could not build.
+
+        The first handler to return something other than ``None`` gives the
+        URL; when none does, ``error`` is raised again.
+        """
+        for handler in self.url_build_error_handlers:
+            try:
+                url = handler(error, endpoint, values)
+            except Exception as other:  # noqa: BLE001 - a handler may pass the error on
+                if other is not error:
+                    raise
+                continue
+            if url is not None:
+                return url
+        if error is sys.exc_info()[1]:
+            raise  # noqa: PLE0704 - keep the original traceback
+        raise error
+
     @property
     def logger(self) -> logging.Logger:
         """The app's logger, named after the app; logs to stderr unless configured."""
         if self._logger is None:
-            import logging
+            from .logging import create_logger
 
-            logger = logging.getLogger(self.name)
-            if not logger.hasHandlers():
-                handler = logging.StreamHandler()
-                handler.setFormatter(
-                    logging.Formatter("[%(asctime)s] %(levelname)s in %(module)s: %(message)s")
-                )
-                logger.addHandler(handler)
-            if logger.level == logging.NOTSET:
-                logger.setLevel(logging.DEBUG if self.debug else logging.INFO)
+            logger = create_logger(self)  # type: ignore[arg-type]  # self is the Erlen
             self._logger = logger
         return self._logger
 
@@ -388,10 +496,35 @@ class Erlen(RequestCycle):
         """The Jinja2 environment, created (and Jinja2 imported) on first use."""
         environment = self.__dict__.get("_jinja_env")
         if environment is None:
-            from .templating import create_environment
-
-            environment = self.__dict__["_jinja_env"] = create_environment(self)
+            environment = self.__dict__["_jinja_env"] = self.create_jinja_environment()
         return t.cast("Environment", environment)
+
+    def create_jinja_environment(self) -> Environment:
+        """Create the Jinja2 environment; :attr:`jinja_env` calls this once."""
+        from .templating import create_environment
+
+        return create_environment(self)
+
+    def create_global_jinja_loader(self) -> t.Any:
+        """The loader of :attr:`jinja_env`: the app's templates, then its blueprints'."""
+        from .templating import DispatchingJinjaLoader
+
+        return DispatchingJinjaLoader(self)
+
+    @property
+    def jinja_loader(self) -> t.Any:
+        """A loader for this app's own template folder, or ``None`` when it has none."""
+        if self.template_folder is None:
+            return None
+        import jinja2
+
+        return jinja2.FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    def select_jinja_autoescape(self, filename: str | None) -> bool:
+        """Whether a template is autoescaped: strings, and ``.html``, ``.htm``, ``.xml``, ``.xhtml``, ``.svg`` files."""
+        from .templating import _select_autoescape
+
+        return _select_autoescape(filename)
 
     def _add_template_extra(self, kind: str, function: t.Any, name: str | None) -> None:
         name = name or function.__name__
@@ -486,7 +619,7 @@ class Erlen(RequestCycle):
 
     def request_context(self, environ: dict[str, t.Any]) -> RequestContext:
         """Return a request context for a WSGI environ."""
-        return RequestContext(self, self.request_class(environ, self.config))
+        return RequestContext(self, environ)
 
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
         """Return a request context for a made-up request (arguments as the test client's)."""
@@ -542,10 +675,6 @@ class Erlen(RequestCycle):
             return self.wsgi_app(environ, start_response)
         return self.asgi_app(environ, start_response, send)
 
-    async def _asgi_entry(self, scope: t.Any, receive: t.Any, send: t.Any) -> None:
-        # What ``app.__call__`` shows a server that inspects it (see __init__).
-        await self.asgi_app(scope, receive, send)
-
     # -- serving (ASGI lifespan) -----------------------------------------
 
     def before_serving(self, function: F) -> F:
@@ -575,3 +704,11 @@ class Erlen(RequestCycle):
 
     def __repr__(self) -> str:
         return f"<Erlen {self.name!r}>"
+
+
+def _debug_from_env(default: bool) -> bool:
+    """``ERLEN_DEBUG`` as Flask reads ``FLASK_DEBUG`` for a new app's ``DEBUG``."""
+    raw = os.environ.get("ERLEN_DEBUG")
+    if not raw:
+        return default
+    return raw.lower() not in ("0", "false", "no")

@@ -14,13 +14,15 @@ from datetime import timedelta
 
 from .request import DEFAULT_LIMITS
 
-__all__ = ["Config", "DEFAULT_CONFIG"]
+__all__ = ["Config", "ConfigAttribute", "DEFAULT_CONFIG"]
 
 DEFAULT_CONFIG: dict[str, t.Any] = {
     "DEBUG": False,
     "TESTING": False,
     "PROPAGATE_EXCEPTIONS": None,
     "TRAP_HTTP_EXCEPTIONS": False,
+    # None: trap a missing form or query key (BadRequestKeyError) in debug only.
+    "TRAP_BAD_REQUEST_ERRORS": None,
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
     "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
@@ -49,6 +51,39 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "ASGI_THREADS": 40,
     **DEFAULT_LIMITS,
 }
+
+
+T = t.TypeVar("T")
+
+
+class ConfigAttribute(t.Generic[T]):
+    """An attribute that reads and writes a setting of ``self.config``.
+
+    ``testing = ConfigAttribute("TESTING")`` on a class makes ``obj.testing``
+    read ``obj.config["TESTING"]`` and assignment write it.
+    ``get_converter``, when given, converts the value on reading.
+    """
+
+    def __init__(self, name: str, get_converter: Callable[[t.Any], T] | None = None) -> None:
+        self.__name__ = name
+        self.get_converter = get_converter
+
+    @t.overload
+    def __get__(self, obj: None, owner: None) -> ConfigAttribute[T]: ...
+
+    @t.overload
+    def __get__(self, obj: t.Any, owner: t.Any) -> T: ...
+
+    def __get__(self, obj: t.Any, owner: t.Any = None) -> T | ConfigAttribute[T]:
+        if obj is None:
+            return self
+        value = obj.config[self.__name__]
+        if self.get_converter is not None:
+            value = self.get_converter(value)
+        return value  # type: ignore[no-any-return]
+
+    def __set__(self, obj: t.Any, value: t.Any) -> None:
+        obj.config[self.__name__] = value
 
 
 class Config(dict[str, t.Any]):

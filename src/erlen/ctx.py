@@ -8,6 +8,7 @@ server. An :class:`AppContext` carries the app and ``g``; a
 
 from __future__ import annotations
 
+import functools
 import typing as t
 from collections.abc import Callable, Iterator
 from contextvars import ContextVar
@@ -32,7 +33,10 @@ __all__ = [
     "has_request_context",
     "has_app_context",
     "after_this_request",
+    "copy_current_request_context",
 ]
+
+F = t.TypeVar("F", bound=Callable[..., t.Any])
 
 _cv: ContextVar[AppContext] = ContextVar("erlen.context")
 
@@ -158,11 +162,38 @@ class RequestContext(AppContext):
     signalled = False
 
     def __init__(
-        self, app: Erlen, request: Request, loop: asyncio.AbstractEventLoop | None = None
+        self,
+        app: Erlen,
+        environ: dict[str, t.Any] | None = None,
+        request: Request | None = None,
+        session: t.Any = None,
     ) -> None:
+        # The adapters do not come through here: they set app and request
+        # on a bare instance, a Python call cheaper per request.
+        if request is None:
+            if environ is None:
+                raise TypeError(
+                    "RequestContext needs the request: pass a WSGI environ or request=. "
+                    "For a made-up request use app.test_request_context()."
+                )
+            request = app.request_class(environ, app.config)
         self.app = app
         self.request = request
-        self.loop = loop
+        if session is not None:
+            self._session = session
+
+    def copy(self) -> RequestContext:
+        """A context for the same request and session, to push in another thread or task.
+
+        :func:`copy_current_request_context` uses it.
+        """
+        copied = RequestContext(self.app, request=self.request, session=self._session)
+        copied.loop = self.loop
+        return copied
+
+    def match_request(self) -> None:
+        """Match the request against the app's rules; a miss is kept as ``request.routing_exception``."""
+        self.app.match_request(t.cast("Request", self.request))
 
     @property
     def session(self) -> t.Any:
@@ -401,3 +432,36 @@ def after_this_request(function: Callable[[Response], Response]) -> Callable[[Re
         context._after_request_functions = []
     context._after_request_functions.append(function)
     return function
+
+
+def copy_current_request_context(f: F) -> F:
+    """Let ``f`` run with the current request's context, later, in another thread or task.
+
+    Decorate a function inside a view; when it is called (in a thread, a
+    greenlet, a task), ``request``, ``session`` and ``g`` are those of the
+    request that decorated it::
+
+        @copy_current_request_context
+        def send_mail():
+            mail.send(to=request.form["email"])
+
+        threading.Thread(target=send_mail).start()
+    """
+    context = _cv.get(None)
+    if context is None or context.request is None:
+        raise RuntimeError(
+            "copy_current_request_context() decorates a function while a request is "
+            "being handled, to run it later with that request. Use it inside a view or "
+            "a hook, or inside app.test_request_context()."
+        )
+    copied = t.cast(RequestContext, context).copy()
+
+    @functools.wraps(f)
+    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
+        token = _cv.set(copied)
+        try:
+            return f(*args, **kwargs)
+        finally:
+            _cv.reset(token)
+
+    return t.cast(F, wrapper)

@@ -26,6 +26,7 @@ from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_
 from .ctx import RequestContext, _cv, _signals
 from .http.exceptions import (
     BadRequest,
+    BadRequestKeyError,
     HTTPException,
     InternalServerError,
     UpgradeRequired,
@@ -383,8 +384,13 @@ class RequestCycle(Scaffold):
         if isinstance(error, HTTPException):
             if isinstance(error, RequestRedirect):
                 error.new_url = _safe_redirect_target(request, error.new_path)
-            if self.config["TRAP_HTTP_EXCEPTIONS"]:
-                raise error
+            if self.trap_http_exception(error):
+                # Trapped: only a handler for the error itself answers it;
+                # otherwise it is raised as any other error would be.
+                handler = self._find_error_handler(error, request)
+                if handler is None:
+                    raise error
+                return await self._call_handler(handler, error, on_loop)
         handler = self._find_error_handler(error, request)
         if handler is None:
             if isinstance(error, HTTPException):
@@ -398,10 +404,134 @@ class RequestCycle(Scaffold):
                         self.logger.warning("%s", problem)
                 return error.get_response(request)
             raise error
+        return await self._call_handler(handler, error, on_loop)
+
+    async def _call_handler(
+        self, handler: Callable[..., t.Any], error: BaseException, on_loop: bool
+    ) -> Response:
         value = handler(error)
         if value.__class__ is CoroutineType:
             value = (await value) if on_loop else _run_coroutine(value)
         return self.make_response(value)
+
+    def trap_http_exception(self, error: Exception) -> bool:
+        """Whether the HTTP error ``error`` is raised rather than answered with its page.
+
+        ``TRAP_HTTP_EXCEPTIONS`` traps every HTTP error;
+        ``TRAP_BAD_REQUEST_ERRORS`` traps 400s, and when it is left at
+        ``None``, debug mode traps a missing form or query key
+        (:class:`~erlen.exceptions.BadRequestKeyError`), so the debug page
+        names the key. A trapped error still goes to a handler registered
+        for it; without one it is an unhandled error (a 500, the debug
+        page, or raised in tests).
+        """
+        config = self.config
+        if config["TRAP_HTTP_EXCEPTIONS"]:
+            return True
+        trap_bad_request = config.get("TRAP_BAD_REQUEST_ERRORS")
+        if trap_bad_request is None:
+            return self.debug and isinstance(error, BadRequestKeyError)
+        return bool(trap_bad_request) and isinstance(error, BadRequest)
+
+    def handle_http_exception(self, error: HTTPException) -> t.Any:
+        """Answer the HTTP error ``error``: its handler's return value, or the error itself.
+
+        The error is a response of its own (its page); a redirect raised by
+        routing is returned as it is, whatever handlers say.
+        """
+        if isinstance(error, RequestRedirect):
+            return error
+        handler = self._find_error_handler(error, _request_or_none())
+        if handler is None:
+            return error
+        return self.ensure_sync(handler)(error)
+
+    def should_ignore_error(self, error: BaseException | None) -> bool:
+        """Whether teardown functions should not see ``error``; never, unless overridden."""
+        return False
+
+    def raise_routing_exception(self, request: Request) -> t.NoReturn:
+        """Raise the routing error (404, 405, a slash redirect) recorded on ``request``."""
+        error = request.routing_exception
+        if error is None:
+            raise RuntimeError(
+                "raise_routing_exception() was called for a request that matched a rule; "
+                "call it only when request.routing_exception is set."
+            )
+        raise error
+
+    def make_default_options_response(self) -> Response:
+        """The answer to an ``OPTIONS`` request: an empty 200 whose ``Allow`` lists the methods."""
+        context = _cv.get(None)
+        if context is None or context.request is None:
+            raise RuntimeError(
+                "make_default_options_response() needs the request whose methods it lists. "
+                "Call it while handling a request, or inside app.test_request_context()."
+            )
+        return self._options_response(context.request)
+
+    def ensure_sync(self, function: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """Return ``function`` callable from sync code: an ``async def`` is wrapped to run to its end."""
+        import inspect
+
+        if inspect.iscoroutinefunction(function):
+            return self.async_to_sync(function)
+        return function
+
+    def async_to_sync(
+        self, function: Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+    ) -> Callable[..., t.Any]:
+        """Wrap the coroutine function ``function`` so that calling it runs it and returns its result.
+
+        Called in a thread with no event loop running (a WSGI request, a
+        sync view under ASGI), it runs the coroutine there. erlen needs no
+        extra package for this, unlike Flask's ``asgiref``.
+        """
+        from functools import wraps
+
+        @wraps(function)
+        def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
+            return _run_coroutine(function(*args, **kwargs))
+
+        return run
+
+    def dispatch_request(self) -> t.Any:
+        """Call the view the current request matched and return what it returns.
+
+        Routing errors are raised; ``OPTIONS`` gets the automatic answer
+        when the rule provides it. Hooks, error handlers and the response
+        conversion are left to :meth:`full_dispatch_request`.
+        """
+        request = _current_request_for("dispatch_request")
+        if request.routing_exception is not None:
+            self.raise_routing_exception(request)
+        rule, args = self._route(request)
+        if request.method == "OPTIONS" and rule.provide_automatic_options:
+            return self.make_default_options_response()
+        view = self.view_functions[rule.endpoint]  # type: ignore[index]
+        return self.ensure_sync(view)(**args)
+
+    def full_dispatch_request(self) -> Response:
+        """Handle the current request whole: hooks, view, error handlers, after-request hooks."""
+        request = _current_request_for("full_dispatch_request")
+        context = t.cast(RequestContext, _cv.get(None))
+        return self.handle(request, context)
+
+    def finalize_request(self, rv: t.Any, from_error_handler: bool = False) -> Response:
+        """Turn a view's return value into the response, and run the after-request hooks.
+
+        With ``from_error_handler`` (the value came from handling an error),
+        a failing after-request hook is logged rather than raised.
+        """
+        response = self.make_response(rv)
+        context = t.cast(RequestContext, _cv.get(None))
+        try:
+            return self.process_response(response, context)
+        except Exception:
+            if not from_error_handler:
+                raise
+            self.logger.exception("Request finalizing failed with an error while handling an error")
+        return response
 
     def handle_exception(self, error: Exception, request: Request | None) -> Response:
         """Log an unhandled error once and answer 500.
@@ -474,6 +604,21 @@ class RequestCycle(Scaffold):
             _add_vary(response, "Cookie")
         if not interface.is_null_session(session):
             interface.save_session(self, session, response)  # type: ignore[arg-type]  # self is the Erlen
+
+
+def _request_or_none() -> Request | None:
+    context = _cv.get(None)
+    return None if context is None else context.request
+
+
+def _current_request_for(method: str) -> Request:
+    context = _cv.get(None)
+    if context is None or context.request is None:
+        raise RuntimeError(
+            f"{method}() works on the current request, and there is none. Call it while "
+            "handling a request, or inside app.test_request_context()."
+        )
+    return context.request
 
 
 def _scopes(request: Request | None) -> tuple[str | None, ...]:

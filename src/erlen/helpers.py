@@ -1,4 +1,4 @@
-"""Helpers used inside views: ``url_for`` and ``stream_with_context``."""
+"""Helpers used inside views (``url_for``, ``flash``, ``abort``, ``redirect`` ...), at Flask's module path."""
 
 from __future__ import annotations
 
@@ -17,6 +17,12 @@ __all__ = [
     "flash",
     "get_flashed_messages",
     "make_response",
+    "abort",
+    "redirect",
+    "get_debug_flag",
+    "get_load_dotenv",
+    "get_root_path",
+    "get_template_attribute",
 ]
 
 _NO_CONTEXT = (
@@ -82,14 +88,14 @@ def url_for(
     return url
 
 
-def stream_with_context(generator: t.Any) -> t.Any:
+def stream_with_context(generator_or_function: t.Any) -> t.Any:
     """Return ``generator`` unchanged.
 
     erlen keeps the request context alive while a streamed body is
     produced, so a generator can read ``request`` and ``g`` without this
     wrapper. It exists so code written for Flask runs unchanged.
     """
-    return generator  # also when used as a decorator on a generator function
+    return generator_or_function  # also when used as a decorator on a generator function
 
 
 def flash(message: str, category: str = "message") -> None:
@@ -144,3 +150,78 @@ def make_response(*args: t.Any) -> Response:
         return current_app.response_class()
     value = args[0] if len(args) == 1 else args
     return current_app.make_response(value)
+
+
+def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+    """Stop the request now and answer with an HTTP error: ``abort(404)``, ``abort(403, "Admins only.")``.
+
+    Inside an app context this is the app's :attr:`~erlen.Erlen.aborter`,
+    so an app can map codes to its own exception classes; the arguments
+    after the code go to the exception (its description first). A
+    :class:`~erlen.Response` instead of a code is sent as it is.
+    """
+    context = _cv.get(None)
+    if context is not None:
+        context.app.aborter(code, *args, **kwargs)
+    _default_aborter(code, *args, **kwargs)
+    raise AssertionError("unreachable")  # pragma: no cover - the aborter raised
+
+
+def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803 - Flask's name
+    """Return a response that sends the client to ``location`` (302 unless ``code`` says otherwise).
+
+    Inside an app context this is the app's :meth:`~erlen.Erlen.redirect`,
+    which builds it with the app's ``response_class``.
+    """
+    context = _cv.get(None)
+    if context is not None and Response is None:
+        return context.app.redirect(location, code=code)  # type: ignore[no-any-return]
+    from .response import redirect as plain_redirect
+
+    return plain_redirect(location, code=code, Response=Response)
+
+
+def get_debug_flag() -> bool:
+    """Whether ``ERLEN_DEBUG`` asks for debug mode: set, and not ``0``, ``false`` or ``no``."""
+    import os
+
+    value = os.environ.get("ERLEN_DEBUG")
+    return bool(value) and value.lower() not in ("0", "false", "no")  # type: ignore[union-attr]
+
+
+def get_load_dotenv(default: bool = True) -> bool:
+    """Whether the ``.env`` and ``.erlenenv`` files are loaded: not when ``ERLEN_SKIP_DOTENV`` is on."""
+    import os
+
+    value = os.environ.get("ERLEN_SKIP_DOTENV")
+    if not value:
+        return default
+    return value.lower() in ("0", "false", "no")
+
+
+def get_root_path(import_name: str) -> str:
+    """The folder of the module or package ``import_name``: where an app finds its files."""
+    from ._packages import root_path_of
+
+    return root_path_of(import_name)
+
+
+def get_template_attribute(template_name: str, attribute: str) -> t.Any:
+    """Return a macro (or any top-level name) of a template, to call from Python.
+
+    ``get_template_attribute("_forms.html", "field")(form.name)`` renders
+    the ``field`` macro of ``_forms.html``.
+    """
+    return getattr(current_app.jinja_env.get_template(template_name).module, attribute)
+
+
+def __getattr__(name: str) -> t.Any:
+    # perf: send_file and send_from_directory load their module on first use.
+    if name in ("send_file", "send_from_directory"):
+        from . import sendfile
+
+        return getattr(sendfile, name)
+    raise AttributeError(f"module 'erlen.helpers' has no attribute {name!r}")
+
+
+from .http.exceptions import _default_aborter  # noqa: E402 - after abort, which it serves

@@ -19,6 +19,7 @@ from __future__ import annotations
 import os
 import posixpath
 import typing as t
+import weakref
 from collections.abc import Callable, Iterable, Iterator
 
 import jinja2
@@ -79,12 +80,21 @@ class Environment(jinja2.Environment):
     """
 
     def __init__(self, app: Erlen, **options: t.Any) -> None:
-        self.app = app
+        self._app = weakref.ref(app)
         auto_reload = options.pop("auto_reload", None)
         if "loader" not in options:
             options["loader"] = AppLoader(app)
         super().__init__(**options)
         self._auto_reload: bool | None = auto_reload
+
+    @property
+    def app(self) -> Erlen:
+        """The app whose templates this environment loads.
+
+        Held weakly: the app owns its environment, and is freed with its
+        last reference rather than kept alive by a reference cycle.
+        """
+        return _alive(self._app)
 
     @property
     def auto_reload(self) -> bool:
@@ -100,6 +110,16 @@ class Environment(jinja2.Environment):
         self._auto_reload = value
 
 
+def _alive(ref: weakref.ref[Erlen]) -> Erlen:
+    app = ref()
+    if app is None:
+        raise RuntimeError(
+            "The app of this Jinja2 environment has been freed. Keep a reference to the "
+            "app for as long as you use its jinja_env."
+        )
+    return app
+
+
 def _dumps(value: t.Any, **kwargs: t.Any) -> str:
     return _json.dumps(value, **kwargs)
 
@@ -112,8 +132,13 @@ def create_environment(app: Erlen) -> Environment:
     ``request``, ``session``, ``g`` and ``config`` globals are added.
     """
     options = dict(app.jinja_options)
-    options.setdefault("autoescape", _select_autoescape)
-    environment = Environment(app, **options)
+    if "autoescape" not in options:
+        # Weakly, as Environment.app: the app's bound method would keep it alive.
+        select = weakref.WeakMethod(app.select_jinja_autoescape)
+        options["autoescape"] = lambda name: select()(name)  # type: ignore[misc]
+    if "loader" not in options:
+        options["loader"] = app.create_global_jinja_loader()
+    environment = app.jinja_environment(app, **options)
     environment.globals.update(
         url_for=url_for,
         get_flashed_messages=get_flashed_messages,
@@ -144,8 +169,13 @@ class AppLoader(jinja2.BaseLoader):
     """
 
     def __init__(self, app: Erlen, encoding: str = "utf-8") -> None:
-        self.app = app
+        self._app = weakref.ref(app)  # weakly, as Environment.app
         self.encoding = encoding
+
+    @property
+    def app(self) -> Erlen:
+        """The app whose template folders (and its blueprints') are searched."""
+        return _alive(self._app)
 
     def get_source(
         self, environment: jinja2.Environment, template: str
@@ -181,6 +211,10 @@ class AppLoader(jinja2.BaseLoader):
         for folder, _ in search_path(self.app):
             found.update(walk(folder, limit=None))
         return sorted(found)
+
+
+#: Flask's name for the loader of an app's environment.
+DispatchingJinjaLoader = AppLoader
 
 
 def _uptodate(filename: str, mtime: float) -> Callable[[], bool]:

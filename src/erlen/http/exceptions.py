@@ -38,6 +38,7 @@ if t.TYPE_CHECKING:
     from ..response import Response
 
 __all__ = [
+    "Aborter",
     "HTTPException",
     "BadRequest",
     "BadRequestKeyError",
@@ -438,21 +439,48 @@ for _cls in list(globals().values()):
 del _cls
 
 
-def abort(code: int | Response, description: str | None = None) -> t.NoReturn:
+class Aborter:
+    """Raise the HTTP error for a status code: ``aborter(404)``.
+
+    ``mapping`` (status code to exception class) starts from every error
+    erlen knows; ``extra`` adds or replaces codes. The arguments after the
+    code go to the exception (its description first). An app's
+    :attr:`~erlen.Erlen.aborter` is one of these.
+    """
+
+    def __init__(
+        self,
+        mapping: dict[int, type[HTTPException]] | None = None,
+        extra: dict[int, type[HTTPException]] | None = None,
+    ) -> None:
+        self.mapping = dict(default_exceptions if mapping is None else mapping)
+        if extra:
+            self.mapping.update(extra)
+
+    def __call__(self, code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        if not isinstance(code, int):
+            raise HTTPException(response=code)
+        cls = self.mapping.get(code)
+        if cls is None:
+            raise LookupError(
+                f"abort({code}) names no known HTTP error status. Use a 4xx or 5xx code "
+                "such as 400, 403, 404 or 500, add your own class for it to the aborter's "
+                "mapping, or pass a Response to send it as is."
+            )
+        raise cls(*args, **kwargs)
+
+
+_default_aborter = Aborter()
+
+
+def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     """Stop the request now and answer with an HTTP error.
 
     ``abort(404)``, ``abort(403, "Only admins may do that.")``, or
-    ``abort(response)`` to send a ready response.
+    ``abort(response)`` to send a ready response. (:func:`erlen.abort`
+    uses the current app's aborter instead, when there is one.)
     """
-    if not isinstance(code, int):
-        raise HTTPException(response=code)
-    cls = default_exceptions.get(code)
-    if cls is None:
-        raise LookupError(
-            f"abort({code}) names no known HTTP error status. Use a 4xx or 5xx "
-            f"code such as 400, 403, 404 or 500, or pass a Response to send it as is."
-        )
-    raise cls(description)
+    _default_aborter(code, *args, **kwargs)
 
 
 def from_werkzeug(error: BaseException) -> HTTPException | None:

@@ -39,7 +39,8 @@ async def serve_websocket(app: Erlen, scope: Scope, receive: Receive, send: Send
     connection = WebSocket(
         scope, receive, send, request, app.config.get("MAX_WEBSOCKET_MESSAGE_SIZE")
     )
-    context = RequestContext(app, request, loop)
+    context = RequestContext(app, request=request)
+    context.loop = loop
     context.websocket = connection
     context.on_loop = True
     token = _cv.set(context)

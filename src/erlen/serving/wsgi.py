@@ -11,6 +11,8 @@ from ..http.status import status_line
 from ..response import prepare_body
 from .concurrency import run_coroutine
 
+_new_object = object.__new__
+
 if t.TYPE_CHECKING:
     from ..app import Erlen
     from ..response import Response
@@ -38,7 +40,11 @@ class ResponseCut(BrokenPipeError):
 def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
     """Handle one WSGI request with ``app`` and return the body iterable."""
     request = app.request_class(environ, app.config)
-    context = RequestContext(app, request)
+    # perf: what RequestContext's constructor does for a ready request, without
+    # type.__call__ and __init__ (which takes Flask's arguments).
+    context = _new_object(RequestContext)
+    context.app = app
+    context.request = request
     token = _cv.set(context)
     try:
         response = app.handle(request, context)
