@@ -28,7 +28,8 @@ KNOWN_FAILURES: dict[str, dict[str, str]] = {}
 NOT_LOADING = {
     "httpbin": (
         "no app.json (httpbin sets app.json.compact at import); then: views returning a "
-        "Werkzeug Response, request.authorization, response.headers = {...}"
+        "Werkzeug Response, request.authorization, response.headers = {...}, a multipart "
+        "body whose boundary line follows a bare LF (Werkzeug's parser accepts it)"
     ),
     "notes": (
         "no flask.json.provider / app.json; a handler for Werkzeug's HTTPException base "
