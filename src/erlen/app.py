@@ -106,6 +106,10 @@ class Erlen(RequestCycle):
     request_class = Request
     response_class = Response
     app_ctx_globals_class = _AppCtxGlobals
+    #: The class of ``test_client()``'s clients (default: ``erlen.testing.ErlenClient``).
+    test_client_class: type[Client] | None = None
+    #: The class of ``test_cli_runner()``'s runners (default: ``erlen.testing.ErlenCliRunner``).
+    test_cli_runner_class: type[ErlenCliRunner] | None = None
     default_config = DEFAULT_CONFIG
     #: The class of :attr:`config`; :meth:`make_config` creates it.
     config_class = Config
@@ -622,16 +626,27 @@ class Erlen(RequestCycle):
         return RequestContext(self, environ)
 
     def test_request_context(self, *args: t.Any, **kwargs: t.Any) -> RequestContext:
-        """Return a request context for a made-up request (arguments as the test client's)."""
-        from .testing import build_environ
+        """Return a request context for a made-up request (``EnvironBuilder``'s arguments).
 
-        return self.request_context(build_environ(self, *args, **kwargs))
+        The request is matched against the URL rules, so ``request.endpoint``
+        and ``request.view_args`` are set (``request.routing_exception`` on a miss).
+        """
+        from .testing import EnvironBuilder
+
+        builder = EnvironBuilder(self, *args, **kwargs)
+        try:
+            context = self.request_context(builder.get_environ())
+        finally:
+            builder.close()
+        self.match_request(t.cast(Request, context.request))
+        return context
 
     def test_client(self, use_cookies: bool = True, **kwargs: t.Any) -> Client:
-        """Return a client that sends requests to the app in-process."""
+        """Return a client that sends requests to the app in-process (``test_client_class``)."""
         from .testing import Client
 
-        return Client(self, use_cookies=use_cookies, **kwargs)
+        cls = self.test_client_class or Client
+        return cls(self, self.response_class, use_cookies=use_cookies, **kwargs)
 
     def run(
         self,
@@ -655,7 +670,8 @@ class Erlen(RequestCycle):
         """Return a runner that invokes the app's commands in-process, for tests."""
         from .testing import ErlenCliRunner
 
-        return ErlenCliRunner(self, **kwargs)
+        cls = self.test_cli_runner_class or ErlenCliRunner
+        return cls(self, **kwargs)
 
     #: The WSGI application proper; wrap this one with WSGI middleware
     #: (``app.wsgi_app = Middleware(app.wsgi_app)``).

@@ -12,6 +12,7 @@ import threading
 
 import pytest
 
+import erlen
 from erlen import Erlen, abort, redirect, request, websocket
 from erlen.testing import Client, WebSocketDenied, build_scope
 from erlen.websockets import WebSocketDisconnect
@@ -82,6 +83,7 @@ def test_scope_follows_the_asgi_spec():
         b"content-length": b"11",
         b"content-type": b"application/x-www-form-urlencoded",
         b"x-custom": b"v",
+        b"user-agent": f"erlen/{erlen.__version__}".encode(),  # from client.environ_base
     }  # the cookie is host-only for localhost, so it is not sent here
     assert seen["messages"] == [
         {"type": "http.request", "body": b"field=value", "more_body": False}

@@ -15,21 +15,30 @@ always go through ASGI::
 Under ASGI the client checks every message the app sends against the ASGI
 spec and fails the test with an ``AssertionError`` on the first violation.
 
+``app.test_request_context()``, ``client.session_transaction()`` and
+:class:`EnvironBuilder` take the same request arguments as the client.
+
 The modules, each importing only those after it: ``client`` (the client and
 its responses), ``runner`` (the CLI runner), ``asgi`` (websockets),
-``exchange`` (one HTTP request over ASGI), ``builders`` (an environ or a
-scope for a request), ``loop`` (coroutines run from synchronous tests).
+``exchange`` (one HTTP request over ASGI), ``builders`` (the request
+arguments, read into a request), ``outgoing`` (one request as an environ or
+a scope), ``cookies`` (the cookie jar), ``loop`` (coroutines run from
+synchronous tests).
 """
 
 from __future__ import annotations
 
 from .asgi import WebSocketDenied, WebSocketSession
-from .builders import build_environ, build_scope
-from .client import Client, TestResponse
+from .builders import EnvironBuilder, build_environ, build_scope
+from .client import Client, ErlenClient, TestResponse
+from .cookies import Cookie
 from .runner import ErlenCliRunner
 
 __all__ = [
     "Client",
+    "Cookie",
+    "EnvironBuilder",
+    "ErlenClient",
     "ErlenCliRunner",
     "TestResponse",
     "WebSocketDenied",

@@ -9,32 +9,37 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import contextlib
 import io
 import secrets
 import threading
 import typing as t
 import weakref
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
-from datetime import datetime, timezone
-from urllib.parse import unquote_to_bytes, urlsplit
+from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
+from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
-from ..ctx import _cv
-from ..http.dates import parse_date
+from ..ctx import RequestContext, _cv
 from ..http.headers import Headers
+from ..http.hosts import split_host
 from ..response import Response
 from ..serving import asgi as _asgi
 from ..typing import Message
 from .asgi import WebSocketSession
-from .builders import _ASGI_VERSION, _build_request, _Outgoing
+from .builders import _ARGUMENTS, EnvironBuilder, _method_first
+from .cookies import Cookie, _CookieJar
 from .exchange import _HTTPExchange
 from .loop import _bounded, _close_loop, _run_on
+from .outgoing import _ASGI_VERSION, _Outgoing
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
+    from ..sessions import SessionInterface, SessionMixin
 
-__all__ = ["Client", "TestResponse"]
+__all__ = ["Client", "ErlenClient", "TestResponse"]
 
 T = t.TypeVar("T")
+_C = t.TypeVar("_C", bound="Client")
 
 _REDIRECTS = (301, 302, 303, 305, 307, 308)
 
@@ -52,33 +57,38 @@ class TestResponse(Response):
     chunks: tuple[bytes, ...] = ()
 
 
-class _Cookie(t.NamedTuple):
-    value: str
-    path: str
-    domain: str
-    secure: bool = False
-    host_only: bool = True
+def _test_response_class(wrapper: type[Response] | None) -> type[TestResponse]:
+    """Return the class of the client's responses: ``TestResponse`` mixed into ``wrapper``."""
+    if wrapper is None or wrapper is Response:
+        return TestResponse
+    if issubclass(wrapper, TestResponse):
+        return wrapper
+    mixed = _MIXED.get(wrapper)
+    if mixed is None:
+        # As in Werkzeug: the response is also an instance of the app's response_class.
+        mixed = _MIXED[wrapper] = type(
+            f"Test{wrapper.__name__}", (TestResponse, wrapper), {"__test__": False}
+        )
+    return mixed
 
-    def matches(self, host: str, path: str, https: bool) -> bool:
-        """Whether a browser would send this cookie (RFC 6265 §5.4)."""
-        if self.secure and not https:
-            return False
-        if self.host_only:
-            if host != self.domain:
-                return False
-        elif host != self.domain and not host.endswith("." + self.domain):
-            return False
-        return path == self.path or path.startswith(self.path.rstrip("/") + "/")
+
+#: One mixed class per response class, so responses of two clients share a class.
+_MIXED: dict[type[Response], type[TestResponse]] = {}
 
 
 class Client:
     """Send requests to an app in-process and read its responses.
 
-    Cookies set by responses are sent back on later requests, as a browser
-    does (``use_cookies=False`` turns that off). With ``asgi=True`` requests
-    go through the app's ASGI interface on one event loop per client, and
-    ``with client:`` runs the app's lifespan (``before_serving`` and
-    ``after_serving``) around the block. ``timeout`` bounds every wait.
+    Made by ``app.test_client()`` (which uses ``app.test_client_class``
+    when set, so a subclass can add its own defaults). Cookies set by
+    responses are sent back on later requests, as a browser does
+    (``use_cookies=False`` turns that off). ``environ_base`` holds environ
+    defaults sent with every request (``REMOTE_ADDR``,
+    ``HTTP_USER_AGENT``). With ``asgi=True`` requests go through the app's
+    ASGI interface on one event loop per client, and ``with client:`` runs
+    the app's lifespan (``before_serving`` and ``after_serving``) around the
+    block. ``timeout`` bounds every wait. Other keyword arguments are
+    defaults for every request (``base_url=``, ``headers=``, ...).
     """
 
     __test__ = False
@@ -86,7 +96,10 @@ class Client:
     def __init__(
         self,
         app: Erlen,
+        response_wrapper: type[Response] | None = None,
         use_cookies: bool = True,
+        allow_subdomain_redirects: bool = False,
+        *,
         asgi: bool = False,
         timeout: float = 10.0,
         **defaults: t.Any,
@@ -97,13 +110,30 @@ class Client:
         #: The ASGI callable that websockets, and requests when ``asgi`` is
         #: true, go to (tests may wrap it too).
         self.asgi_application: t.Callable[..., t.Any] = app
+        self.response_wrapper = _test_response_class(response_wrapper)
         self.use_cookies = use_cookies
+        #: Whether ``follow_redirects`` follows a redirect to a subdomain of the host.
+        self.allow_subdomain_redirects = allow_subdomain_redirects
         self.asgi = asgi
         self.timeout = timeout
         #: Under ASGI, the request body reaches the app in pieces of this size.
         self.body_chunk_size = 65536
+        unknown = sorted(set(defaults) - _ARGUMENTS)
+        if unknown:
+            raise TypeError(
+                f"The test client got {', '.join(map(repr, unknown))}, which is not a request "
+                "argument (base_url=, headers=, environ_base=, ...). A subclass of "
+                "ErlenClient takes its own arguments out of kwargs before calling "
+                "super().__init__(*args, **kwargs)."
+            )
+        #: Request arguments used for every request (``base_url=``, ``headers=``, ...).
         self.defaults = defaults
-        self._cookies: dict[tuple[str, str, str], _Cookie] = {}
+        #: Environ defaults for every request; a request's own values win.
+        self.environ_base: dict[str, t.Any] = {
+            "REMOTE_ADDR": "127.0.0.1",
+            "HTTP_USER_AGENT": f"erlen/{_version()}",
+        }
+        self._cookies = _CookieJar()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._loop_lock = threading.Lock()
         self._close_loop: weakref.finalize[[asyncio.AbstractEventLoop], Client] | None = None
@@ -125,130 +155,213 @@ class Client:
 
     # -- cookies ---------------------------------------------------------
 
-    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> _Cookie | None:
-        """Return the stored cookie ``key`` (with ``.value``), or ``None``."""
-        return self._cookies.get((domain, path, key))
+    def _jar(self, what: str) -> _CookieJar:
+        if not self.use_cookies:
+            raise TypeError(
+                f"This client was made with use_cookies=False, so it keeps no cookies and "
+                f"cannot {what}. Make it with app.test_client() (use_cookies=True)."
+            )
+        return self._cookies
+
+    def get_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> Cookie | None:
+        """Return the cookie ``key`` stored for ``domain`` and ``path``, or ``None``.
+
+        The result has ``.value`` (as sent), ``.decoded_value``, ``.expires``,
+        ``.max_age``, ``.secure``, ``.http_only``, ``.same_site`` and so on.
+        """
+        return self._jar("get a cookie").get(key, domain, path)
 
     def set_cookie(
-        self, key: str, value: str = "", domain: str = "localhost", path: str = "/"
+        self,
+        key: str,
+        value: str = "",
+        *,
+        domain: str = "localhost",
+        origin_only: bool = True,
+        path: str = "/",
+        **kwargs: t.Any,
     ) -> None:
-        """Store a cookie to send with later requests."""
-        self._cookies[(domain, path, key)] = _Cookie(value, path, domain)
+        """Store a cookie to send with later requests, as if a response had set it.
 
-    def delete_cookie(self, key: str, domain: str = "localhost", path: str = "/") -> None:
-        self._cookies.pop((domain, path, key), None)
+        ``kwargs`` are the attributes of ``Response.set_cookie``
+        (``max_age``, ``expires``, ``secure``, ``httponly``, ``samesite``).
+        ``origin_only=False`` sends it to subdomains of ``domain`` too.
+        """
+        self._jar("set a cookie").set(key, value, domain, origin_only, path, **kwargs)
 
-    def _cookie_header(self, outgoing: _Outgoing) -> str | None:
-        host = outgoing.server_name
-        path = unquote_to_bytes(outgoing.path).decode("latin-1") or "/"
+    def delete_cookie(self, key: str, *, domain: str = "localhost", path: str = "/") -> None:
+        """Forget the cookie ``key`` stored for ``domain`` and ``path``."""
+        self._jar("delete a cookie").delete(key, domain, path)
+
+    def _add_cookies(self, outgoing: _Outgoing) -> _Outgoing:
+        if not self.use_cookies:
+            return outgoing
+        path = unquote_to_bytes(outgoing.root_path + outgoing.path).decode("latin-1") or "/"
         https = outgoing.scheme in ("https", "wss")
-        pairs = [
-            f"{name}={cookie.value}"
-            for (_, _, name), cookie in sorted(
-                self._cookies.items(), key=lambda item: -len(item[0][1])
-            )
-            if cookie.matches(host, path, https)
-        ]
-        return "; ".join(pairs) or None
+        return outgoing.with_cookies(self._cookies.header_for(outgoing.server_name, path, https))
 
-    def _store_cookies(self, headers: Headers, host: str) -> None:
-        now = datetime.now(timezone.utc)
-        for header in headers.getlist("Set-Cookie"):
-            first, *attributes = header.split(";")
-            name, sep, value = first.partition("=")
-            name = name.strip()
-            if not sep or not name:
-                continue
-            path, domain, expired = "/", host, False
-            secure, host_only = False, True
-            for attribute in attributes:
-                key, _, attribute_value = attribute.strip().partition("=")
-                key = key.lower()
-                if key == "path" and attribute_value:
-                    path = attribute_value
-                elif key == "domain" and attribute_value:
-                    domain = attribute_value.lstrip(".").lower()
-                    host_only = False
-                elif key == "secure":
-                    secure = True
-                elif key == "max-age":
-                    expired = not attribute_value.strip().isdigit() or int(attribute_value) <= 0
-                elif key == "expires":
-                    when = parse_date(attribute_value)
-                    expired = expired or (when is not None and when <= now)
-            if expired:
-                self._cookies.pop((domain, path, name), None)
-            else:
-                self._cookies[(domain, path, name)] = _Cookie(
-                    value.strip(), path, domain, secure, host_only
-                )
+    @contextlib.contextmanager
+    def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> Iterator[SessionMixin]:
+        """Open the session this client's cookie holds, and save it back after the block.
+
+        ::
+
+            with client.session_transaction() as session:
+                session["user_id"] = 1
+            client.get("/profile")  # sent with the changed session cookie
+
+        The session is opened and saved by the app's session interface in a
+        request context made from ``args`` and ``kwargs`` (the arguments of
+        ``app.test_request_context()``), as if a request had come in. It
+        works the same for WSGI and ASGI clients: no request reaches the app.
+        """
+        jar = self._jar("hold a session")
+        app = self.app
+        builder = EnvironBuilder(app, *args, **kwargs)
+        outgoing = self._add_cookies(builder._outgoing(self.environ_base))
+        context = RequestContext(app, app.request_class(outgoing.to_environ(), app.config))
+        interface = app.session_interface
+        with context:
+            session = interface.open_session(app, context.request)  # type: ignore[arg-type]
+        if session is None:
+            raise RuntimeError(_no_session(app, interface))
+        yield session
+        if interface.is_null_session(session):
+            return
+        response = app.response_class()
+        with context:
+            interface.save_session(app, session, response)
+        jar.store(response.headers.getlist("Set-Cookie"), outgoing.server_name)
 
     # -- requests --------------------------------------------------------
 
     def open(
         self,
-        path: str = "/",
-        method: str = "GET",
-        *,
+        *args: t.Any,
+        buffered: bool = False,
         follow_redirects: bool = False,
         **kwargs: t.Any,
     ) -> TestResponse:
-        """Send a request and return the response (see :func:`build_environ`)."""
-        options = {**self.defaults, **kwargs}
-        response = self._send(path, method, options)
+        """Send a request and return the response.
+
+        Takes the arguments of :class:`EnvironBuilder` after the app
+        (``path``, ``base_url``, ``query_string``, ``method``, ``headers``,
+        ``data``, ``json``, ``auth``, ...), or one ready request: an
+        ``EnvironBuilder``, a WSGI environ dict or a ``Request``. As a
+        shortcut, ``open("/path", "POST")`` sets the method. The response is
+        always read whole, so ``buffered`` changes nothing. With
+        ``follow_redirects=True`` the client follows redirects on the same
+        host and the response's ``history`` holds the redirects.
+        """
+        outgoing = self._outgoing(args, kwargs)
+        response = self._send(outgoing)
         history: list[TestResponse] = []
         while follow_redirects and response.status_code in _REDIRECTS:
             if len(history) >= 20:
                 raise RuntimeError(
-                    f"Followed 20 redirects from {path!r} without reaching a page: the app "
-                    "redirects in a loop."
+                    f"Followed 20 redirects from {outgoing.url!r} without reaching a page: "
+                    "the app redirects in a loop."
                 )
             history.append(response)
-            location = response.headers.get("Location", "")
-            target = urlsplit(location)
-            next_path = (target.path or "/") + (f"?{target.query}" if target.query else "")
-            if response.status_code not in (307, 308):
-                method = "GET" if method != "HEAD" else "HEAD"
-                options = {
-                    k: v
-                    for k, v in options.items()
-                    if k not in ("data", "json", "content_type", "query_string")
-                }
-            else:
-                options.pop("query_string", None)
-                data = options.get("data")
-                seek = getattr(data, "seek", None)
-                if seek is not None:
-                    seek(0)
-            response = self._send(next_path, method, options)
+            outgoing = self._redirected(outgoing, response)
+            response = self._send(outgoing)
         response.history = tuple(history)
         return response
 
-    def _send(self, path: str, method: str, options: dict[str, t.Any]) -> TestResponse:
-        outgoing = _build_request(path, method=method, **options)
-        if self.use_cookies:
-            header = self._cookie_header(outgoing)
-            if header:
-                outgoing.add_cookies(header)
+    def _outgoing(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> _Outgoing:
+        first = args[0] if args else None
+        if first is None or isinstance(first, str):
+            args = _method_first(args, kwargs)
+            builder = EnvironBuilder(self.app, *args, **{**self.defaults, **kwargs})
+            return builder._outgoing(self.environ_base)
+        if len(args) > 1 or kwargs:
+            raise TypeError(
+                f"client.open() was given a ready request ({type(first).__name__}) and more "
+                "arguments; pass either the request alone, or the path and its arguments."
+            )
+        if isinstance(first, EnvironBuilder):
+            return first._outgoing(self.environ_base)
+        if isinstance(first, Mapping):  # a WSGI environ
+            outgoing = _Outgoing.from_environ(first)
+        elif isinstance(getattr(first, "environ", None), Mapping):  # a Request
+            outgoing = _Outgoing.from_environ(first.environ, first.get_data())
+        else:
+            raise TypeError(
+                f"client.open() takes a path, an EnvironBuilder, a WSGI environ or a "
+                f"Request, not {type(first).__name__}."
+            )
+        outgoing.environ_base = self.environ_base
+        return outgoing
+
+    def _redirected(self, outgoing: _Outgoing, response: TestResponse) -> _Outgoing:
+        """Return the request that follows ``response``'s redirect."""
+        location = response.headers.get("Location", "")
+        target = urlsplit(urljoin(outgoing.url, location))
+        host = target.netloc or outgoing.host
+        name = split_host(host)[0].lower()
+        here = outgoing.server_name.lower()
+        if name != here:
+            subdomain = name.endswith("." + here)
+            if not (subdomain and self.allow_subdomain_redirects):
+                hint = (
+                    " (a subdomain: make the client with allow_subdomain_redirects=True to "
+                    "follow it)"
+                    if subdomain
+                    else ""
+                )
+                raise RuntimeError(
+                    f"The app redirected to {location!r}, on another host than the request "
+                    f"({outgoing.host}){hint}. The test client sends requests only to the app, "
+                    "so it cannot follow it; read response.headers['Location'] without "
+                    "follow_redirects=True instead."
+                )
+        path, root = target.path or "/", outgoing.root_path
+        if root and (path == root or path.startswith(root + "/")):
+            path = path[len(root) :] or "/"
+        else:
+            root = ""
+        headers = [("Host", host) if n.lower() == "host" else (n, v) for n, v in outgoing.headers]
+        method, body = outgoing.method, outgoing.body
+        if response.status_code not in (307, 308):
+            # 301, 302 and 303 turn into a GET without the body (RFC 9110 §15.4).
+            method = "HEAD" if method == "HEAD" else "GET"
+            body = b""
+            headers = [
+                (n, v) for n, v in headers if n.lower() not in ("content-type", "content-length")
+            ]
+        return replace(
+            outgoing,
+            method=method,
+            scheme=target.scheme or outgoing.scheme,
+            host=host,
+            root_path=root,
+            path=path,
+            query=target.query,
+            headers=headers,
+            body=body,
+        )
+
+    def _send(self, outgoing: _Outgoing) -> TestResponse:
+        sent = self._add_cookies(outgoing)
         self._pop_kept()
         status: int | str
         if self.asgi:
-            scope, status, headers, chunks, context = self._send_asgi(outgoing)
+            scope, status, headers, chunks, context = self._send_asgi(sent)
             # The request as erlen's ASGI adapter saw it.
-            environ = _asgi.build_environ(scope, io.BytesIO(outgoing.body))
+            environ = _asgi.build_environ(scope, io.BytesIO(sent.body))
         else:
-            environ = outgoing.to_environ()
+            environ = sent.to_environ()
             status, headers, chunks, context = self._send_wsgi(environ)
         if self._preserving and context is not None:  # None: answered before a context existed
             # Pushed again in the test's own thread, so `request`, `session`
             # and `g` keep answering until the next request or the end of `with`.
             self._kept.append((context, _cv.set(context)))
-        response = TestResponse(None, status, Headers(headers))
+        response = self.response_wrapper(None, status, Headers(headers))
         response.response = [b"".join(chunks)]  # keep the app's own Content-Length (HEAD!)
         response.chunks = tuple(chunk for chunk in chunks if chunk)
         response.request = self.app.request_class(environ, self.app.config)
         if self.use_cookies:
-            self._store_cookies(response.headers, outgoing.server_name)
+            self._cookies.store(response.headers.getlist("Set-Cookie"), sent.server_name)
         return response
 
     def _send_wsgi(
@@ -359,7 +472,8 @@ class Client:
         ]
         if subprotocols:
             extra.append(("Sec-WebSocket-Protocol", ", ".join(subprotocols)))
-        outgoing = _build_request(
+        builder = EnvironBuilder(
+            self.app,
             path,
             base_url=self.defaults.get("base_url"),
             query_string=query_string,
@@ -368,11 +482,9 @@ class Client:
                 *extra,
             ],
             environ_base=self.defaults.get("environ_base"),
+            environ_overrides=self.defaults.get("environ_overrides"),
         )
-        if self.use_cookies:
-            cookies = self._cookie_header(outgoing)
-            if cookies:
-                outgoing.add_cookies(cookies)
+        outgoing = self._add_cookies(builder._outgoing(self.environ_base))
         scope = outgoing.to_scope("websocket")
         scope["subprotocols"] = list(subprotocols or ())
         if http_response_extension:
@@ -383,7 +495,7 @@ class Client:
 
         def store_cookies(headers: Headers) -> None:
             if self.use_cookies:
-                self._store_cookies(headers, host)
+                self._cookies.store(headers.getlist("Set-Cookie"), host)
 
         return WebSocketSession(
             self.asgi_application,
@@ -394,7 +506,7 @@ class Client:
 
     # -- lifespan and cleanup ------------------------------------------------
 
-    def __enter__(self) -> Client:
+    def __enter__(self: _C) -> _C:
         """Keep each request's context after it, until the next one or the end of ``with``.
 
         Inside ``with client:`` a test can look at ``request``, ``session``
@@ -485,4 +597,33 @@ class Client:
 
     def __repr__(self) -> str:
         kind = "ASGI" if self.asgi else "WSGI"
-        return f"<Client ({kind}) for {self.app!r}>"
+        return f"<{type(self).__name__} ({kind}) for {self.app!r}>"
+
+
+#: Flask's ``FlaskClient``, under erlen's name: subclass it and set
+#: ``app.test_client_class`` to give every test client more defaults.
+ErlenClient = Client
+
+
+def _version() -> str:
+    from .. import __version__
+
+    return __version__
+
+
+def _no_session(app: Erlen, interface: SessionInterface) -> str:
+    """Say why ``session_transaction()`` got no session, and what to do."""
+    what = (
+        f"session_transaction() found no session to open: "
+        f"{type(interface).__name__}.open_session() returned None."
+    )
+    if not app.config.get("SECRET_KEY"):
+        return (
+            f"{what} The app has no secret key, and without one the session cookie "
+            "cannot be signed. Set app.secret_key (or SECRET_KEY in the config) before "
+            "the test uses the session."
+        )
+    return (
+        f"{what} The app's session interface did not open a session for this request; "
+        "check its open_session() (it should return a session object, not None)."
+    )
