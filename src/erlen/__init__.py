@@ -73,6 +73,10 @@ _LAZY = {
 }
 
 
+# The module's namespace; ``globals`` itself is shadowed once erlen.globals is imported.
+_NAMESPACE = globals()
+
+
 def __getattr__(name: str) -> object:
     module = _LAZY.get(name)
     if module is None:
@@ -80,7 +84,7 @@ def __getattr__(name: str) -> object:
     from importlib import import_module
 
     value = getattr(import_module(f".{module}", __name__), name)
-    globals()[name] = value
+    _NAMESPACE[name] = value
     return value
 
 
