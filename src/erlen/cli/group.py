@@ -106,7 +106,13 @@ class ErlenGroup(AppGroup):
             for param in self.params:
                 if param.name in ("env_file", "app"):
                     param.handle_parse_result(ctx, {}, [])
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except BaseException:
+            # Click drops the context without closing it (the help shown for no
+            # arguments, a usage error): pop the app contexts its help pushed.
+            ctx.close()
+            raise
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)
@@ -125,10 +131,10 @@ class ErlenGroup(AppGroup):
             _print_app_error(error)
             ctx.exit(1)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
         if command is None and self._load_plugin_commands():
-            command = super().get_command(ctx, cmd_name)
+            command = super().get_command(ctx, name)
         if command is not None:
             return command
         info = ctx.ensure_object(ScriptInfo)
@@ -139,14 +145,14 @@ class ErlenGroup(AppGroup):
                 return None
             built_in = ", ".join(super().list_commands(ctx))
             raise NoAppException(
-                f"No such command {cmd_name!r}: it is not built in ({built_in}), and the app, "
+                f"No such command {name!r}: it is not built in ({built_in}), and the app, "
                 f"which may define it, could not be loaded. {error.message}"
             ) from None
         # The app's context for the command, its options' callbacks and its
         # subcommands, unless this app's context is active already.
         if not has_app_context() or current_app._get_current_object() is not app:  # type: ignore[attr-defined]  # the proxy's own method
             ctx.with_resource(app.app_context())
-        return app.cli.get_command(ctx, cmd_name)
+        return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()

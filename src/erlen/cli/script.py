@@ -96,7 +96,7 @@ def _script_app() -> Erlen:
     return click.get_current_context().ensure_object(ScriptInfo).load_app()
 
 
-def with_appcontext(function: F) -> F:
+def with_appcontext(f: F) -> F:
     """Run a command inside the app's context (``current_app``, ``g``).
 
     The context stays until the command ends, so the subcommands of a group
@@ -104,12 +104,12 @@ def with_appcontext(function: F) -> F:
     one is used. Commands made with ``app.cli.command()`` get this by default.
     """
 
-    @functools.wraps(function)
+    @functools.wraps(f)
     def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
         if not has_app_context():
             ctx = click.get_current_context()
             ctx.with_resource(_script_app().app_context())
-        return function(*args, **kwargs)
+        return f(*args, **kwargs)
 
     return t.cast(F, wrapper)
 
