@@ -13,27 +13,48 @@ The app is found from ``--app`` or ``ERLEN_APP`` (a file ``app.py``, a module
 without either, from ``wsgi.py`` or ``app.py`` in the current folder. It is
 imported lazily, once, and only when a command needs it: ``erlen run`` with
 the reloader never imports it in the watching process.
+
+The names are Flask's (``flask.cli``), with ``Erlen`` for ``Flask``:
+:class:`ErlenGroup` makes a project's own command, and :class:`ScriptInfo`,
+:func:`with_appcontext` and :func:`locate_app` work as Flask's.
 """
 
 from __future__ import annotations
 
-# Importing commands and run adds the built-in commands to main.
-from .commands import routes_command as routes_command
-from .commands import shell_command as shell_command
-from .discovery import NoAppException, locate_app
+from .commands import routes_command, shell_command
+from .discovery import (
+    NoAppException,
+    find_app_by_string,
+    find_best_app,
+    locate_app,
+    prepare_import,
+)
 from .env import load_dotenv
-from .group import AppGroup, ErlenGroup, ScriptInfo, main, with_appcontext
-from .run import run_app
-from .run import run_command as run_command
+from .group import ErlenGroup, cli, get_version, main
+from .params import CertParamType, SeparatedPathType
+from .run import run_app, run_command, show_server_banner
+from .script import AppGroup, ScriptInfo, pass_script_info, with_appcontext
 
 __all__ = [
     "AppGroup",
+    "CertParamType",
     "ErlenGroup",
     "NoAppException",
     "ScriptInfo",
+    "SeparatedPathType",
+    "cli",
+    "find_app_by_string",
+    "find_best_app",
+    "get_version",
     "load_dotenv",
     "locate_app",
     "main",
+    "pass_script_info",
+    "prepare_import",
+    "routes_command",
     "run_app",
+    "run_command",
+    "shell_command",
+    "show_server_banner",
     "with_appcontext",
 ]

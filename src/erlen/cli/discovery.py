@@ -4,6 +4,10 @@
 it (``module:name``) or a factory call (``module:create_app("dev")``);
 without it, ``wsgi.py`` or ``app.py`` in the current folder. Every failure is
 a :class:`NoAppException` that says what was looked for, where, and what to do.
+
+The steps are public, under Flask's names: :func:`prepare_import` turns a
+file into an import name, :func:`locate_app` imports the module and finds
+the app in it, by :func:`find_best_app` or :func:`find_app_by_string`.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ import importlib.machinery
 import importlib.util
 import inspect
 import os
+import re
 import sys
 import typing as t
 from collections.abc import Callable, Sequence
@@ -23,7 +28,13 @@ import click
 
 from ..app import Erlen
 
-__all__ = ["NoAppException", "locate_app"]
+__all__ = [
+    "NoAppException",
+    "find_app_by_string",
+    "find_best_app",
+    "locate_app",
+    "prepare_import",
+]
 
 _FACTORY_NAMES = ("create_app", "make_app")
 _APP_NAMES = ("app", "application")
@@ -33,6 +44,10 @@ _APP_ERROR = "_erlen_app_error"  # set on errors raised by the app's own code as
 
 class NoAppException(click.UsageError):
     """The app could not be found or loaded; the message says why and what to do."""
+
+
+class _NotFound(NoAppException):
+    """The module or file that should hold the app does not exist."""
 
 
 # -- finding the app ---------------------------------------------------------
@@ -45,6 +60,35 @@ def _is_path(target: str) -> bool:
 def _prepend_path(folder: str) -> None:
     if folder not in sys.path:
         sys.path.insert(0, folder)
+
+
+def prepare_import(path: str) -> str:
+    """Return the import name of the Python file ``path``, ready to import.
+
+    A file inside packages (folders with an ``__init__.py``) is named from
+    the outermost one, ``shop/web/app.py`` as ``shop.web.app``, and the
+    folder that holds that package goes first on ``sys.path``; a package's
+    ``__init__.py`` or folder is named as the package.
+    """
+    stem, extension = os.path.splitext(os.path.realpath(path))
+    if extension != ".py":
+        stem += extension
+    if os.path.basename(stem) == "__init__":
+        stem = os.path.dirname(stem)
+    folder, name = os.path.split(stem)
+    names = [name]
+    while os.path.isfile(os.path.join(folder, "__init__.py")):
+        folder, name = os.path.split(folder)
+        names.insert(0, name)
+    if not sys.path or sys.path[0] != folder:
+        sys.path.insert(0, folder)
+    return ".".join(names)
+
+
+def _split_target(target: str) -> tuple[str, str | None]:
+    """Split ``module:name`` in two; the colon of a Windows drive (``C:\\``) stays."""
+    module_part, *rest = re.split(r":(?![\\/])", target, maxsplit=1)
+    return module_part, (rest[0] if rest and rest[0] else None)
 
 
 def _add_note(error: BaseException, note: str) -> None:
@@ -60,7 +104,7 @@ def _default_target() -> str:
     for candidate in _DEFAULT_FILES:
         if os.path.isfile(candidate):
             return candidate
-    raise NoAppException(
+    raise _NotFound(
         f"Could not find an app: no --app option, no ERLEN_APP variable, and no "
         f"app.py or wsgi.py in {os.getcwd()}. Run erlen from your app's folder, or "
         "point at it: erlen --app hello.py run (or ERLEN_APP=hello.py)."
@@ -70,7 +114,7 @@ def _default_target() -> str:
 def _app_file(target: str) -> str:
     path = os.path.abspath(target)
     if not os.path.isfile(path):
-        raise NoAppException(
+        raise _NotFound(
             f"There is no file {target!r} (looked for {path}). Check the name, or run "
             "erlen from the folder that holds your app."
         )
@@ -78,7 +122,7 @@ def _app_file(target: str) -> str:
 
 
 def _no_module(module_name: str) -> NoAppException:
-    return NoAppException(
+    return _NotFound(
         f"Could not import {module_name!r}: no such module in {os.getcwd()} or on the "
         "Python path. Point --app (or ERLEN_APP) at your app, as in --app app.py or "
         "--app package.module."
@@ -114,9 +158,7 @@ def _import_module(module_part: str) -> ModuleType:
     path = None
     if _is_path(module_part):
         path = _app_file(module_part)
-        folder, filename = os.path.split(path)
-        module_name = os.path.splitext(filename)[0]
-        _prepend_path(folder)
+        module_name = prepare_import(path)
     else:
         module_name = module_part
         _prepend_path(os.getcwd())
@@ -139,13 +181,18 @@ def _import_module(module_part: str) -> ModuleType:
         _add_note(error, f"erlen was importing your app ({module_part}) when this happened.")
         raise
     found = getattr(module, "__file__", None)
-    if path is not None and found is not None and os.path.abspath(found) != path:
+    if path is not None and found is not None and not _same_file(found, path):
+        stem = os.path.splitext(os.path.basename(path))[0]
         raise NoAppException(
             f"Importing {module_name!r} gave another module ({found}), not your file {path}: "
             f"the name {module_name!r} is taken (often by Python's own modules). Rename "
-            f"your file, for example to {module_name}_app.py."
+            f"your file, for example to {stem}_app.py."
         )
     return module
+
+
+def _same_file(first: str, second: str) -> bool:
+    return os.path.realpath(first) == os.path.realpath(second)
 
 
 def _call_factory(
@@ -213,7 +260,14 @@ def _find_by_expression(module: ModuleType, where: str, expression: str) -> t.An
     return _call_factory(value, where, args, **kwargs)
 
 
-def _find_in_module(module: ModuleType) -> Erlen:
+def find_best_app(module: ModuleType) -> Erlen:
+    """Return the app in ``module``; raise :class:`NoAppException` saying why not.
+
+    Tried in order: ``app`` or ``application``, the only erlen app in the
+    module, then a factory ``create_app()`` or ``make_app()`` called with no
+    arguments. Several apps, or a factory that needs arguments, is an error
+    that says how to name the one meant.
+    """
     where = module.__name__
     for name in _APP_NAMES:
         value = getattr(module, name, None)
@@ -244,26 +298,67 @@ def _find_in_module(module: ModuleType) -> Erlen:
     )
 
 
-def locate_app(target: str | None) -> Erlen:
-    """Find and return the app that ``target`` names (see the module docstring)."""
-    if target is None:
-        target = _default_target()
-    module_part, _, expression = target.partition(":")
-    module = _import_module(module_part)
-    if not expression:
-        return _find_in_module(module)
-    found = _find_by_expression(module, module.__name__, expression)
+def find_app_by_string(module: ModuleType, app_name: str) -> Erlen:
+    """Return the app that ``app_name`` names in ``module``.
+
+    ``app_name`` is a name (``app``; a function there is called as a
+    factory) or a factory call with literal arguments
+    (``create_app("dev", testing=True)``).
+    """
+    where = module.__name__
+    found = _find_by_expression(module, where, app_name)
     if not isinstance(found, Erlen):
         raise NoAppException(
-            f"{target!r} is {_what(found)}, not an erlen app. Point --app at the object "
-            "made with app = Erlen(__name__), or at a factory that returns one."
+            f"'{where}:{app_name}' is {_what(found)}, not an erlen app. Point --app at the "
+            "object made with app = Erlen(__name__), or at a factory that returns one."
         )
     return found
 
 
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: t.Literal[True] = True
+) -> Erlen: ...
+
+
+@t.overload
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = ...
+) -> Erlen | None: ...
+
+
+def locate_app(
+    module_name: str, app_name: str | None, raise_if_not_found: bool = True
+) -> Erlen | None:
+    """Import ``module_name`` and return the app in it.
+
+    ``app_name`` goes to :func:`find_app_by_string`; without it,
+    :func:`find_best_app` looks for the app. ``module_name`` is an import
+    name (``pkg.site``; see :func:`prepare_import` for a file) or a file
+    path. When the module does not exist, return None if
+    ``raise_if_not_found`` is false. An error raised by the module's own
+    code while it is imported is raised as it is, with a note.
+    """
+    try:
+        module = _import_module(module_name)
+    except _NotFound:
+        if raise_if_not_found:
+            raise
+        return None
+    if app_name is None:
+        return find_best_app(module)
+    return find_app_by_string(module, app_name)
+
+
+def _locate(target: str | None) -> Erlen:
+    """Find the app that ``--app`` names (see the module docstring)."""
+    module_part, app_name = _split_target(_default_target() if target is None else target)
+    return locate_app(module_part, app_name)
+
+
 def _source_folders(target: str | None) -> tuple[str, str]:
     """Return (folder to watch, the app module's folder) without importing the app."""
-    module_part = (target or _default_target()).partition(":")[0]
+    module_part = _split_target(target or _default_target())[0]
     if _is_path(module_part):
         folder = os.path.dirname(_app_file(module_part))
         return folder, folder

@@ -13,50 +13,55 @@ __all__ = ["load_dotenv"]
 _DOTENV_FILES = (".env", ".erlenenv")  # .env first: its values win
 _TRUE = ("1", "true", "yes", "on")
 _FALSE = ("0", "false", "no", "off")
+_NEEDS_DOTENV = "reading env files needs python-dotenv. pip install python-dotenv"
 
 
-def _load_default_dotenv() -> bool:
+def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
+    """Set environment variables from ``path``, then from ``.env`` and ``.erlenenv``.
+
+    The default files (only with ``load_defaults``) are looked for in the
+    current folder and its parents. A variable already set is never
+    changed, and a file read earlier wins over a later one: ``path`` over
+    ``.env`` over ``.erlenenv``. A ``path`` that is not a file is skipped.
+
+    Return whether any file held a variable. Without python-dotenv nothing
+    is loaded; if ``path`` or a default file exists, a line on stderr says
+    how to install it.
+    """
     try:
         import dotenv
     except ImportError:
-        for name in _DOTENV_FILES:
-            if os.path.isfile(name):
-                click.echo(
-                    f" * Found {name} but python-dotenv is not installed: "
-                    "pip install python-dotenv",
-                    err=True,
-                )
-                break
+        _say_dotenv_is_missing(path, load_defaults)
         return False
     loaded = False
-    for name in _DOTENV_FILES:
-        path = dotenv.find_dotenv(name, usecwd=True)
-        if path:
-            loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False) or loaded
+    if path is not None and os.path.isfile(path):
+        loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False)
+    if load_defaults:
+        for name in _DOTENV_FILES:
+            found = dotenv.find_dotenv(name, usecwd=True)
+            if found:
+                loaded = dotenv.load_dotenv(found, encoding="utf-8", override=False) or loaded
     return loaded
 
 
-def load_dotenv(path: str | os.PathLike[str] | None = None) -> bool:
-    """Load environment variables from ``path``, then ``.env`` and ``.erlenenv``.
+def _say_dotenv_is_missing(path: str | os.PathLike[str] | None, load_defaults: bool) -> None:
+    if path is not None and os.path.isfile(path):
+        click.echo(f" * Could not load {os.fspath(path)!r}: {_NEEDS_DOTENV}", err=True)
+        return
+    for name in _DOTENV_FILES if load_defaults else ():
+        if os.path.isfile(name):
+            click.echo(
+                f" * Found {name} but python-dotenv is not installed: pip install python-dotenv",
+                err=True,
+            )
+            return
 
-    The default files are looked for in the current folder and its parents.
-    Variables already set are never changed; a file loaded earlier wins over
-    a later one. Return whether any file was loaded. Without python-dotenv,
-    say so when such a file exists (and fail for an explicit ``path``).
-    """
-    loaded = False
-    if path is not None:
-        try:
-            import dotenv
-        except ImportError:
-            raise click.UsageError(
-                f"Could not load {os.fspath(path)!r}: reading env files needs python-dotenv. "
-                "pip install python-dotenv"
-            ) from None
-        loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False)
+
+def _load_default_dotenv() -> bool:
+    """Load ``.env`` and ``.erlenenv`` unless ``ERLEN_SKIP_DOTENV`` is set."""
     if _flag_from_env("ERLEN_SKIP_DOTENV"):
-        return loaded
-    return _load_default_dotenv() or loaded
+        return False
+    return load_dotenv()
 
 
 def _flag_from_env(name: str) -> bool | None:
@@ -71,6 +76,25 @@ def _flag_from_env(name: str) -> bool | None:
     raise click.UsageError(
         f"{name}={os.environ[name]!r} is not a yes/no value: use 1, true or yes to turn it "
         "on, and 0, false or no to turn it off."
+    )
+
+
+def _set_debug(ctx: click.Context, param: click.Parameter, value: bool | None) -> None:
+    """The ``--debug/--no-debug`` options: set ``ERLEN_DEBUG`` for the app and its factory."""
+    if value is not None and not ctx.resilient_parsing:
+        # In the environment, not on the app: a factory can read it, and a
+        # reloader's child inherits it.
+        os.environ["ERLEN_DEBUG"] = "1" if value else "0"
+
+
+def _debug_option() -> click.Option:
+    return click.Option(
+        ["--debug/--no-debug"],
+        default=None,
+        expose_value=False,
+        callback=_set_debug,
+        allow_from_autoenv=False,  # ERLEN_DEBUG is read by erlen, with its own message
+        help="Debug mode: the debug page, template reloading, the reloader. [env: ERLEN_DEBUG=1/0]",
     )
 
 

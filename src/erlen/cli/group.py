@@ -1,16 +1,15 @@
-"""The ``erlen`` command group, and the app each of its commands works on.
+"""The ``erlen`` command group: :class:`ErlenGroup`, and ``erlen`` itself (:func:`main`).
 
-:class:`ScriptInfo` finds and loads the app once; :func:`with_appcontext`
-and :class:`AppGroup` run commands inside its context; :class:`ErlenGroup`
-is ``erlen`` itself (:func:`main`), which joins the built-in commands with
-the app's own and prints an error in the app's code without erlen's frames.
-The built-in commands are added to :func:`main` in :mod:`erlen.cli.run`
-and :mod:`erlen.cli.commands`.
+:class:`ErlenGroup` joins the built-in commands (``run``, ``shell``,
+``routes``), commands of installed packages (the ``erlen.commands`` entry
+points) and the app's own, and gives the options ``--app``, ``--env-file``,
+``--debug`` and ``--version``. :func:`main` is the ``erlen`` command; a
+project can make a command of its own with ``ErlenGroup(create_app=...)``.
+An error in the app's code is printed without erlen's frames.
 """
 
 from __future__ import annotations
 
-import functools
 import importlib
 import os
 import sys
@@ -20,142 +19,100 @@ from collections.abc import Callable
 import click
 
 from ..app import Erlen
-from .discovery import _APP_ERROR, NoAppException, _what, locate_app
-from .env import _env_set, _flag_from_env, load_dotenv
+from ..ctx import current_app, has_app_context
+from .commands import routes_command, shell_command
+from .discovery import _APP_ERROR, NoAppException, _add_note
+from .env import _NEEDS_DOTENV, _debug_option, load_dotenv
+from .run import run_command
+from .script import _ARGV_KEY, AppGroup, ScriptInfo
 
-__all__ = ["AppGroup", "ErlenGroup", "ScriptInfo", "main", "with_appcontext"]
+__all__ = ["ErlenGroup", "cli", "get_version", "main"]
 
-F = t.TypeVar("F", bound=Callable[..., t.Any])
-
-_ARGV_KEY = "erlen.argv"  # ctx.meta: the arguments `erlen` was given
 _NOTE_KEY = "erlen.no_app_commands"  # ctx.meta: why --help lists no app commands
+_PLUGIN_GROUP = "erlen.commands"  # the entry points of installed packages' commands
 
 
-class ScriptInfo:
-    """What a command knows about its app: where it is, and the app once loaded.
+class ErlenGroup(AppGroup):
+    """A command group for an erlen app, as the ``erlen`` command is one.
 
-    Click keeps one in ``ctx.obj``. The app is imported on the first
-    :meth:`load_app`, not before, so commands that do not need it (``run``
-    with the reloader, ``--help`` of a built-in command) never import it.
+    The app is loaded only to run or list a command that is not built in.
+    For a project's own command (``wiki run``, ``wiki init-db``)::
+
+        def create_app():
+            app = Erlen("wiki")
+            ...
+            return app
+
+        @click.group(cls=ErlenGroup, create_app=create_app)
+        def cli():
+            "Manage the wiki."
+
+    :param add_default_commands: add ``run``, ``shell`` and ``routes``.
+    :param create_app: a function that returns the app (no ``--app`` needed).
+    :param add_version_option: add ``--version``.
+    :param load_dotenv: load ``.env`` and ``.erlenenv`` (with python-dotenv).
+    :param set_debug_flag: apply ``ERLEN_DEBUG`` to the app.
+    :param extra: passed to :class:`click.Group`.
+
+    Options of every command can come from the environment:
+    ``ERLEN_<COMMAND>_<OPTION>``, as ``ERLEN_RUN_PORT=8000``.
     """
 
     def __init__(
         self,
-        app_import_path: str | None = None,
-        create_app: Callable[[], Erlen] | None = None,
-        *,
-        app: Erlen | None = None,
+        add_default_commands: bool = True,
+        create_app: Callable[..., Erlen] | None = None,
+        add_version_option: bool = True,
+        load_dotenv: bool = True,
+        set_debug_flag: bool = True,
+        **extra: t.Any,
     ) -> None:
-        self.app_import_path = app_import_path
+        params: list[click.Parameter] = list(extra.pop("params", None) or ())
+        # --env-file before --app: both are eager, and ERLEN_APP may come from a file.
+        params.extend((_env_file_option(), _app_option(), _debug_option()))
+        if add_version_option:
+            params.append(_version_option())
+        settings = extra["context_settings"] = dict(extra.get("context_settings") or {})
+        settings.setdefault("auto_envvar_prefix", "ERLEN")
+        super().__init__(params=params, **extra)
         self.create_app = create_app
-        self._app = app
+        self.load_dotenv = load_dotenv
+        self.set_debug_flag = set_debug_flag
+        if add_default_commands:
+            for command in (run_command, shell_command, routes_command):
+                self.add_command(command)
+        self._plugins_loaded = False
 
-    @property
-    def loaded(self) -> bool:
-        return self._app is not None
-
-    def load_app(self) -> Erlen:
-        """Return the app, importing (or making) it on the first call."""
-        if self._app is not None:
-            return self._app
-        # An unguarded app.run() in the module must not start a server here.
-        with _env_set("ERLEN_RUN_FROM_CLI", "true"):
-            if self.create_app is not None:
-                app = self.create_app()
-                if not isinstance(app, Erlen):
-                    raise NoAppException(
-                        f"create_app returned {_what(app)}, not an erlen app. End it with "
-                        "'return app'."
-                    )
-            else:
-                app = locate_app(self.app_import_path)
-        debug = _flag_from_env("ERLEN_DEBUG")
-        if debug is not None and self.create_app is None:
-            app.debug = debug
-        self._app = app
-        return app
-
-
-def _script_app() -> Erlen:
-    return click.get_current_context().ensure_object(ScriptInfo).load_app()
-
-
-def with_appcontext(function: F) -> F:
-    """Run a command's callback inside the app's context (``current_app``, ``g``).
-
-    Commands made with ``app.cli.command()`` get this by default.
-    """
-
-    @functools.wraps(function)
-    def wrapper(*args: t.Any, **kwargs: t.Any) -> t.Any:
-        with _script_app().app_context():
-            return function(*args, **kwargs)
-
-    return t.cast(F, wrapper)
-
-
-class AppGroup(click.Group):
-    """A Click group whose commands run inside the app's context.
-
-    ``@app.cli.command()`` and ``@blueprint.cli.command()`` make these; pass
-    ``with_appcontext=False`` for a command that must not load the app.
-    ``group()`` makes nested :class:`AppGroup` groups.
-    """
-
-    @t.overload
-    def command(self, __func: Callable[..., t.Any]) -> click.Command: ...
-
-    @t.overload
-    def command(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> Callable[[Callable[..., t.Any]], click.Command]: ...
-
-    def command(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> Callable[[Callable[..., t.Any]], click.Command] | click.Command:
-        """Add a command, as ``click.Group.command``, wrapped in the app context."""
-        return t.cast(click.Command, _decorator(super().command, args, kwargs))
-
-    @t.overload
-    def group(self, __func: Callable[..., t.Any]) -> click.Group: ...
-
-    @t.overload
-    def group(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> Callable[[Callable[..., t.Any]], click.Group]: ...
-
-    def group(
-        self, *args: t.Any, **kwargs: t.Any
-    ) -> Callable[[Callable[..., t.Any]], click.Group] | click.Group:
-        """Add a nested :class:`AppGroup`; its callback runs in the app context."""
-        kwargs.setdefault("cls", AppGroup)
-        return t.cast(click.Group, _decorator(super().group, args, kwargs))
-
-
-def _decorator(
-    add: Callable[..., t.Any], args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
-) -> t.Any:
-    """Return ``add(*args, **kwargs)``, with the callback wrapped in the app context."""
-    wrap = kwargs.pop("with_appcontext", True)
-    function = None
-    if len(args) == 1 and callable(args[0]):  # used bare: @app.cli.command
-        (function,), args = args, ()
-
-    def decorator(callback: Callable[..., t.Any]) -> t.Any:
-        return add(*args, **kwargs)(with_appcontext(callback) if wrap else callback)
-
-    return decorator if function is None else decorator(function)
-
-
-class ErlenGroup(AppGroup):
-    """The ``erlen`` command: built-in commands, then the app's own (``app.cli``).
-
-    The app is loaded only to run or list a command that is not built in.
-    """
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: click.Context | None = None,
+        **extra: t.Any,
+    ) -> click.Context:
+        if "obj" not in extra and "obj" not in self.context_settings:
+            extra["obj"] = ScriptInfo(
+                create_app=self.create_app,
+                set_debug_flag=self.set_debug_flag,
+                load_dotenv_defaults=self.load_dotenv,
+            )
+        return super().make_context(info_name, args, parent=parent, **extra)
 
     def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
         ctx.meta.setdefault(_ARGV_KEY, list(args))  # for the reloader's child
-        return super().parse_args(ctx, args)
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            # The help comes before the options are read: read --env-file and
+            # --app from the environment first, so it lists the app's commands.
+            for param in self.params:
+                if param.name in ("env_file", "app"):
+                    param.handle_parse_result(ctx, {}, [])
+        try:
+            return super().parse_args(ctx, args)
+        except BaseException:
+            # Click drops the context without closing it (the help shown for no
+            # arguments, a usage error): pop the app contexts its help pushed.
+            ctx.close()
+            raise
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
         option = super().get_help_option(ctx)
@@ -174,8 +131,10 @@ class ErlenGroup(AppGroup):
             _print_app_error(error)
             ctx.exit(1)
 
-    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        command = super().get_command(ctx, cmd_name)
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        command = super().get_command(ctx, name)
+        if command is None and self._load_plugin_commands():
+            command = super().get_command(ctx, name)
         if command is not None:
             return command
         info = ctx.ensure_object(ScriptInfo)
@@ -186,12 +145,17 @@ class ErlenGroup(AppGroup):
                 return None
             built_in = ", ".join(super().list_commands(ctx))
             raise NoAppException(
-                f"No such command {cmd_name!r}: it is not built in ({built_in}), and the app, "
+                f"No such command {name!r}: it is not built in ({built_in}), and the app, "
                 f"which may define it, could not be loaded. {error.message}"
             ) from None
-        return app.cli.get_command(ctx, cmd_name)
+        # The app's context for the command, its options' callbacks and its
+        # subcommands, unless this app's context is active already.
+        if not has_app_context() or current_app._get_current_object() is not app:  # type: ignore[attr-defined]  # the proxy's own method
+            ctx.with_resource(app.app_context())
+        return app.cli.get_command(ctx, name)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
+        self._load_plugin_commands()
         names = set(super().list_commands(ctx))
         try:
             app = ctx.ensure_object(ScriptInfo).load_app()
@@ -207,6 +171,32 @@ class ErlenGroup(AppGroup):
         if note:
             formatter.write_paragraph()
             formatter.write(f"The app's own commands are not listed: {note}\n")
+
+    def _load_plugin_commands(self) -> bool:
+        """Add the commands of installed packages, once; return whether any was new."""
+        if self._plugins_loaded:
+            return False
+        self._plugins_loaded = True
+        # perf: only when a command is not built in, so `erlen run` never scans packages.
+        from importlib.metadata import entry_points
+
+        added = False
+        for entry_point in entry_points(group=_PLUGIN_GROUP):
+            if entry_point.name in self.commands:
+                continue  # the group's own commands come first
+            try:
+                command = entry_point.load()
+            except Exception as error:
+                _add_note(
+                    error,
+                    f"erlen was loading the command {entry_point.name!r} ({entry_point.value}) "
+                    f"that an installed package adds through the {_PLUGIN_GROUP!r} entry "
+                    "points. Fix or uninstall that package.",
+                )
+                raise
+            self.add_command(command, entry_point.name)
+            added = True
+        return added
 
 
 def _print_app_error(error: BaseException) -> None:
@@ -234,7 +224,7 @@ def _why_not_loaded(error: Exception) -> str:
     )
 
 
-# -- the erlen command -------------------------------------------------------
+# -- the options of every ErlenGroup ------------------------------------------
 
 
 def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
@@ -243,56 +233,76 @@ def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> N
 
 
 def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
-    if not ctx.resilient_parsing:
-        load_dotenv(value)
+    if ctx.resilient_parsing:
+        return
+    if value is not None:
+        try:
+            import dotenv  # noqa: F401
+        except ImportError:
+            raise click.BadParameter(
+                f"Could not load {value!r}: {_NEEDS_DOTENV}", ctx, param
+            ) from None
+    defaults = ctx.ensure_object(ScriptInfo).load_dotenv_defaults
+    if value is not None or defaults:
+        load_dotenv(value, load_defaults=defaults)
 
 
-def _show_version(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> None:
+    """The ``--version`` option: print the erlen, Python and Click versions, and exit."""
     if not value or ctx.resilient_parsing:
         return
     from importlib.metadata import version
 
     from .. import __version__
 
-    click.echo(f"erlen {__version__} (Python {sys.version.split()[0]}, Click {version('click')})")
+    click.echo(
+        f"erlen {__version__} (Python {sys.version.split()[0]}, Click {version('click')})",
+        color=ctx.color,
+    )
     ctx.exit()
 
 
-@click.group(
-    cls=ErlenGroup,
-    name="erlen",
-    invoke_without_command=True,
-    no_args_is_help=False,
-)
-@click.option(
-    "--version",
-    is_flag=True,
-    expose_value=False,
-    is_eager=True,
-    callback=_show_version,
-    help="Show the erlen, Python and Click versions.",
-)
-@click.option(
-    "--env-file",
-    "-e",
-    type=click.Path(exists=True, dir_okay=False),
-    expose_value=False,
-    is_eager=True,
-    callback=_load_env_files,
-    help="Load environment variables from this file (needs python-dotenv). "
-    ".env and .erlenenv are loaded too, without overriding set variables.",
-)
-@click.option(
-    "--app",
-    "-A",
-    metavar="IMPORT",
-    envvar="ERLEN_APP",
-    expose_value=False,
-    is_eager=True,
-    callback=_set_app,
-    help="The app: a file (app.py), a module (pkg.app), module:name or "
-    "'module:create_app()'. [env: ERLEN_APP; default: wsgi.py or app.py here]",
-)
+def _env_file_option() -> click.Option:
+    return click.Option(
+        ["-e", "--env-file"],
+        type=click.Path(exists=True, dir_okay=False),
+        is_eager=True,
+        expose_value=False,
+        callback=_load_env_files,
+        help="Load environment variables from this file (needs python-dotenv). "
+        ".env and .erlenenv are loaded too; none overrides a variable already set.",
+    )
+
+
+def _app_option() -> click.Option:
+    return click.Option(
+        ["-A", "--app"],
+        metavar="IMPORT",
+        envvar="ERLEN_APP",
+        is_eager=True,
+        expose_value=False,
+        callback=_set_app,
+        help="The app: a file (app.py), a module (pkg.app), module:name or "
+        "'module:create_app()'. [env: ERLEN_APP; default: wsgi.py or app.py here]",
+    )
+
+
+def _version_option() -> click.Option:
+    return click.Option(
+        ["--version"],
+        is_flag=True,
+        is_eager=True,
+        expose_value=False,
+        callback=get_version,
+        allow_from_autoenv=False,
+        help="Show the erlen, Python and Click versions.",
+    )
+
+
+# -- the erlen command ----------------------------------------------------------
+
+
+@click.group(cls=ErlenGroup, name="erlen", invoke_without_command=True)
 @click.pass_context
 def main(ctx: click.Context) -> None:
     """Run and manage erlen apps.
@@ -302,3 +312,7 @@ def main(ctx: click.Context) -> None:
     """
     if ctx.invoked_subcommand is None:
         click.echo(ctx.get_help())
+
+
+#: The ``erlen`` command, under the name Flask gives it (``flask.cli.cli``).
+cli = main

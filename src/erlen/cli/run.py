@@ -4,11 +4,16 @@ Each settles debug mode (the option, else ``ERLEN_DEBUG``), then either
 starts the reloader, which runs the program again on every change, or
 serves: with erlen's development server, or through uvicorn with
 ``--asgi``. The servers are looked up in :mod:`erlen.dev.server` when called.
+
+``erlen run`` takes Flask's options. Those erlen's servers cannot honour
+(``--cert``, ``--without-threads``, ``--exclude-patterns``) stop it with a
+message that says so, rather than being ignored.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import inspect
 import os
 import sys
 import typing as t
@@ -17,26 +22,57 @@ import click
 
 from ..app import Erlen
 from .discovery import _source_folders
-from .env import _flag_from_env, _load_default_dotenv
-from .group import _ARGV_KEY, ScriptInfo, main
+from .env import _debug_option, _flag_from_env, _load_default_dotenv
+from .params import CertParamType, SeparatedPathType
+from .script import _ARGV_KEY, ScriptInfo, pass_script_info
 
-__all__ = ["run_app"]
+__all__ = ["run_app", "run_command", "show_server_banner"]
 
-
-class _PathList(click.ParamType):  # type: ignore[type-arg]  # generic only in Click 8.2+
-    """Paths separated by ``os.pathsep`` (``:``, or ``;`` on Windows)."""
-
-    name = "paths"
-
-    def convert(
-        self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
-    ) -> list[str]:
-        if isinstance(value, list):
-            return value
-        return [os.path.abspath(part) for part in str(value).split(os.pathsep) if part]
+_NO_TLS = (
+    "erlen run serves plain HTTP only: neither its development server nor --asgi can "
+    "use a certificate, so --cert and --key are not supported. Leave them out and open "
+    "http://, or serve HTTPS with uvicorn itself: uvicorn app:app --ssl-certfile "
+    "cert.pem --ssl-keyfile key.pem"
+)
 
 
-@main.command("run", with_appcontext=False)
+class _RunCertType(CertParamType):
+    """``--cert`` of ``erlen run``: a bad value's message also says TLS is not served."""
+
+    def fail(
+        self, message: str, param: click.Parameter | None = None, ctx: click.Context | None = None
+    ) -> t.NoReturn:
+        super().fail(f"{message} (And note: {_NO_TLS}.)", param, ctx)
+
+
+def _check_key(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if value is not None and not ctx.resilient_parsing:
+        raise click.UsageError(_NO_TLS, ctx)
+
+
+def _flatten(
+    ctx: click.Context, param: click.Parameter, value: tuple[list[str], ...]
+) -> list[str] | None:
+    return [path for paths in value for path in paths] or None
+
+
+def show_server_banner(debug: bool | None, app_import_path: str | None) -> None:
+    """Print which app is served and whether debug mode is on.
+
+    Nothing in a reloader's child, which would repeat it on every restart.
+    ``erlen run`` does not call this: its servers print a banner of their own.
+    """
+    from ..dev.reloader import in_reloader_child
+
+    if in_reloader_child():
+        return
+    if app_import_path is not None:
+        click.echo(f" * Serving erlen app {app_import_path!r}")
+    if debug is not None:
+        click.echo(f" * Debug mode: {'on' if debug else 'off'}")
+
+
+@click.command("run", short_help="Serve the app with the development server.")
 @click.option(
     "--host",
     "-h",
@@ -55,9 +91,17 @@ class _PathList(click.ParamType):  # type: ignore[type-arg]  # generic only in C
     help="Port to bind. [env: ERLEN_RUN_PORT]",
 )
 @click.option(
-    "--debug/--no-debug",
-    default=None,
-    help="Debug mode: the debug page, template reloading, the reloader. [env: ERLEN_DEBUG=1/0]",
+    "--cert",
+    type=_RunCertType(),
+    is_eager=True,
+    help="Not supported: erlen run serves plain HTTP only.",
+)
+@click.option(
+    "--key",
+    type=click.Path(exists=True, dir_okay=False, resolve_path=True),
+    expose_value=False,
+    callback=_check_key,
+    help="Not supported, as --cert.",
 )
 @click.option(
     "--reload/--no-reload",
@@ -65,74 +109,102 @@ class _PathList(click.ParamType):  # type: ignore[type-arg]  # generic only in C
     help="Restart the server when a source file changes. [default: on with --debug]",
 )
 @click.option(
+    "--debugger/--no-debugger",
+    default=None,
+    help="The debug page for errors. [default: on with --debug] --no-debugger leaves "
+    "errors to the server (a plain 500, the traceback in the terminal).",
+)
+@click.option(
+    "--with-threads/--without-threads",
+    default=True,
+    help="Each connection on its own thread: always on in erlen's server.",
+)
+@click.option(
     "--extra-files",
-    type=_PathList(),
+    type=SeparatedPathType(),
     multiple=True,
+    callback=_flatten,
     help=f"More files for the reloader to watch, separated by {os.pathsep!r}.",
+)
+@click.option(
+    "--exclude-patterns",
+    type=SeparatedPathType(),
+    help="Not supported: erlen's reloader watches only the app's own files.",
 )
 @click.option(
     "--asgi/--no-asgi",
     default=None,
+    allow_from_autoenv=False,  # ERLEN_RUN_ASGI is read below, with erlen's message
     help="Serve through uvicorn (ASGI: async views on the event loop, websockets) instead "
     "of the development server. [env: ERLEN_RUN_ASGI=1]",
 )
-@click.pass_context
+@pass_script_info
 def run_command(
-    ctx: click.Context,
+    info: ScriptInfo,
     host: str,
     port: int,
-    debug: bool | None,
     reload: bool | None,
-    extra_files: tuple[list[str], ...],
-    asgi: bool | None,
+    debugger: bool | None,
+    with_threads: bool,
+    cert: t.Any,
+    extra_files: list[str] | None,
+    exclude_patterns: list[str] | None,
+    asgi: bool | None = None,
 ) -> None:
-    """Serve the app with the development server, or uvicorn with --asgi."""
-    if debug is None:
-        debug = _flag_from_env("ERLEN_DEBUG")
-    else:
-        os.environ["ERLEN_DEBUG"] = "1" if debug else "0"  # for the app, and a reloader child
+    """Serve the app with the development server, or uvicorn with --asgi.
+
+    For development only: in production, use gunicorn, uWSGI or waitress (WSGI),
+    or uvicorn or hypercorn (ASGI). --debug turns on the reloader and the debug page.
+    """
+    ctx = click.get_current_context()
+    _refuse_what_erlen_cannot_do(cert, with_threads, exclude_patterns)
+    debug = _flag_from_env("ERLEN_DEBUG")
+    if debugger and not debug:
+        raise click.UsageError(
+            "erlen shows its debug page in debug mode only, so --debugger needs debug mode: "
+            "use --debug (or ERLEN_DEBUG=1) instead of --debugger.",
+            ctx,
+        )
     if asgi is None:
         asgi = bool(_flag_from_env("ERLEN_RUN_ASGI"))
     if asgi:
         _require_uvicorn()  # before the reloader starts a child that could only fail
     use_reloader = bool(debug) if reload is None else reload
-    files = [path for paths in extra_files for path in paths]
-    info = ctx.ensure_object(ScriptInfo)
+    files = [os.path.abspath(path) for path in extra_files or ()]
     fd = None
     if use_reloader:
         from ..dev import reloader
 
-        if not reloader.in_reloader_child():
+        if reloader.in_reloader_child():
+            os.environ["ERLEN_RUN_FROM_CLI"] = "true"
+            reloader.report_modules()  # first: the files of an import error are reported too
+            app = info.load_app()
+            fd = reloader.inherited_fd()
+        else:
             # The watcher: it never imports the app, so a broken app cannot stop it.
-            if info.loaded:
-                root = module_folder = info.load_app().root_path
-            else:
-                root, module_folder = _source_folders(info.app_import_path)
-            watch = [root]
-            templates = os.path.join(module_folder, "templates")
-            if os.path.isdir(templates):
-                watch.append(templates)
-            argv = ctx.meta.get(_ARGV_KEY, sys.argv[1:])
-            ctx.exit(
-                reloader.run_with_reloader(
-                    [sys.executable, "-m", "erlen", *argv],
-                    host=host,
-                    port=port,
-                    watch=watch,
-                    extra_files=files,
+            argv = _child_argv(ctx)
+            if argv is not None:
+                root, module_folder = _watched_folders(info)
+                watch = [root]
+                templates = os.path.join(module_folder, "templates")
+                if os.path.isdir(templates):
+                    watch.append(templates)
+                ctx.exit(
+                    reloader.run_with_reloader(
+                        argv, host=host, port=port, watch=watch, extra_files=files
+                    )
                 )
-            )
-        os.environ["ERLEN_RUN_FROM_CLI"] = "true"
-        reloader.report_modules()  # first: the files of an import error are reported too
-        app = info.load_app()
-        fd = reloader.inherited_fd()
-    else:
+            click.echo(" * The reloader is off: this program cannot be started again.", err=True)
+            use_reloader = False
+    if not use_reloader:
         if files:
             click.echo(" * --extra-files has no effect without the reloader (--reload).", err=True)
         os.environ["ERLEN_RUN_FROM_CLI"] = "true"  # app.run() in the module becomes a no-op
         app = info.load_app()
     if debug is not None:
         app.debug = debug
+    if debugger is False and app.debug and app.config.get("PROPAGATE_EXCEPTIONS") is None:
+        app.config["PROPAGATE_EXCEPTIONS"] = True  # errors reach the server: no debug page
     if asgi:
         from ..dev.server import run_asgi
 
@@ -141,6 +213,54 @@ def run_command(
     from ..dev.server import run_simple
 
     run_simple(host, port, app, fd=fd, debug=app.debug)
+
+
+run_command.params.insert(0, _debug_option())
+
+
+def _refuse_what_erlen_cannot_do(
+    cert: t.Any, with_threads: bool, exclude_patterns: list[str] | None
+) -> None:
+    """Stop with a message for the Flask options erlen's servers cannot honour."""
+    if cert is not None:
+        raise click.UsageError(_NO_TLS)
+    if not with_threads:
+        raise click.UsageError(
+            "erlen's development server has no single-threaded mode: it always serves each "
+            "connection on a thread of its own, so --without-threads is not supported. "
+            "Leave it out."
+        )
+    if exclude_patterns:
+        raise click.UsageError(
+            "erlen's reloader has no --exclude-patterns: it watches only the app's own "
+            "Python files and templates (never virtualenvs, node_modules or hidden "
+            "folders) and the --extra-files. Leave the option out, or use --no-reload to "
+            "stop reloading."
+        )
+
+
+def _child_argv(ctx: click.Context) -> list[str] | None:
+    """The command line that serves the app again in the reloader's child."""
+    from .group import main
+
+    if ctx.find_root().command is main:
+        return [sys.executable, "-m", "erlen", *ctx.meta.get(_ARGV_KEY, sys.argv[1:])]
+    return _restart_argv()  # a script of its own (ErlenGroup): run it again
+
+
+def _watched_folders(info: ScriptInfo) -> tuple[str, str]:
+    """(Folder to watch, the app module's folder), without importing the app."""
+    if info.loaded:
+        root = info.load_app().root_path
+        return root, root
+    if info.create_app is not None:
+        try:
+            source = inspect.getsourcefile(info.create_app)
+        except TypeError:
+            source = None
+        folder = os.path.dirname(os.path.abspath(source)) if source else os.getcwd()
+        return folder, folder
+    return _source_folders(info.app_import_path)
 
 
 def _require_uvicorn() -> None:
