@@ -272,8 +272,14 @@ def test_script_info_loads_the_app_once_from_its_import_path(project):
 
 def test_script_info_applies_erlen_debug_unless_told_not_to(project, monkeypatch):
     monkeypatch.setenv("ERLEN_DEBUG", "1")
-    assert ScriptInfo(create_app=lambda: Erlen("a")).load_app().debug is True
-    assert ScriptInfo(create_app=lambda: Erlen("b"), set_debug_flag=False).load_app().debug is False
+
+    def create_app():
+        app = Erlen("a")  # a new app reads ERLEN_DEBUG itself, as Flask's does
+        app.debug = False
+        return app
+
+    assert ScriptInfo(create_app=create_app).load_app().debug is True
+    assert ScriptInfo(create_app=create_app, set_debug_flag=False).load_app().debug is False
 
 
 def test_script_info_factory_that_returns_no_app(project):
@@ -420,7 +426,21 @@ def test_custom_group_set_debug_flag_false(project, monkeypatch):
     monkeypatch.setenv("ERLEN_DEBUG", "1")
     for options, debug in (({}, "True"), ({"set_debug_flag": False}, "False")):
         cli = _wiki_group(**options)
-        cli.command("debug")(lambda: click.echo(current_app.debug))
+
+        @cli.command("debug")
+        def show() -> None:
+            click.echo(current_app.debug)
+
+        # The factory's app reads ERLEN_DEBUG when made; set_debug_flag decides
+        # whether the group sets it again after the factory turned it off.
+        made = cli.create_app
+
+        def create_app(made=made):
+            app = made()
+            app.debug = False
+            return app
+
+        cli.create_app = create_app
         assert invoke(cli, "debug").output == f"{debug}\n"
 
 

@@ -219,7 +219,7 @@ class Client:
         app = self.app
         builder = EnvironBuilder(app, *args, **kwargs)
         outgoing = self._add_cookies(builder._outgoing(self.environ_base))
-        context = RequestContext(app, app.request_class(outgoing.to_environ(), app.config))
+        context = RequestContext(app, outgoing.to_environ())
         interface = app.session_interface
         with context:
             session = interface.open_session(app, context.request)  # type: ignore[arg-type]
