@@ -59,6 +59,12 @@ def url_for(
         raise ValueError("url_for(_scheme=...) only makes sense with _external=True.")
     if app.url_default_functions:
         app.inject_url_defaults(endpoint, values)
+    if app.url_map.has_domains:  # perf: only apps with host or subdomain rules
+        url = _url_for_domain(app, request, endpoint, values, _method, _scheme, _external)
+        if url is not None:
+            if _anchor is not None:
+                url += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
+            return url
     path = app.url_map.build(endpoint, values, _method)
     if request is not None:
         root = request.root_path
@@ -80,6 +86,26 @@ def url_for(
     if _anchor is not None:
         url += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
     return url
+
+
+def _url_for_domain(
+    app: t.Any,
+    request: t.Any,
+    endpoint: str,
+    values: dict[str, t.Any],
+    method: str | None,
+    scheme: str | None,
+    external: bool,
+) -> str | None:
+    """Build through the app's URL adapter, which knows hosts and subdomains.
+
+    ``None`` outside a request with no ``SERVER_NAME``: the caller then
+    builds a path as usual, or says that it needs a host.
+    """
+    adapter = app.create_url_adapter(request)
+    if adapter is None:
+        return None
+    return str(adapter.build(endpoint, values, method, force_external=external, url_scheme=scheme))
 
 
 def stream_with_context(generator: t.Any) -> t.Any:

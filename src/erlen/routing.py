@@ -6,30 +6,68 @@ order with one compiled regex. :meth:`Router.match` returns the rule and its
 converted arguments or raises 404, 405 (with the allowed methods) or a 308
 to the canonical URL with a trailing slash. :meth:`Router.build` is the
 engine behind ``url_for``.
+
+Rules may also be tied to a subdomain (``subdomain="api"``, or
+``"<user>"``) or, with ``host_matching``, to a whole host. Such rules live
+in tables of their own, one per domain, that plain requests never look at:
+an app without them routes exactly as if they did not exist.
 """
 
 from __future__ import annotations
 
 import re
 import typing as t
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from urllib.parse import quote, urlencode
 
 from .http.converters import (
     DEFAULT_CONVERTERS,
+    AnyConverter,
     BaseConverter,
+    FloatConverter,
+    IntegerConverter,
+    PathConverter,
+    UnicodeConverter,
+    UUIDConverter,
     ValidationError,
+    make_converter,
     parse_converter_args,
 )
-from .http.exceptions import HTTPException, MethodNotAllowed, NotFound, UpgradeRequired
+from .http.exceptions import (
+    BadRequest,
+    HTTPException,
+    MethodNotAllowed,
+    NotFound,
+    UpgradeRequired,
+)
+from .http.hosts import parse_host
 
-__all__ = ["Rule", "Router", "BuildError", "RequestRedirect"]
+__all__ = [
+    "Rule",
+    "Router",
+    "Map",
+    "MapAdapter",
+    "BuildError",
+    "RequestRedirect",
+    "BaseConverter",
+    "ValidationError",
+    "UnicodeConverter",
+    "PathConverter",
+    "IntegerConverter",
+    "FloatConverter",
+    "UUIDConverter",
+    "AnyConverter",
+]
 
 # <converter(arguments):name>, with converter and arguments optional.
 _VARIABLE_RE = re.compile(
     r"<(?:(?P<converter>[A-Za-z_][A-Za-z0-9_]*)(?:\((?P<args>[^)]*)\))?:)?"
     r"(?P<name>[A-Za-z_][A-Za-z0-9_]*)>"
 )
+_SAFE_PATH = "/!$&'()*+,;=:@-._~%"
+_SCHEME_RE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:")
+
+Segments = list[t.Union[str, tuple[str, t.Any]]]
 
 
 class RequestRedirect(HTTPException):
@@ -47,6 +85,20 @@ class RequestRedirect(HTTPException):
         return [("Location", self.new_url)]
 
 
+class _RedirectTo(HTTPException):
+    """308 to where a rule's ``redirect_to`` points (the URL is used as given)."""
+
+    code = 308
+    description = "This URL has moved; follow the Location header."
+
+    def __init__(self, location: str) -> None:
+        super().__init__()
+        self.new_url = location
+
+    def get_headers(self) -> list[tuple[str, str]]:
+        return [("Location", self.new_url)]
+
+
 class BuildError(LookupError):
     """``url_for`` could not build a URL; the message says why and what to try."""
 
@@ -55,8 +107,70 @@ class BuildError(LookupError):
         self.endpoint = endpoint
 
 
+def _compile_template(
+    text: str,
+    converters: Mapping[str, type[t.Any]],
+    url_map: t.Any,
+    rule: str,
+    fold_case: bool = False,
+) -> tuple[Segments, str, dict[str, t.Any]]:
+    """Parse ``/user/<int:id>`` (or a host such as ``<name>.example.org``).
+
+    Return the segments to build from, the regex source to match with,
+    and the converter of each variable. ``fold_case`` lowercases the static
+    parts (host names are case-insensitive).
+    """
+    segments: Segments = []
+    pattern: list[str] = []
+    found: dict[str, t.Any] = {}
+    pos = 0
+
+    def add_static(static: str) -> None:
+        if "<" in static or ">" in static:
+            raise ValueError(
+                f"URL rule {rule!r} has a malformed variable near {static!r}. "
+                "Variables look like <name> or <int:name>, with a name made of "
+                "letters, digits and underscores."
+            )
+        if static:
+            if fold_case:
+                static = static.lower()
+            segments.append(static)
+            pattern.append(re.escape(static))
+
+    for match in _VARIABLE_RE.finditer(text):
+        add_static(text[pos : match.start()])
+        name = match.group("name")
+        if name in found:
+            raise ValueError(f"URL rule {rule!r} uses the variable {name!r} twice.")
+        kind = match.group("converter") or "default"
+        if kind not in converters:
+            known = ", ".join(sorted(k for k in converters if k != "default"))
+            raise LookupError(
+                f"URL rule {rule!r} uses the unknown converter {kind!r}. "
+                f"Known converters: {known}. Register your own in app.url_map.converters."
+            )
+        args, kwargs = parse_converter_args(match.group("args") or "")
+        converter = make_converter(converters[kind], url_map, args, kwargs)
+        found[name] = converter
+        segments.append((name, converter))
+        pattern.append(f"(?P<{name}>{converter.regex})")
+        pos = match.end()
+    add_static(text[pos:])
+    return segments, "".join(pattern), found
+
+
 class Rule:
-    """One URL pattern for one endpoint, such as ``/user/<int:uid>``."""
+    """One URL pattern for one endpoint, such as ``/user/<int:uid>``.
+
+    The options are Werkzeug's: ``defaults`` (values for variables the URL
+    does not have), ``subdomain`` or ``host`` (which requests it serves),
+    ``strict_slashes`` and ``merge_slashes`` (``None`` takes the map's),
+    ``build_only`` (for ``url_for`` only, never matched), ``redirect_to``
+    (a URL such as ``"/new/<id>"``, or a callable ``(adapter, **values)``,
+    to answer with a 308 to) and ``alias`` (redirect to the endpoint's
+    canonical URL).
+    """
 
     __slots__ = (
         "rule",
@@ -64,16 +178,29 @@ class Rule:
         "methods",
         "defaults",
         "strict_slashes",
+        "merge_slashes",
         "provide_automatic_options",
         "websocket",
         "stream_body",
+        "subdomain",
+        "host",
+        "build_only",
+        "redirect_to",
+        "alias",
+        "map",
         "arguments",
+        "_variables",
         "_segments",
         "_regex",
         "_converters",
         "_to_python",
         "_weights",
         "_first_segment",
+        "_domain",
+        "_domain_segments",
+        "_domain_regex",
+        "_domain_converters",
+        "_canonical",
     )
 
     def __init__(
@@ -82,10 +209,17 @@ class Rule:
         endpoint: str | None = None,
         methods: Iterable[str] | None = None,
         defaults: Mapping[str, t.Any] | None = None,
-        strict_slashes: bool = True,
+        strict_slashes: bool | None = None,
         provide_automatic_options: bool = True,
         websocket: bool = False,
         stream_body: bool = False,
+        *,
+        subdomain: str | None = None,
+        host: str | None = None,
+        build_only: bool = False,
+        redirect_to: str | Callable[..., str] | None = None,
+        alias: bool = False,
+        merge_slashes: bool | None = None,
     ) -> None:
         if not isinstance(rule, str) or not rule.startswith("/"):
             raise ValueError(f"URL rule {rule!r} must start with a slash, as in '/{rule}'.")
@@ -105,71 +239,102 @@ class Rule:
         self.methods = frozenset(names)
         self.defaults = dict(defaults) if defaults else {}
         self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
         self.websocket = websocket
         #: Under ASGI, leave the body unread for the view to stream.
         self.stream_body = stream_body
-        self.arguments: set[str] = set()
-        self._segments: list[str | tuple[str, BaseConverter]] = []
+        for name, value in (("subdomain", subdomain), ("host", host)):
+            if value is not None and not isinstance(value, str):
+                raise TypeError(f"{name}= takes a string, such as 'api', not {value!r}.")
+        self.subdomain = subdomain
+        self.host = host
+        self.build_only = build_only
+        if redirect_to is not None and not (isinstance(redirect_to, str) or callable(redirect_to)):
+            raise TypeError(
+                f"redirect_to= takes a URL such as '/new/<id>' or a function, not {redirect_to!r}."
+            )
+        self.redirect_to = redirect_to
+        self.alias = alias
+        #: The URL map the rule was added to.
+        self.map: Router | None = None
+        #: Every name the rule fills: the variables of its path and domain,
+        #: and the keys of its defaults (as Werkzeug counts them).
+        self.arguments: set[str] = set(self.defaults)
+        self._variables: set[str] = set()
+        self._segments: Segments = []
         self._regex: re.Pattern[str] | None = None
-        self._converters: dict[str, BaseConverter] = {}
-        self._to_python: tuple[tuple[str, BaseConverter], ...] = ()
+        self._converters: dict[str, t.Any] = {}
+        self._to_python: tuple[tuple[str, t.Any], ...] = ()
         self._weights: tuple[int, ...] = ()
         self._first_segment: str | None = None
+        self._domain: str | None = None
+        self._domain_segments: Segments = []
+        self._domain_regex: re.Pattern[str] | None = None
+        self._domain_converters: dict[str, t.Any] = {}
+        self._canonical: tuple[Rule, ...] = ()
 
     @property
     def is_static(self) -> bool:
-        return not self.arguments
+        """Whether the path has no variables (the rule matches one path only)."""
+        return not self._variables
 
-    def bind(self, converters: Mapping[str, type[BaseConverter]]) -> None:
-        """Compile the rule with the router's converters."""
-        pattern: list[str] = []
-        pos = 0
-        for match in _VARIABLE_RE.finditer(self.rule):
-            static = self.rule[pos : match.start()]
-            self._check_static(static)
-            self._add_static(static, pattern)
-            name = match.group("name")
-            if name in self.arguments:
-                raise ValueError(f"URL rule {self.rule!r} uses the variable {name!r} twice.")
-            kind = match.group("converter") or "default"
-            if kind not in converters:
-                known = ", ".join(sorted(k for k in converters if k != "default"))
-                raise LookupError(
-                    f"URL rule {self.rule!r} uses the unknown converter {kind!r}. "
-                    f"Known converters: {known}. Register your own in app.url_map.converters."
+    def bind(self, converters: Mapping[str, type[t.Any]] | Router) -> None:
+        """Compile the rule with a router (or a mapping of its converters)."""
+        url_map = converters if isinstance(converters, Router) else None
+        if url_map is not None:
+            self.map = url_map
+            converters = url_map.converters
+            if self.strict_slashes is None:
+                self.strict_slashes = url_map.strict_slashes
+            if self.merge_slashes is None:
+                self.merge_slashes = url_map.merge_slashes
+            host_matching = url_map.host_matching
+            default_subdomain = url_map.default_subdomain
+        else:
+            host_matching = False
+            default_subdomain = ""
+        if self.strict_slashes is None:
+            self.strict_slashes = True
+        if self.merge_slashes is None:
+            self.merge_slashes = False
+        segments, pattern, found = _compile_template(
+            self.rule, t.cast("Mapping[str, type[t.Any]]", converters), url_map, self.rule
+        )
+        self._segments = segments
+        self._converters = found
+        self._variables = set(found)
+        self.arguments |= self._variables
+        if self.subdomain is None:
+            self.subdomain = default_subdomain
+        domain = self.host if host_matching else self.subdomain
+        if domain is not None and (host_matching or domain != default_subdomain):
+            domain_segments, domain_pattern, domain_found = _compile_template(
+                domain,
+                t.cast("Mapping[str, type[t.Any]]", converters),
+                url_map,
+                f"{domain}|{self.rule}",
+                fold_case=True,
+            )
+            both = domain_found.keys() & found.keys()
+            if both:
+                raise ValueError(
+                    f"URL rule {self.rule!r} and its host or subdomain {domain!r} both use "
+                    f"the variable {sorted(both)[0]!r}. Give them different names."
                 )
-            args, kwargs = parse_converter_args(match.group("args") or "")
-            converter = converters[kind](*args, **kwargs)
-            self.arguments.add(name)
-            self._converters[name] = converter
-            self._segments.append((name, converter))
-            pattern.append(f"(?P<{name}>{converter.regex})")
-            pos = match.end()
-        rest = self.rule[pos:]
-        self._check_static(rest)
-        self._add_static(rest, pattern)
-        if self.arguments:
-            self._regex = re.compile("".join(pattern), re.DOTALL)
-            self._to_python = tuple(
-                (name, conv) for name, conv in self._converters.items() if conv.converts
-            )
-            self._weights = self._compute_weights()
-            first = self.rule[1:].split("/", 1)
-            if len(first) == 2 and "<" not in first[0]:
-                self._first_segment = first[0]
-
-    def _check_static(self, text: str) -> None:
-        if "<" in text or ">" in text:
-            raise ValueError(
-                f"URL rule {self.rule!r} has a malformed variable near {text!r}. "
-                "Variables look like <name> or <int:name>, with a name made of "
-                "letters, digits and underscores."
-            )
-
-    def _add_static(self, text: str, pattern: list[str]) -> None:
-        if text:
-            self._segments.append(text)
-            pattern.append(re.escape(text))
+            self._domain = domain if domain_found else domain.lower()
+            self._domain_segments = domain_segments
+            self._domain_converters = domain_found
+            if domain_found:
+                self._domain_regex = re.compile(domain_pattern, re.DOTALL)
+            self.arguments |= set(domain_found)
+        self._regex = re.compile(pattern, re.DOTALL)
+        self._to_python = tuple(
+            (name, conv) for name, conv in found.items() if getattr(conv, "converts", True)
+        )
+        self._weights = self._compute_weights()
+        first = self.rule[1:].split("/", 1)
+        if len(first) == 2 and "<" not in first[0]:
+            self._first_segment = first[0]
 
     def _compute_weights(self) -> tuple[int, ...]:
         # One weight per path segment: static 0, else the converter's weight.
@@ -179,7 +344,7 @@ class Rule:
             if match is None:
                 weights.append(0)
             else:
-                weights.append(self._converters[match.group("name")].weight)
+                weights.append(getattr(self._converters[match.group("name")], "weight", 100))
         return tuple(weights)
 
     def match(self, path: str) -> dict[str, t.Any] | None:
@@ -197,59 +362,123 @@ class Rule:
             return {**self.defaults, **values}
         return values
 
+    def match_domain(self, domain: str) -> dict[str, t.Any] | None:
+        """Return the values of the rule's host or subdomain variables, or ``None``."""
+        if self._domain_regex is None:
+            return {} if domain == self._domain else None
+        found = self._domain_regex.fullmatch(domain)
+        if found is None:
+            return None
+        values: dict[str, t.Any] = found.groupdict()
+        try:
+            for name, converter in self._domain_converters.items():
+                if getattr(converter, "converts", True):
+                    values[name] = converter.to_python(values[name])
+        except (ValidationError, ValueError):
+            return None
+        return values
+
     def build(self, values: Mapping[str, t.Any]) -> str:
         """Return the path for ``values`` (which hold every argument)."""
-        parts = []
-        for segment in self._segments:
-            if isinstance(segment, str):
-                parts.append(quote(segment, safe="/!$&'()*+,;=:@-._~%"))
+        return _fill(self._segments, values)
+
+    def build_domain(self, values: Mapping[str, t.Any]) -> str | None:
+        """Return the rule's subdomain or host for ``values``.
+
+        ``None`` for a rule that serves any host (no ``host=`` under host
+        matching).
+        """
+        if self._domain_segments:
+            return _fill(self._domain_segments, values, quote_static=False)
+        return self.host if self.map is not None and self.map.host_matching else self.subdomain
+
+    def _redirect(self, values: dict[str, t.Any]) -> None:
+        """Raise the redirect a ``redirect_to``, ``alias`` or defaults rule answers with."""
+        target = self.redirect_to
+        if target is not None:
+            if isinstance(target, str):
+                location = _VARIABLE_RE.sub(
+                    lambda m: (
+                        self._converters[m.group("name")].to_url(values[m.group("name")])
+                        if m.group("name") in self._converters
+                        else m.group(0)
+                    ),
+                    target,
+                )
+                if _SCHEME_RE.match(target) is None:
+                    # A path: never a protocol-relative //host one, whatever a value held.
+                    location = "/" + location.replace("\\", "/").lstrip("/")
             else:
-                name, converter = segment
-                parts.append(converter.to_url(values[name]))
-        return "".join(parts)
+                location = str(target(MapAdapter(t.cast("Router", self.map), ""), **values))
+            raise _RedirectTo(location)
+        for other in self._canonical:
+            if all(values.get(k) == v for k, v in other.defaults.items()):
+                raise RequestRedirect(other.build({**values, **other.defaults}))
+        if self.alias and self.map is not None:
+            rules = self.map._by_endpoint.get(t.cast(str, self.endpoint), ())
+            for other in rules:
+                if other is self or other.alias or other.build_only:
+                    continue
+                if other.arguments <= values.keys() | other.defaults.keys():
+                    path = other.build({**other.defaults, **values})
+                    if path != self.build(values):
+                        raise RequestRedirect(path)
+                    return
 
     def __repr__(self) -> str:
         methods = ", ".join(sorted(self.methods - {"HEAD", "OPTIONS"}))
         return f"<Rule {self.rule!r} ({methods}) -> {self.endpoint}>"
 
 
-class Router:
-    """The URL map: ``app.url_map``. Add rules, match requests, build URLs."""
+class _RedirectingRule(Rule):
+    """A rule that answers with a redirect when it matches.
+
+    perf: rules get this class (same slots) only when they have
+    ``redirect_to``, ``alias`` or a sibling with defaults to redirect to,
+    so matching a plain rule checks nothing more than before.
+    """
+
+    __slots__ = ()
+
+    def match(self, path: str) -> dict[str, t.Any] | None:
+        values = Rule.match(self, path)
+        if values is not None:
+            self._redirect(values)
+        return values
+
+
+def _fill(segments: Segments, values: Mapping[str, t.Any], quote_static: bool = True) -> str:
+    parts = []
+    for segment in segments:
+        if isinstance(segment, str):
+            parts.append(quote(segment, safe=_SAFE_PATH) if quote_static else segment)
+        else:
+            name, converter = segment
+            parts.append(converter.to_url(values[name]))
+    return "".join(parts)
+
+
+class _RuleTable:
+    """The rules of one domain: a dict of static paths, buckets of dynamic ones."""
 
     def __init__(self) -> None:
-        self.converters: dict[str, type[BaseConverter]] = dict(DEFAULT_CONVERTERS)
-        self._rules: list[Rule] = []
-        self._by_endpoint: dict[str, list[Rule]] = {}
         # perf: path -> {method -> rule}; most requests end at this dict.
         self._static: dict[str, dict[str, Rule]] = {}
         self._buckets: dict[str, list[Rule]] = {}
         self._wild: list[Rule] = []
 
-    def add(self, rule: Rule) -> None:
-        """Compile ``rule`` and add it to the map."""
-        rule.bind(self.converters)
-        self._rules.append(rule)
-        rules = self._by_endpoint.setdefault(t.cast(str, rule.endpoint), [])
-        rules.append(rule)
-        # url_for tries the rules that use the most values first; among
-        # those, rules with defaults (which fit only those exact values).
-        rules.sort(key=lambda r: (-len(r.arguments | r.defaults.keys()), -len(r.defaults)))
-        if rule.is_static:
+    def _insert(self, rule: Rule) -> None:
+        if rule.is_static and rule.__class__ is Rule:
             by_method = self._static.setdefault(rule.rule, {})
             for method in rule.methods:
                 by_method.setdefault(method, rule)
+            return
+        if rule._first_segment is not None:
+            bucket = self._buckets.setdefault(rule._first_segment, [])
         else:
-            if rule._first_segment is not None:
-                bucket = self._buckets.setdefault(rule._first_segment, [])
-            else:
-                bucket = self._wild
-            bucket.append(rule)
-            bucket.sort(key=lambda r: r._weights)  # stable: ties keep their order
-
-    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
-        if endpoint is not None:
-            return iter(self._by_endpoint.get(endpoint, ()))
-        return iter(self._rules)
+            bucket = self._wild
+        bucket.append(rule)
+        bucket.sort(key=lambda r: r._weights)  # stable: ties keep their order
 
     def _candidates(self, path: str) -> Iterator[tuple[Rule, dict[str, t.Any]]]:
         static = self._static.get(path)
@@ -264,11 +493,11 @@ class Router:
             bucket = self._buckets.get(path[1:end])
             if bucket:
                 for rule in bucket:
-                    values = rule.match(path)
+                    values = Rule.match(rule, path)  # no redirects while explaining a miss
                     if values is not None:
                         yield rule, values
         for rule in self._wild:
-            values = rule.match(path)
+            values = Rule.match(rule, path)
             if values is not None:
                 yield rule, values
 
@@ -300,6 +529,11 @@ class Router:
                 values = rule.match(path)
                 if values is not None:
                     return rule, values
+        return self._explain_miss(method, path, websocket)
+
+    def _explain_miss(
+        self, method: str, path: str, websocket: bool
+    ) -> tuple[Rule, dict[str, t.Any]]:
         allowed: set[str] = set()
         other_kind = False
         for rule, values in self._candidates(path):
@@ -307,7 +541,7 @@ class Router:
                 other_kind = True
                 continue
             if method in rule.methods:
-                return rule, values
+                return _matched(rule, values)
             allowed |= rule.methods
         if allowed:
             raise MethodNotAllowed(allowed)
@@ -321,13 +555,19 @@ class Router:
                     if method in rule.methods:
                         # Clients do not follow redirects on a WebSocket
                         # handshake, so "/room" simply reaches "/room/".
-                        return rule, values
+                        return _matched(rule, values)
         elif len(path) > 1:
             # strict_slashes=False: "/docs/" also reaches the rule "/docs".
             for rule, values in self._candidates(path[:-1]):
                 if not rule.strict_slashes and rule.websocket is websocket:
                     if method in rule.methods:
-                        return rule, values
+                        return _matched(rule, values)
+        if "//" in path and not path.startswith("//"):
+            # merge_slashes: "/a//b" is redirected to "/a/b" when that matches.
+            merged = re.sub("/{2,}", "/", path)
+            for rule, _ in self._candidates(merged):
+                if rule.merge_slashes and rule.websocket is websocket and method in rule.methods:
+                    raise RequestRedirect(merged)
         raise NotFound()
 
     def allowed_methods(self, path: str) -> set[str]:
@@ -337,17 +577,267 @@ class Router:
             allowed |= rule.methods
         return allowed
 
+
+def _matched(rule: Rule, values: dict[str, t.Any]) -> tuple[Rule, dict[str, t.Any]]:
+    if rule.__class__ is not Rule:
+        rule._redirect(values)
+    return rule, values
+
+
+class _Domain:
+    """The rules of one subdomain or host pattern, and how to recognise it."""
+
+    def __init__(self, first: Rule) -> None:
+        self.first = first  # the rule whose compiled domain pattern stands for all
+        self.table = _RuleTable()
+
+
+class Router(_RuleTable):
+    """The URL map: ``app.url_map``. Add rules, match requests, build URLs.
+
+    Settings read when a rule is added (as Werkzeug's ``Map``):
+    ``strict_slashes`` and ``merge_slashes`` are the defaults of rules
+    that do not set their own (``merge_slashes`` is off unless turned on:
+    "/a//b" is a 404, not a redirect to "/a/b", and a decoded ``%2F``
+    keeps its meaning); ``default_subdomain`` is the subdomain of
+    rules without one; ``host_matching`` ties rules to ``host=`` instead
+    of ``subdomain=``.
+    """
+
+    def __init__(
+        self,
+        rules: Iterable[Rule] | None = None,
+        default_subdomain: str = "",
+        strict_slashes: bool = True,
+        merge_slashes: bool = False,
+        host_matching: bool = False,
+    ) -> None:
+        super().__init__()
+        self.converters: dict[str, type[t.Any]] = dict(DEFAULT_CONVERTERS)
+        self.default_subdomain = default_subdomain
+        self.strict_slashes = strict_slashes
+        self.merge_slashes = merge_slashes
+        self._host_matching = host_matching
+        self._subdomain_matching = False
+        #: Whether a request's host takes part in matching; set from
+        #: ``host_matching`` and ``subdomain_matching``.
+        self.host_aware = host_matching
+        #: Whether some rule has a subdomain or host of its own, so that
+        #: ``url_for`` may have to name a host.
+        self.has_domains = False
+        self._rules: list[Rule] = []
+        self._by_endpoint: dict[str, list[Rule]] = {}
+        self._domains: dict[str, _Domain] = {}  # literal domain -> its rules
+        self._domain_patterns: list[_Domain] = []  # domains with variables
+        for rule in rules or ():
+            self.add(rule)
+
+    @property
+    def host_matching(self) -> bool:
+        """Whether rules match whole hosts (``host=``) rather than subdomains."""
+        return self._host_matching
+
+    @host_matching.setter
+    def host_matching(self, value: bool) -> None:
+        if self._rules and bool(value) != self._host_matching:
+            raise RuntimeError(
+                "url_map.host_matching must be set before any rule is added; pass "
+                "host_matching=True to Erlen(...) instead."
+            )
+        self._host_matching = bool(value)
+        self.host_aware = self._host_matching or self._subdomain_matching
+
+    @property
+    def subdomain_matching(self) -> bool:
+        """Whether rules match the subdomain of ``SERVER_NAME`` a request is for."""
+        return self._subdomain_matching
+
+    @subdomain_matching.setter
+    def subdomain_matching(self, value: bool) -> None:
+        self._subdomain_matching = bool(value)
+        self.host_aware = self._host_matching or self._subdomain_matching
+
+    def add(self, rule: Rule) -> None:
+        """Compile ``rule`` and add it to the map."""
+        rule.bind(self)
+        self._rules.append(rule)
+        rules = self._by_endpoint.setdefault(t.cast(str, rule.endpoint), [])
+        rules.append(rule)
+        # url_for tries the rules that use the most values first; among
+        # those, rules with defaults (which fit only those exact values);
+        # aliases last.
+        rules.sort(key=lambda r: (r.alias, -len(r.arguments), -len(r.defaults)))
+        if rule.redirect_to is not None or rule.alias:
+            rule.__class__ = _RedirectingRule
+        self._link_defaults(rules)
+        if rule.build_only:
+            return
+        if rule._domain is None:
+            # perf: the common case; the rule joins the tables plain requests use.
+            self._insert(rule)
+            return
+        self.has_domains = True
+        if rule._domain_regex is None:
+            domain = self._domains.get(rule._domain)
+            if domain is None:
+                domain = self._domains[rule._domain] = _Domain(rule)
+        else:
+            for domain in self._domain_patterns:
+                if domain.first._domain == rule._domain:
+                    break
+            else:
+                domain = _Domain(rule)
+                self._domain_patterns.append(domain)
+        domain.table._insert(rule)
+
+    def _link_defaults(self, rules: list[Rule]) -> None:
+        # As Werkzeug's redirect_defaults: "/page/1" redirects to "/page/"
+        # when "/page/" serves the endpoint with the default page=1.
+        for index, rule in enumerate(rules):
+            if rule.is_static or rule.build_only:
+                continue
+            canonical = tuple(
+                other
+                for other in rules[:index]
+                if other.defaults
+                and not other.build_only
+                and other.arguments == rule.arguments
+                and other._domain == rule._domain
+            )
+            if canonical != rule._canonical:
+                rule._canonical = canonical
+                if canonical and rule.__class__ is Rule:
+                    rule.__class__ = _RedirectingRule
+
+    def iter_rules(self, endpoint: str | None = None) -> Iterator[Rule]:
+        """The rules, in the order they were added; only ``endpoint``'s if given."""
+        if endpoint is not None:
+            return iter(self._by_endpoint.get(endpoint, ()))
+        return iter(self._rules)
+
+    def __iter__(self) -> Iterator[Rule]:
+        return self.iter_rules()
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__} {len(self._rules)} rules>"
+
+    # -- hosts and subdomains ----------------------------------------------
+
+    def _tables(self, domain: str | None) -> list[tuple[_RuleTable, dict[str, t.Any]]]:
+        """The tables a request for ``domain`` may match, most specific first."""
+        if domain is None:
+            return []
+        tables: list[tuple[_RuleTable, dict[str, t.Any]]] = []
+        literal = self._domains.get(domain)
+        if literal is not None:
+            tables.append((literal.table, {}))
+        for pattern in self._domain_patterns:
+            values = pattern.first.match_domain(domain)
+            if values is not None:
+                tables.append((pattern.table, values))
+        if self._host_matching or domain == self.default_subdomain:
+            tables.append((self, {}))
+        return tables
+
+    def match_domain(
+        self, domain: str | None, method: str, path: str, websocket: bool = False
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """Like :meth:`match`, for a request on ``domain``.
+
+        ``domain`` is the request's subdomain (``""`` for ``SERVER_NAME``
+        itself), or its whole host under host matching; ``None`` is a host
+        the app does not serve, and finds nothing.
+        """
+        errors: list[HTTPException] = []
+        for table, domain_values in self._tables(domain):
+            try:
+                rule, values = _RuleTable.match(table, method, path, websocket)
+            except (NotFound, MethodNotAllowed, RequestRedirect, UpgradeRequired) as miss:
+                errors.append(miss)
+                continue
+            if domain_values:
+                values = {**domain_values, **values}
+            return rule, values
+        allowed: set[str] = set()
+        for found in errors:
+            if isinstance(found, MethodNotAllowed):
+                allowed |= set(found.valid_methods or ())
+        if allowed:
+            raise MethodNotAllowed(allowed)
+        for kind in (RequestRedirect, UpgradeRequired):
+            for found in errors:
+                if isinstance(found, kind):
+                    raise found
+        if domain is None:
+            raise NotFound(
+                "The requested host is not served here: it is neither SERVER_NAME nor "
+                "a subdomain of it."
+            )
+        raise NotFound()
+
+    def request_domain(self, host: str, scheme: str, server_name: str | None) -> str | None:
+        """Return what rules match a request's host against.
+
+        Under host matching, the host itself (lowercase, without the
+        scheme's default port). Under subdomain matching, the part of the
+        host before ``server_name`` (``""`` for ``server_name`` itself, or
+        when it is unset), or ``None`` when the host is not under it.
+        Raises :class:`BadRequest` for a Host header that is not a host.
+        """
+        name = _normal_host(host, scheme)
+        if name is None:
+            shown = host if len(host) <= 100 else host[:100] + "..."
+            raise BadRequest(
+                f"The Host header {shown!r} is not a valid host name, so no route can be "
+                "chosen for it. Send the name of the site, such as 'example.com' or "
+                "'example.com:8080'."
+            )
+        if self._host_matching:
+            return name
+        if not self._subdomain_matching:
+            return self.default_subdomain
+        if not server_name:
+            return ""
+        return _subdomain_of(name, _normal_host(server_name, scheme) or server_name.lower())
+
+    def match_request(
+        self, request: t.Any, server_name: str | None, websocket: bool = False
+    ) -> tuple[Rule, dict[str, t.Any]]:
+        """Match a request by its host too (apps with host or subdomain matching)."""
+        domain = self.request_domain(request.host, request.scheme, server_name)
+        return self.match_domain(domain, request.method, request.path, websocket)
+
+    def allowed_methods_for(self, request: t.Any, server_name: str | None) -> set[str]:
+        """Return every method some rule accepts for the request's host and path."""
+        domain = self.request_domain(request.host, request.scheme, server_name)
+        allowed: set[str] = set()
+        for table, _ in self._tables(domain):
+            allowed |= _RuleTable.allowed_methods(table, request.path)
+        return allowed
+
+    # -- building ------------------------------------------------------------
+
     def build(
         self,
         endpoint: str,
         values: Mapping[str, t.Any] | None = None,
         method: str | None = None,
+        append_unknown: bool = True,
     ) -> str:
         """Return the URL path (and query string) of ``endpoint``.
 
         Values that are not arguments of the rule go to the query string;
         ``None`` values are dropped.
         """
+        return self._build(endpoint, values, method, append_unknown)[1]
+
+    def _build(
+        self,
+        endpoint: str,
+        values: Mapping[str, t.Any] | None,
+        method: str | None,
+        append_unknown: bool = True,
+    ) -> tuple[Rule, str]:
         rules = self._by_endpoint.get(endpoint)
         if not rules:
             raise BuildError(endpoint, self._unknown_endpoint_message(endpoint))
@@ -371,12 +861,11 @@ class Router:
                     f"Could not build a URL for endpoint {endpoint!r}: a value does not "
                     f"fit the rule {rule.rule!r}: {error}",
                 ) from error
-            extra = {
-                k: v for k, v in given.items() if k not in rule.arguments and k not in rule.defaults
-            }
-            if extra:
-                path += "?" + urlencode(_query_items(extra))
-            return path
+            if append_unknown:
+                extra = {k: v for k, v in given.items() if k not in rule.arguments}
+                if extra:
+                    path += "?" + urlencode(_query_items(extra))
+            return rule, path
         if missing:
             names = ", ".join(sorted(missing))
             raise BuildError(
@@ -392,6 +881,29 @@ class Router:
             f"its rules accept {', '.join(sorted(set().union(*(r.methods for r in rules))))}.",
         )
 
+    def build_with_domain(
+        self,
+        endpoint: str,
+        values: Mapping[str, t.Any] | None = None,
+        method: str | None = None,
+        append_unknown: bool = True,
+    ) -> tuple[str | None, str]:
+        """Return ``(domain, path)``: the rule's subdomain or host, and the path.
+
+        The domain is ``None`` for a rule that serves any host.
+        """
+        rule, path = self._build(endpoint, values, method, append_unknown)
+        given = {k: v for k, v in values.items() if v is not None} if values else {}
+        try:
+            domain = rule.build_domain({**rule.defaults, **given})
+        except (ValueError, TypeError) as error:
+            raise BuildError(
+                endpoint,
+                f"Could not build a URL for endpoint {endpoint!r}: a value does not fit "
+                f"the host or subdomain of the rule {rule.rule!r}: {error}",
+            ) from error
+        return domain, path
+
     def _unknown_endpoint_message(self, endpoint: str) -> str:
         message = f"Could not build a URL for endpoint {endpoint!r}: no view has that endpoint."
         import difflib
@@ -403,6 +915,232 @@ class Router:
             message += " Known endpoints: " + ", ".join(sorted(self._by_endpoint)) + "."
         message += " An endpoint is the view function's name unless you set endpoint=."
         return message
+
+    # -- adapters (Werkzeug's Map.bind) --------------------------------------
+
+    def bind(
+        self,
+        server_name: str,
+        script_name: str | None = None,
+        subdomain: str | None = None,
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str | None = None,
+        query_args: Mapping[str, t.Any] | str | None = None,
+    ) -> MapAdapter:
+        """Return a :class:`MapAdapter` to match and build URLs for one host.
+
+        As Werkzeug's ``Map.bind``: ``url_map.bind("example.com").match("/")``
+        gives ``(endpoint, values)``.
+        """
+        if subdomain is None:
+            subdomain = self.default_subdomain
+        return MapAdapter(
+            self,
+            server_name.lower(),
+            script_name or "/",
+            subdomain,
+            url_scheme,
+            default_method,
+            path_info or "/",
+            query_args,
+        )
+
+    def bind_to_environ(
+        self,
+        environ: t.Any,
+        server_name: str | None = None,
+        subdomain: str | None = None,
+    ) -> MapAdapter:
+        """Return a :class:`MapAdapter` for a WSGI environ (or a request).
+
+        Without ``subdomain``, it is worked out from the request's host and
+        ``server_name``, as Werkzeug does.
+        """
+        environ = getattr(environ, "environ", environ)
+        scheme = environ.get("wsgi.url_scheme", "http")
+        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
+        if not environ.get("HTTP_HOST"):
+            port = str(environ.get("SERVER_PORT", ""))
+            if port and port != ("443" if scheme == "https" else "80"):
+                host = f"{host}:{port}"
+        return self.bind_request(
+            host,
+            scheme,
+            environ.get("SCRIPT_NAME", ""),
+            server_name,
+            subdomain,
+            environ.get("REQUEST_METHOD", "GET"),
+            environ.get("PATH_INFO") or "/",
+            environ.get("QUERY_STRING", ""),
+        )
+
+    def bind_request(
+        self,
+        host: str,
+        scheme: str,
+        script_name: str,
+        server_name: str | None = None,
+        subdomain: str | None = None,
+        method: str = "GET",
+        path: str = "/",
+        query_string: str = "",
+    ) -> MapAdapter:
+        """Return a :class:`MapAdapter` for a request to ``host``."""
+        current = _normal_host(host, scheme) or host.lower()
+        if server_name is None:
+            server_name = current
+        else:
+            server_name = _normal_host(server_name, scheme) or server_name.lower()
+        resolved: str | None = subdomain
+        if subdomain is None and not self._host_matching:
+            resolved = _subdomain_of(current, server_name)
+        return MapAdapter(
+            self,
+            server_name,
+            script_name or "/",
+            resolved,
+            scheme,
+            method,
+            path,
+            query_string,
+        )
+
+
+#: Werkzeug's name for the URL map.
+Map = Router
+
+
+class MapAdapter:
+    """A URL map bound to one host: match paths and build URLs there.
+
+    What ``url_map.bind(...)`` and ``app.create_url_adapter(request)``
+    return, as in Werkzeug. ``subdomain`` is ``None`` when the host is not
+    under ``server_name`` (nothing with a subdomain then matches).
+    """
+
+    def __init__(
+        self,
+        url_map: Router,
+        server_name: str,
+        script_name: str = "/",
+        subdomain: str | None = "",
+        url_scheme: str = "http",
+        default_method: str = "GET",
+        path_info: str = "/",
+        query_args: Mapping[str, t.Any] | str | None = None,
+    ) -> None:
+        self.map = url_map
+        self.server_name = server_name
+        self.script_name = script_name if script_name.endswith("/") else script_name + "/"
+        self.subdomain = subdomain
+        self.url_scheme = url_scheme
+        self.default_method = default_method
+        self.path_info = path_info
+        self.query_args = query_args
+
+    def match(
+        self,
+        path_info: str | None = None,
+        method: str | None = None,
+        return_rule: bool = False,
+        query_args: Mapping[str, t.Any] | str | None = None,
+        websocket: bool = False,
+    ) -> tuple[t.Any, dict[str, t.Any]]:
+        """Return ``(endpoint, values)`` (``(rule, values)`` with ``return_rule``).
+
+        Raises ``NotFound``, ``MethodNotAllowed`` or ``RequestRedirect`` as
+        a request would meet them.
+        """
+        path = path_info if path_info is not None else self.path_info
+        path = "/" + path.lstrip("/")
+        method = (method or self.default_method).upper()
+        url_map = self.map
+        if url_map.has_domains or url_map.host_matching:
+            domain = self.server_name if url_map.host_matching else self.subdomain
+            rule, values = url_map.match_domain(domain, method, path, websocket)
+        else:
+            rule, values = url_map.match(method, path, websocket)
+        return (rule if return_rule else rule.endpoint), values
+
+    def test(self, path_info: str | None = None, method: str | None = None) -> bool:
+        """Whether a rule would match (a redirect counts as a match)."""
+        try:
+            self.match(path_info, method)
+        except (RequestRedirect, _RedirectTo):
+            return True
+        except HTTPException:
+            return False
+        return True
+
+    def allowed_methods(self, path_info: str | None = None) -> list[str]:
+        """The methods some rule accepts at ``path_info``."""
+        path = path_info if path_info is not None else self.path_info
+        url_map = self.map
+        if not (url_map.has_domains or url_map.host_matching):
+            return sorted(url_map.allowed_methods(path))
+        domain = self.server_name if url_map.host_matching else self.subdomain
+        allowed: set[str] = set()
+        for table, _ in url_map._tables(domain):
+            allowed |= _RuleTable.allowed_methods(table, path)
+        return sorted(allowed)
+
+    def get_host(self, domain_part: str | None) -> str:
+        """The host for a rule's subdomain (or host, under host matching)."""
+        if self.map.host_matching:
+            return domain_part if domain_part is not None else self.server_name
+        subdomain = domain_part if domain_part is not None else self.subdomain
+        return f"{subdomain}.{self.server_name}" if subdomain else self.server_name
+
+    def build(
+        self,
+        endpoint: str,
+        values: Mapping[str, t.Any] | None = None,
+        method: str | None = None,
+        force_external: bool = False,
+        append_unknown: bool = True,
+        url_scheme: str | None = None,
+    ) -> str:
+        """Return the URL of ``endpoint``: a path, or an absolute URL when needed.
+
+        The URL is absolute with ``force_external``, or when the rule's
+        host or subdomain is not the one this adapter is bound to.
+        """
+        domain, path = self.map.build_with_domain(endpoint, values, method, append_unknown)
+        host = self.get_host(domain)
+        root = quote(self.script_name.rstrip("/"), safe=_SAFE_PATH)
+        if not force_external and (
+            (self.map.host_matching and host == self.server_name)
+            or (not self.map.host_matching and domain == self.subdomain)
+        ):
+            return root + path
+        if not host:
+            raise BuildError(
+                endpoint,
+                f"Could not build an external URL for {endpoint!r}: no host is known. Set "
+                "app.config['SERVER_NAME'] (such as 'example.com').",
+            )
+        return f"{url_scheme or self.url_scheme}://{host}{root}{path}"
+
+
+def _normal_host(host: str, scheme: str) -> str | None:
+    """Return ``host`` lowercase, without a trailing dot or its scheme's default port."""
+    parsed = parse_host(host)
+    if parsed is None:
+        return None
+    name, port = parsed
+    name = name.lower().rstrip(".")
+    if port is None or port == (443 if scheme in ("https", "wss") else 80):
+        return name
+    return f"{name}:{port}"
+
+
+def _subdomain_of(host: str, server_name: str) -> str | None:
+    if host == server_name:
+        return ""
+    if host.endswith("." + server_name):
+        return host[: -len(server_name) - 1]
+    return None
 
 
 def _query_items(values: Mapping[str, t.Any]) -> list[tuple[str, str]]:
