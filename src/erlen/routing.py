@@ -151,7 +151,14 @@ def _compile_template(
                 f"Known converters: {known}. Register your own in app.url_map.converters."
             )
         args, kwargs = parse_converter_args(match.group("args") or "")
-        converter = make_converter(converters[kind], url_map, args, kwargs)
+        cls = converters[kind]
+        if not (isinstance(cls, type) and isinstance(getattr(cls, "regex", None), str)):
+            raise TypeError(
+                f"URL rule {rule!r} uses the converter {kind!r}, and {cls!r} is not a "
+                "converter class: register a subclass of erlen.routing.BaseConverter "
+                "(with a regex) in app.url_map.converters."
+            )
+        converter = make_converter(cls, url_map, args, kwargs)
         found[name] = converter
         segments.append((name, converter))
         pattern.append(f"(?P<{name}>{converter.regex})")
