@@ -617,3 +617,42 @@ def test_jinja_options_environment_class_and_autoescape_hook(tmp_path):
         assert erlen.render_template_string("{{ '<b>' }}") == "<b>"
     assert Erlen(__name__).jinja_options == {}
     assert app.jinja_loader is not None
+
+
+# -- url_build_error_handlers ----------------------------------------------------------
+
+
+def test_url_build_error_handlers_give_a_url_or_pass(app):
+    calls = []
+
+    def passes(error, endpoint, values):
+        calls.append(("passes", endpoint))
+        return None
+
+    def builds(error, endpoint, values):
+        calls.append(("builds", endpoint, values["_external"]))
+        return f"https://elsewhere.example/{endpoint}"
+
+    app.url_build_error_handlers.extend([passes, builds])
+    with app.test_request_context("/"):
+        assert erlen.url_for("legacy") == "https://elsewhere.example/legacy"
+    assert calls == [("passes", "legacy"), ("builds", "legacy", False)]
+
+
+def test_url_build_error_is_raised_when_no_handler_builds(app):
+    from erlen.routing import BuildError
+
+    app.url_build_error_handlers.append(lambda error, endpoint, values: None)
+    with app.test_request_context("/"), pytest.raises(BuildError):
+        erlen.url_for("nowhere")
+
+
+def test_a_handler_may_raise_the_error_again(app):
+    from erlen.routing import BuildError
+
+    def reraise(error, endpoint, values):
+        raise error
+
+    app.url_build_error_handlers.append(reraise)
+    with app.app_context(), pytest.raises(BuildError):
+        app.handle_url_build_error(BuildError("x", "no rule for x"), "x", {})

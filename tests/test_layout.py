@@ -26,7 +26,7 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("shared types and JSON", ["erlen.typing", "erlen.json"]),
     ("HTTP primitives", ["erlen.http", "erlen.http.*"]),
     ("request and response", ["erlen.request", "erlen.response"]),
-    ("routing", ["erlen.routing"]),
+    ("routing", ["erlen.routing", "erlen.routing.*"]),
     ("contexts", ["erlen.ctx", "erlen.websockets"]),
     ("protocol adapters", ["erlen.serving", "erlen.serving.*"]),
     (

@@ -27,7 +27,7 @@ from .http.exceptions import Aborter
 from .request import Request
 from .response import Response
 from .response import redirect as _redirect
-from .routing import Router, Rule
+from .routing import MapAdapter, Router, Rule
 from .scaffold import _check_websocket_handler, _describe
 from .serving.concurrency import run_coroutine as _run_coroutine
 from .serving.wsgi import serve as _wsgi_serve
@@ -42,6 +42,27 @@ if t.TYPE_CHECKING:
     from .testing import Client, ErlenCliRunner
 
 __all__ = ["Erlen"]
+
+# The options of a rule (Werkzeug's, and erlen's own) that routes pass on.
+_RULE_OPTIONS = frozenset(
+    {
+        "defaults",
+        "strict_slashes",
+        "merge_slashes",
+        "subdomain",
+        "host",
+        "redirect_to",
+        "build_only",
+        "alias",
+        "websocket",
+        "stream_body",
+    }
+)
+
+
+class _SetupError(ValueError, AssertionError):
+    """A mistake in setting the app up; an AssertionError too, as Flask raises."""
+
 
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
@@ -135,13 +156,6 @@ class Erlen(RequestCycle):
         instance_relative_config: bool = False,
         root_path: str | None = None,
     ) -> None:
-        if host_matching or subdomain_matching or static_host is not None:
-            raise NotImplementedError(
-                "erlen does not route by host or subdomain yet (host_matching, "
-                "subdomain_matching, static_host). Leave them out and route by path, or "
-                "dispatch between apps by host in front of erlen (a proxy, or "
-                "werkzeug.middleware.dispatcher)."
-            )
         super().__init__(import_name, static_folder, static_url_path, template_folder, root_path)
         if instance_path is None:
             instance_path = find_instance_path(import_name, self.name)
@@ -162,7 +176,10 @@ class Erlen(RequestCycle):
         #: Called, in order, when :func:`~erlen.url_for` cannot build a URL:
         #: ``(error, endpoint, values)``; the first to return a URL wins.
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, t.Any]], str]] = []
-        self.url_map = Router()
+        self.url_map = Router(host_matching=host_matching)
+        #: Whether rules with ``subdomain=`` match the part of a request's
+        #: host before ``SERVER_NAME`` (as Flask's ``subdomain_matching``).
+        self.subdomain_matching = subdomain_matching
         self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []
         self.blueprints: dict[str, Blueprint] = {}
@@ -174,6 +191,16 @@ class Erlen(RequestCycle):
             "tests": {},
         }
         if self.has_static_folder:
+            if bool(static_host) != host_matching:
+                raise _SetupError(
+                    "static_host and host_matching go together: with host_matching=True, "
+                    "pass static_host='static.example.com' (the host static files are "
+                    "served from), and without it leave static_host out. An app with no "
+                    "static files can pass static_folder=None instead."
+                    if host_matching
+                    else "static_host= only works with host_matching=True: pass both, or "
+                    "leave static_host out."
+                )
             # A weak reference, not the bound method: the app is freed with
             # its last reference, without waiting for the garbage collector.
             app_ref = weakref.ref(self)
@@ -182,7 +209,10 @@ class Erlen(RequestCycle):
                 return app_ref().send_static_file(filename)  # type: ignore[union-attr]
 
             self.add_url_rule(
-                f"{self.static_url_path}/<path:filename>", endpoint="static", view_func=static
+                f"{self.static_url_path}/<path:filename>",
+                endpoint="static",
+                view_func=static,
+                host=static_host,
             )
         self.extensions: dict[str, t.Any] = {}
         self._logger: logging.Logger | None = None
@@ -204,6 +234,15 @@ class Erlen(RequestCycle):
             if isinstance(path, str):
                 return os.path.splitext(os.path.basename(path))[0]
         return self.import_name
+
+    @property
+    def subdomain_matching(self) -> bool:
+        """Whether ``subdomain=`` rules match requests (under ``SERVER_NAME``)."""
+        return self.url_map.subdomain_matching
+
+    @subdomain_matching.setter
+    def subdomain_matching(self, value: bool) -> None:
+        self.url_map.subdomain_matching = value
 
     @property
     def debug(self) -> bool:
@@ -358,20 +397,27 @@ class Erlen(RequestCycle):
             provide_automatic_options = getattr(view_func, "provide_automatic_options", None)
         if provide_automatic_options is None:
             # As in Flask: automatic OPTIONS unless the view answers OPTIONS itself.
-            provide_automatic_options = "OPTIONS" not in {m.upper() for m in methods}
-        unknown = set(options) - {"defaults", "strict_slashes", "websocket", "stream_body"}
+            provide_automatic_options = "OPTIONS" not in {
+                m.upper() for m in methods
+            } and self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True)
+        unknown = set(options) - _RULE_OPTIONS
         if unknown:
             raise TypeError(
                 f"Unknown route option(s): {', '.join(sorted(unknown))}. Routes accept "
-                "methods, endpoint, defaults, strict_slashes, stream_body and "
+                "methods, endpoint, defaults, strict_slashes, merge_slashes, subdomain, "
+                "host, redirect_to, build_only, alias, stream_body and "
                 "provide_automatic_options."
             )
         if "stream_body" not in options and getattr(view_func, "stream_body", False):
             options["stream_body"] = True
+        required = getattr(view_func, "required_methods", None)
+        if required:
+            methods = [*methods, *required]
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
-            if existing is not None and existing is not view_func:
-                raise ValueError(
+            # != as Flask: a bound method is a new object each time it is read.
+            if existing is not None and existing != view_func:
+                raise _SetupError(
                     f"View function mapping is overwriting an existing endpoint function: "
                     f"{endpoint!r} is already {_describe(existing)}, and now {rule!r} maps it "
                     f"to {_describe(view_func)}. Give the view another name or pass "
@@ -396,7 +442,7 @@ class Erlen(RequestCycle):
         """Add a blueprint's routes, hooks and handlers to the app.
 
         Options override the blueprint's own: ``url_prefix``, ``name`` (to
-        register one blueprint twice), ``url_defaults``.
+        register one blueprint twice), ``url_defaults``, ``subdomain``.
         """
         blueprint.register(self, options)
 
@@ -575,6 +621,52 @@ class Erlen(RequestCycle):
             return function
 
         return decorator
+
+    def create_url_adapter(self, request: Request | None) -> MapAdapter | None:
+        """Return the URL map bound to ``request``'s host, or to ``SERVER_NAME``.
+
+        As Flask's: under host matching the request's host is used as it
+        is; without ``subdomain_matching`` the subdomain is always the
+        default one. Outside a request, ``None`` unless ``SERVER_NAME`` is set.
+        """
+        url_map = self.url_map
+        if request is not None:
+            server_name = self.config["SERVER_NAME"]
+            subdomain = None
+            if url_map.host_matching:
+                server_name = None
+            elif not url_map.subdomain_matching:
+                subdomain = url_map.default_subdomain or ""
+            return url_map.bind_request(
+                request.host,
+                request.scheme,
+                request.root_path,
+                server_name,
+                subdomain,
+                request.method,
+                request.path,
+                request.query_string.decode("latin-1"),
+            )
+        if self.config["SERVER_NAME"] is not None:
+            return url_map.bind(
+                self.config["SERVER_NAME"],
+                script_name=self.config["APPLICATION_ROOT"],
+                url_scheme=self.config["PREFERRED_URL_SCHEME"],
+            )
+        return None
+
+    def url_for(self, endpoint: str, /, **values: t.Any) -> str:
+        """Return the URL of ``endpoint``; see :func:`erlen.url_for`.
+
+        Works outside a request too, in an app context of its own.
+        """
+        from .helpers import url_for
+
+        context = _cv.get(None)
+        if context is not None and context.app is self:
+            return url_for(endpoint, **values)
+        with self.app_context():
+            return url_for(endpoint, **values)
 
     def inject_url_defaults(self, endpoint: str, values: dict[str, t.Any]) -> None:
         """Let the ``url_defaults`` functions fill in ``values`` for ``endpoint``."""

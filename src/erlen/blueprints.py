@@ -57,6 +57,9 @@ class BlueprintSetupState:
         self.name: str = options.get("name", blueprint.name)
         self.name_prefix: str = options.get("name_prefix", "")
         self.url_defaults = {**blueprint.url_values_defaults, **options.get("url_defaults", {})}
+        subdomain = options.get("subdomain")
+        #: The subdomain the blueprint's rules serve, or ``None`` for the app's.
+        self.subdomain: str | None = subdomain if subdomain is not None else blueprint.subdomain
 
     @property
     def full_name(self) -> str:
@@ -81,6 +84,8 @@ class BlueprintSetupState:
                 raise TypeError("add_url_rule() needs a view_func or an endpoint name.")
             endpoint = view_func.__name__
         defaults = {**self.url_defaults, **(options.pop("defaults", None) or {})}
+        if self.subdomain is not None:
+            options.setdefault("subdomain", self.subdomain)
         self.app._add_rule(
             rule, f"{self.full_name}.{endpoint}", view_func, defaults=defaults or None, **options
         )
@@ -92,6 +97,8 @@ class Blueprint(Scaffold):
     :param name: the endpoint prefix (``"admin"`` makes ``"admin.index"``).
     :param import_name: usually ``__name__``; locates the blueprint's folders.
     :param url_prefix: prepended to every rule, such as ``"/admin"``.
+    :param subdomain: the subdomain the blueprint's rules serve, such as
+        ``"api"`` (with ``subdomain_matching`` and ``SERVER_NAME`` on the app).
     :param url_defaults: default values for the rules' variables.
     :param cli_group: the name of the blueprint's command group
         (``erlen <cli_group> <command>``); the default ``...`` uses the
@@ -326,6 +333,12 @@ class Blueprint(Scaffold):
             elif state.url_prefix is not None:
                 child_options["url_prefix"] = state.url_prefix
             child_options["name_prefix"] = name
+            child_subdomain = child_options.get("subdomain", blueprint.subdomain)
+            if state.subdomain is not None and child_subdomain is not None:
+                # Nested subdomains read outwards: "v1" in "api" is "v1.api".
+                child_options["subdomain"] = f"{child_subdomain}.{state.subdomain}"
+            elif state.subdomain is not None:
+                child_options["subdomain"] = state.subdomain
             blueprint.register(app, child_options)
 
     def _register_cli(self, app: Erlen, name: str, options: dict[str, t.Any]) -> None:

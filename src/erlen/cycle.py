@@ -187,7 +187,11 @@ class RequestCycle(Scaffold):
         if rule is None:
             if request._invalid_path:
                 raise BadRequest(_INVALID_PATH)
-            rule, args = self.url_map.match(request.method, request.path, websocket)
+            url_map = self.url_map
+            if url_map.host_aware:  # perf: a flag set at setup; most apps skip the host
+                rule, args = url_map.match_request(request, self.config["SERVER_NAME"], websocket)
+            else:
+                rule, args = url_map.match(request.method, request.path, websocket)
             request.url_rule = rule
             request.view_args = args
         else:
@@ -218,8 +222,12 @@ class RequestCycle(Scaffold):
         """
         if request._invalid_path:
             return None
+        url_map = self.url_map
         try:
-            rule, args = self.url_map.match(request.method, request.path, websocket)
+            if url_map.host_aware:  # perf: a flag set at setup; most apps skip the host
+                rule, args = url_map.match_request(request, self.config["SERVER_NAME"], websocket)
+            else:
+                rule, args = url_map.match(request.method, request.path, websocket)
         except HTTPException as error:
             request.routing_exception = error
             return None
@@ -289,7 +297,12 @@ class RequestCycle(Scaffold):
 
     def _options_response(self, request: Request) -> Response:
         response = self.response_class()
-        response.headers.set("Allow", ", ".join(sorted(self.url_map.allowed_methods(request.path))))
+        url_map = self.url_map
+        if url_map.host_aware:
+            allowed = url_map.allowed_methods_for(request, self.config["SERVER_NAME"])
+        else:
+            allowed = url_map.allowed_methods(request.path)
+        response.headers.set("Allow", ", ".join(sorted(allowed)))
         return response
 
     def make_response(self, value: t.Any) -> Response:

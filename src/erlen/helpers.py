@@ -6,7 +6,7 @@ import typing as t
 from urllib.parse import quote
 
 from .ctx import _cv, _signals, current_app
-from .routing import BuildError  # noqa: F401 - re-exported
+from .routing import BuildError
 
 if t.TYPE_CHECKING:
     from .response import Response
@@ -65,7 +65,19 @@ def url_for(
         raise ValueError("url_for(_scheme=...) only makes sense with _external=True.")
     if app.url_default_functions:
         app.inject_url_defaults(endpoint, values)
-    path = app.url_map.build(endpoint, values, _method)
+    try:
+        if app.url_map.has_domains:  # perf: only apps with host or subdomain rules
+            url = _url_for_domain(app, request, endpoint, values, _method, _scheme, _external)
+            if url is not None:
+                if _anchor is not None:
+                    url += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
+                return url
+        path = app.url_map.build(endpoint, values, _method)
+    except BuildError as error:
+        if not app.url_build_error_handlers:
+            raise
+        values.update(_anchor=_anchor, _method=_method, _scheme=_scheme, _external=_external)
+        return app.handle_url_build_error(error, endpoint, values)  # type: ignore[no-any-return]
     if request is not None:
         root = request.root_path
         scheme = _scheme or request.scheme
@@ -86,6 +98,26 @@ def url_for(
     if _anchor is not None:
         url += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
     return url
+
+
+def _url_for_domain(
+    app: t.Any,
+    request: t.Any,
+    endpoint: str,
+    values: dict[str, t.Any],
+    method: str | None,
+    scheme: str | None,
+    external: bool,
+) -> str | None:
+    """Build through the app's URL adapter, which knows hosts and subdomains.
+
+    ``None`` outside a request with no ``SERVER_NAME``: the caller then
+    builds a path as usual, or says that it needs a host.
+    """
+    adapter = app.create_url_adapter(request)
+    if adapter is None:
+        return None
+    return str(adapter.build(endpoint, values, method, force_external=external, url_scheme=scheme))
 
 
 def stream_with_context(generator_or_function: t.Any) -> t.Any:

@@ -10,6 +10,18 @@ A custom converter subclasses :class:`BaseConverter` and is registered in
 
     app.url_map.converters["list"] = ListConverter
     @app.route("/tags/<list:tags>")
+
+A converter that takes arguments from the rule (``<list(2, sep=';'):tags>``)
+is written as for Werkzeug, with the URL map first::
+
+    class ListConverter(BaseConverter):
+        def __init__(self, map, size, sep=","):
+            super().__init__(map)
+            ...
+
+An ``__init__`` whose first parameter is not called ``map`` or ``url_map``
+gets the rule's arguments only, and the converter's ``map`` attribute is
+set afterwards.
 """
 
 from __future__ import annotations
@@ -28,6 +40,7 @@ __all__ = [
     "UUIDConverter",
     "AnyConverter",
     "DEFAULT_CONVERTERS",
+    "make_converter",
 ]
 
 
@@ -39,20 +52,37 @@ class ValidationError(ValueError):
 
 
 class BaseConverter:
-    """Match one part of a URL and turn it into a Python value and back."""
+    """Match one part of a URL and turn it into a Python value and back.
+
+    The class attributes are Werkzeug's: ``regex`` (what the part may be),
+    ``weight`` (lower weights are tried first), ``part_isolating`` (the
+    regex never matches a slash).
+    """
 
     regex = "[^/]+"
     #: How specific the converter is; rules with lower weights match first.
     weight = 100
+    #: Whether the regex stays within one path segment (never matches "/").
+    part_isolating = True
     #: Whether ``to_python`` does more than return the string unchanged.
     converts = True
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        if args or kwargs:
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # As Werkzeug: a class with a regex of its own that may span a slash
+        # is not part-isolating unless it says so.
+        if "regex" in cls.__dict__ and "part_isolating" not in cls.__dict__:
+            cls.part_isolating = "/" not in cls.regex
+
+    def __init__(self, map: t.Any = None, *args: t.Any, **kwargs: t.Any) -> None:  # noqa: A002 - Werkzeug's name
+        if (args or kwargs) and type(self).__init__ is BaseConverter.__init__:
             raise TypeError(
                 f"The {type(self).__name__} converter takes no arguments, "
-                f"got {args or ''}{kwargs or ''}."
+                f"got {args or ''}{kwargs or ''}. To take arguments from the rule, "
+                "give it an __init__(self, map, *args) that calls super().__init__(map)."
             )
+        #: The URL map (``app.url_map``) the converter was made for.
+        self.map = map
 
     def to_python(self, value: str) -> t.Any:
         return value
@@ -67,8 +97,13 @@ class UnicodeConverter(BaseConverter):
     converts = False
 
     def __init__(
-        self, minlength: int = 1, maxlength: int | None = None, length: int | None = None
+        self,
+        map: t.Any = None,  # noqa: A002 - Werkzeug's name
+        minlength: int = 1,
+        maxlength: int | None = None,
+        length: int | None = None,
     ) -> None:
+        super().__init__(map)
         if length is not None:
             self.regex = f"[^/]{{{int(length)}}}"
         elif maxlength is not None:
@@ -82,6 +117,7 @@ class PathConverter(BaseConverter):
 
     regex = "[^/].*?"
     weight = 200
+    part_isolating = False
     converts = False
 
     def to_url(self, value: t.Any) -> str:
@@ -94,11 +130,13 @@ class _NumberConverter(BaseConverter):
 
     def __init__(
         self,
+        map: t.Any = None,  # noqa: A002 - Werkzeug's names
         fixed_digits: int = 0,
-        min: float | None = None,  # noqa: A002 - Flask's names
+        min: float | None = None,  # noqa: A002
         max: float | None = None,  # noqa: A002
         signed: bool = False,
     ) -> None:
+        super().__init__(map)
         if signed:
             self.regex = "-?" + self.regex
         self.fixed_digits = fixed_digits
@@ -137,11 +175,12 @@ class FloatConverter(_NumberConverter):
 
     def __init__(
         self,
+        map: t.Any = None,  # noqa: A002
         min: float | None = None,  # noqa: A002
         max: float | None = None,  # noqa: A002
         signed: bool = False,
     ) -> None:
-        super().__init__(0, min, max, signed)
+        super().__init__(map, 0, min, max, signed)
 
     def to_python(self, value: str) -> t.Any:
         number = super().to_python(value)
@@ -181,7 +220,8 @@ class AnyConverter(BaseConverter):
     weight = 50
     converts = False
 
-    def __init__(self, *items: str) -> None:
+    def __init__(self, map: t.Any = None, *items: str) -> None:  # noqa: A002
+        super().__init__(map)
         if not items:
             raise TypeError("The any converter needs at least one item: <any(a, b):name>.")
         self.items = items
@@ -202,6 +242,46 @@ DEFAULT_CONVERTERS: dict[str, type[BaseConverter]] = {
     "uuid": UUIDConverter,
     "any": AnyConverter,
 }
+
+
+def make_converter(
+    cls: type[t.Any],
+    map: t.Any,
+    args: tuple[t.Any, ...],
+    kwargs: dict[str, t.Any],  # noqa: A002
+) -> t.Any:
+    """Return ``cls`` made for a rule, with the rule's arguments.
+
+    Werkzeug's way passes the URL map first (``__init__(self, map, *args)``),
+    and so does every converter that keeps :class:`BaseConverter`'s
+    ``__init__``; an ``__init__`` whose first parameter has another name
+    takes the rule's arguments alone.
+    """
+    if _takes_map(cls):
+        return cls(map, *args, **kwargs)
+    converter = cls(*args, **kwargs)
+    if getattr(converter, "map", None) is None:
+        converter.map = map
+    return converter
+
+
+_MAP_NAMES = frozenset({"map", "url_map"})
+
+
+def _takes_map(cls: type[t.Any]) -> bool:
+    import inspect
+
+    init = cls.__init__  # type: ignore[misc]
+    if init is BaseConverter.__init__ or not issubclass(cls, BaseConverter):
+        return True  # erlen's base, or a converter written for Werkzeug itself
+    try:
+        parameters = list(inspect.signature(init).parameters.values())[1:]
+    except (TypeError, ValueError):  # no signature to read: assume Werkzeug's
+        return True
+    if not parameters:
+        return False
+    first = parameters[0]
+    return first.name in _MAP_NAMES or first.kind is inspect.Parameter.VAR_POSITIONAL
 
 
 def parse_converter_args(text: str) -> tuple[tuple[t.Any, ...], dict[str, t.Any]]:
