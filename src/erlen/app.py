@@ -132,6 +132,11 @@ class Erlen(RequestCycle):
     #: The class of ``test_cli_runner()``'s runners (default: ``erlen.testing.ErlenCliRunner``).
     test_cli_runner_class: type[ErlenCliRunner] | None = None
     default_config = DEFAULT_CONFIG
+    #: The class of :attr:`url_map`, the app's rules.
+    url_map_class = Router
+    #: The class of each rule ``add_url_rule`` makes (a subclass of
+    #: :class:`~erlen.routing.Rule`; it is given the same arguments).
+    url_rule_class = Rule
     #: The class of :attr:`config`; :meth:`make_config` creates it.
     config_class = Config
     #: The class of :attr:`aborter`; :meth:`make_aborter` creates it.
@@ -176,7 +181,7 @@ class Erlen(RequestCycle):
         #: Called, in order, when :func:`~erlen.url_for` cannot build a URL:
         #: ``(error, endpoint, values)``; the first to return a URL wins.
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, t.Any]], str]] = []
-        self.url_map = Router(host_matching=host_matching)
+        self.url_map = self.url_map_class(host_matching=host_matching)
         #: Whether rules with ``subdomain=`` match the part of a request's
         #: host before ``SERVER_NAME`` (as Flask's ``subdomain_matching``).
         self.subdomain_matching = subdomain_matching
@@ -424,7 +429,7 @@ class Erlen(RequestCycle):
                     "endpoint='...'. If both come from one decorator, make the decorator "
                     "use functools.wraps."
                 )
-        url_rule = Rule(
+        url_rule = self.url_rule_class(
             rule,
             endpoint,
             [m.upper() for m in methods],
@@ -450,18 +455,24 @@ class Erlen(RequestCycle):
         """The registered blueprints, in registration order."""
         return iter(self.blueprints.values())
 
-    def teardown_appcontext(self, function: F) -> F:
-        """Call ``function(error)`` when each app context ends."""
-        self.teardown_appcontext_funcs.append(function)
-        return function
+    def teardown_appcontext(self, f: F) -> F:
+        """Call ``f(error)`` when each app context ends."""
+        self.teardown_appcontext_funcs.append(f)
+        return f
 
     # -- errors and teardown (logged from here, so log lines say "in app") --
 
-    def log_exception(self, error: BaseException, request: Request | None) -> None:
-        """Log an error the app did not handle, with the request line and traceback."""
+    def log_exception(self, exc_info: t.Any) -> None:
+        """Log an error the app did not handle, with the request line and traceback.
+
+        ``exc_info`` is what :func:`sys.exc_info` returns (or the error
+        itself). Override it to log unhandled errors elsewhere.
+        """
+        context = _cv.get(None)
+        request = None if context is None else context.request
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
-        self.logger.error("Exception on %s [%s]", path, method, exc_info=error)
+        self.logger.error("Exception on %s [%s]", path, method, exc_info=exc_info)
 
     def _stream_failed(self, request: Request | None) -> bool:
         """Log the error a streamed body raised midway; return whether to raise it on.
@@ -478,7 +489,7 @@ class Erlen(RequestCycle):
         )
         return self._propagates()
 
-    def do_teardown_request(self, error: BaseException | None = None) -> None:
+    def do_teardown_request(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_request`` hooks (latest first), then the signal.
 
         ``request_tearing_down`` is sent last, as in Flask.
@@ -487,19 +498,19 @@ class Erlen(RequestCycle):
             request = _cv.get().request
             for name in _scopes(request):
                 for function in reversed(self.teardown_request_funcs.get(name, ())):
-                    self._call_teardown(function, error)
+                    self._call_teardown(function, exc)
         if _signals:
-            self._send_at_teardown(_signals[0].request_tearing_down, exc=error)
+            self._send_at_teardown(_signals[0].request_tearing_down, exc=exc)
 
-    def do_teardown_appcontext(self, error: BaseException | None = None) -> None:
+    def do_teardown_appcontext(self, exc: BaseException | None = None) -> None:
         """Call the ``teardown_appcontext`` hooks (latest first), then the signal.
 
         ``appcontext_tearing_down`` is sent last, as in Flask.
         """
         for function in reversed(self.teardown_appcontext_funcs):
-            self._call_teardown(function, error)
+            self._call_teardown(function, exc)
         if _signals:
-            self._send_at_teardown(_signals[0].appcontext_tearing_down, exc=error)
+            self._send_at_teardown(_signals[0].appcontext_tearing_down, exc=exc)
 
     def _call_teardown(self, function: Callable[..., t.Any], error: BaseException | None) -> None:
         try:
@@ -583,17 +594,17 @@ class Erlen(RequestCycle):
         if environment is not None:
             getattr(environment, kind)[name] = function
 
-    def add_template_filter(self, function: Callable[..., t.Any], name: str | None = None) -> None:
-        """Make ``function`` a filter in templates: ``{{ value|name }}``."""
-        self._add_template_extra("filters", function, name)
+    def add_template_filter(self, f: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``f`` a filter in templates: ``{{ value|name }}``."""
+        self._add_template_extra("filters", f, name)
 
-    def add_template_global(self, function: Callable[..., t.Any], name: str | None = None) -> None:
-        """Make ``function`` callable from every template."""
-        self._add_template_extra("globals", function, name)
+    def add_template_global(self, f: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``f`` callable from every template."""
+        self._add_template_extra("globals", f, name)
 
-    def add_template_test(self, function: Callable[..., t.Any], name: str | None = None) -> None:
-        """Make ``function`` a test in templates: ``{% if value is name %}``."""
-        self._add_template_extra("tests", function, name)
+    def add_template_test(self, f: Callable[..., t.Any], name: str | None = None) -> None:
+        """Make ``f`` a test in templates: ``{% if value is name %}``."""
+        self._add_template_extra("tests", f, name)
 
     def template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """Decorator form of :meth:`add_template_filter`."""

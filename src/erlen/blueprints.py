@@ -150,17 +150,17 @@ class Blueprint(Scaffold):
                 "before app.register_blueprint()."
             )
 
-    def record(self, function: DeferredFunction) -> None:
-        """Call ``function(state)`` each time the blueprint is registered."""
-        self._check_setup(getattr(function, "__name__", "A setup function"))
-        self.deferred_functions.append(function)
+    def record(self, func: DeferredFunction) -> None:
+        """Call ``func(state)`` each time the blueprint is registered."""
+        self._check_setup(getattr(func, "__name__", "A setup function"))
+        self.deferred_functions.append(func)
 
-    def record_once(self, function: DeferredFunction) -> None:
-        """Call ``function(state)`` on the blueprint's first registration on an app only."""
+    def record_once(self, func: DeferredFunction) -> None:
+        """Call ``func(state)`` on the blueprint's first registration on an app only."""
 
         def wrapper(state: BlueprintSetupState) -> None:
             if state.first_registration:
-                function(state)
+                func(state)
 
         self.record(wrapper)
 
@@ -213,41 +213,41 @@ class Blueprint(Scaffold):
         self.record_once(register)
         return function
 
-    def before_app_request(self, function: F) -> F:
+    def before_app_request(self, f: F) -> F:
         """Like ``app.before_request``: for every request, not only this blueprint's."""
-        return self._app_hook("before_request_funcs", function)
+        return self._app_hook("before_request_funcs", f)
 
-    def before_app_websocket(self, function: F) -> F:
+    def before_app_websocket(self, f: F) -> F:
         """Like ``app.before_websocket``: for every WebSocket, not only this blueprint's."""
-        return self._app_hook("before_websocket_funcs", function)
+        return self._app_hook("before_websocket_funcs", f)
 
-    def after_app_request(self, function: F) -> F:
+    def after_app_request(self, f: F) -> F:
         """Like ``app.after_request``."""
-        return self._app_hook("after_request_funcs", function)
+        return self._app_hook("after_request_funcs", f)
 
-    def teardown_app_request(self, function: F) -> F:
+    def teardown_app_request(self, f: F) -> F:
         """Like ``app.teardown_request``."""
-        return self._app_hook("teardown_request_funcs", function)
+        return self._app_hook("teardown_request_funcs", f)
 
-    def app_context_processor(self, function: F) -> F:
+    def app_context_processor(self, f: F) -> F:
         """Like ``app.context_processor``."""
-        return self._app_hook("template_context_processors", function)
+        return self._app_hook("template_context_processors", f)
 
-    def app_url_value_preprocessor(self, function: F) -> F:
+    def app_url_value_preprocessor(self, f: F) -> F:
         """Like ``app.url_value_preprocessor``."""
-        return self._app_hook("url_value_preprocessors", function)
+        return self._app_hook("url_value_preprocessors", f)
 
-    def app_url_defaults(self, function: F) -> F:
+    def app_url_defaults(self, f: F) -> F:
         """Like ``app.url_defaults``."""
-        return self._app_hook("url_default_functions", function)
+        return self._app_hook("url_default_functions", f)
 
-    def app_errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
+    def app_errorhandler(self, code: ErrorKey) -> Callable[[F], F]:
         """Like ``app.errorhandler``: handles errors from the whole app."""
-        _error_key(code_or_exception)
+        _error_key(code)
 
         def decorator(function: F) -> F:
             def register(state: BlueprintSetupState) -> None:
-                state.app.register_error_handler(code_or_exception, function)
+                state.app.register_error_handler(code, function)
 
             self.record_once(register)
             return function
@@ -261,23 +261,17 @@ class Blueprint(Scaffold):
         self.record_once(register)
         return function
 
-    def add_app_template_filter(
-        self, function: Callable[..., t.Any], name: str | None = None
-    ) -> None:
+    def add_app_template_filter(self, f: Callable[..., t.Any], name: str | None = None) -> None:
         """Like ``app.add_template_filter``."""
-        self._app_template_extra("filters", function, name)
+        self._app_template_extra("filters", f, name)
 
-    def add_app_template_global(
-        self, function: Callable[..., t.Any], name: str | None = None
-    ) -> None:
+    def add_app_template_global(self, f: Callable[..., t.Any], name: str | None = None) -> None:
         """Like ``app.add_template_global``."""
-        self._app_template_extra("globals", function, name)
+        self._app_template_extra("globals", f, name)
 
-    def add_app_template_test(
-        self, function: Callable[..., t.Any], name: str | None = None
-    ) -> None:
+    def add_app_template_test(self, f: Callable[..., t.Any], name: str | None = None) -> None:
         """Like ``app.add_template_test``."""
-        self._app_template_extra("tests", function, name)
+        self._app_template_extra("tests", f, name)
 
     def app_template_filter(self, name: str | None = None) -> Callable[[F], F]:
         """Like ``app.template_filter``."""
@@ -292,6 +286,27 @@ class Blueprint(Scaffold):
         return lambda function: self._app_template_extra("tests", function, name)
 
     # -- registration ----------------------------------------------------
+
+    def make_setup_state(
+        self, app: Erlen, options: dict[str, t.Any], first_registration: bool = False
+    ) -> BlueprintSetupState:
+        """The object the recorded setup functions get for one registration on ``app``."""
+        return BlueprintSetupState(self, app, options, first_registration)
+
+    @property
+    def jinja_loader(self) -> t.Any:
+        """A loader for this blueprint's own template folder, or ``None`` when it has none."""
+        if self.template_folder is None:
+            return None
+        import jinja2
+
+        return jinja2.FileSystemLoader(os.path.join(self.root_path, self.template_folder))
+
+    def get_send_file_max_age(self, filename: str | None) -> int | None:
+        """How long browsers may cache this blueprint's static files: the app's setting."""
+        from .ctx import current_app
+
+        return current_app.get_send_file_max_age(filename)
 
     def register(self, app: Erlen, options: dict[str, t.Any]) -> None:
         """Add everything recorded to ``app`` (``app.register_blueprint`` calls this)."""
@@ -312,7 +327,7 @@ class Blueprint(Scaffold):
         first_registration = not any(bp is self for bp in app.blueprints.values())
         app.blueprints[name] = self
         self._registered = True
-        state = BlueprintSetupState(self, app, options, first_registration)
+        state = self.make_setup_state(app, options, first_registration)
         if self.has_static_folder:
             state.add_url_rule(
                 f"{self.static_url_path}/<path:filename>",

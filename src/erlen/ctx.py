@@ -425,13 +425,13 @@ def has_app_context() -> bool:
     return _cv.get(None) is not None
 
 
-def after_this_request(function: Callable[[Response], Response]) -> Callable[[Response], Response]:
-    """Run ``function`` on the response of the current request only."""
+def after_this_request(f: Callable[[Response], Response]) -> Callable[[Response], Response]:
+    """Run ``f`` on the response of the current request only."""
     context = _current_request_context()
     if context._after_request_functions is None:
         context._after_request_functions = []
-    context._after_request_functions.append(function)
-    return function
+    context._after_request_functions.append(f)
+    return f
 
 
 def copy_current_request_context(f: F) -> F:

@@ -82,7 +82,7 @@ class RequestCycle(Scaffold):
         @property
         def session_interface(self) -> SessionInterface: ...
 
-        def log_exception(self, error: BaseException, request: Request | None) -> None: ...
+        def log_exception(self, exc_info: t.Any) -> None: ...
 
         def do_teardown_request(self, error: BaseException | None = None) -> None: ...
 
@@ -305,60 +305,60 @@ class RequestCycle(Scaffold):
         response.headers.set("Allow", ", ".join(sorted(allowed)))
         return response
 
-    def make_response(self, value: t.Any) -> Response:
-        """Turn a view's return value into a :class:`Response`.
+    def make_response(self, rv: t.Any) -> Response:
+        """Turn a view's return value (``rv``) into a :class:`Response`.
 
         Accepts ``str``/``bytes``, a ``dict`` or ``list`` (JSON), a generator
         (streamed), a :class:`Response`, or a tuple ``(body, status)``,
         ``(body, headers)`` or ``(body, status, headers)``.
         """
-        cls = value.__class__
+        cls = rv.__class__
         # perf: the common returns are tested by exact type first, and built
         # without the general constructor when response_class keeps its own.
         if self.response_class.__init__ is Response.__init__:
             if cls is str:
-                return self.response_class._of_bytes(value.encode(), _HTML_TYPE)
+                return self.response_class._of_bytes(rv.encode(), _HTML_TYPE)
             if cls is bytes:
-                return self.response_class._of_bytes(value, _HTML_TYPE)
+                return self.response_class._of_bytes(rv, _HTML_TYPE)
             if cls is dict or cls is list:
-                return self.response_class._of_bytes(_json.dumps_bytes(value), _JSON_TYPE)
+                return self.response_class._of_bytes(_json.dumps_bytes(rv), _JSON_TYPE)
         status = headers = None
         if cls is tuple:
-            if len(value) == 3:
-                value, status, headers = value
-            elif len(value) == 2:
-                value, second = value
+            if len(rv) == 3:
+                rv, status, headers = rv
+            elif len(rv) == 2:
+                rv, second = rv
                 if isinstance(second, (Headers, dict, list)):
                     headers = second
                 else:
                     status = second
             else:
                 raise TypeError(
-                    f"The view function returned a tuple of {len(value)} items. A tuple must be "
+                    f"The view function returned a tuple of {len(rv)} items. A tuple must be "
                     "(body, status), (body, headers) or (body, status, headers)."
                 )
-        if value is None:
+        if rv is None:
             raise TypeError(
                 f"The view function for {_current_endpoint()!r} did not return a valid response: "
                 "it returned None, or ended without a return statement. Return a string, a "
                 "dict, a tuple or a Response."
             )
-        if isinstance(value, Response):
-            response = value
-        elif isinstance(value, (str, bytes, bytearray)):
-            response = self.response_class(value, status, headers)
+        if isinstance(rv, Response):
+            response = rv
+        elif isinstance(rv, (str, bytes, bytearray)):
+            response = self.response_class(rv, status, headers)
             return response
-        elif isinstance(value, (dict, list)):
-            response = self.response_class(_json.dumps_bytes(value), content_type=_JSON_TYPE)
-        elif isinstance(value, (GeneratorType, Iterator)) or hasattr(value, "__aiter__"):
-            response = self.response_class(value, status, headers)
+        elif isinstance(rv, (dict, list)):
+            response = self.response_class(_json.dumps_bytes(rv), content_type=_JSON_TYPE)
+        elif isinstance(rv, (GeneratorType, Iterator)) or hasattr(rv, "__aiter__"):
+            response = self.response_class(rv, status, headers)
             return response
-        elif isinstance(value, HTTPException):
-            response = value.get_response(_current_request())
+        elif isinstance(rv, HTTPException):
+            response = rv.get_response(_current_request())
         else:
             raise TypeError(
                 f"The view function for {_current_endpoint()!r} returned a "
-                f"{type(value).__name__}, which erlen cannot send. Return a string, a dict "
+                f"{type(rv).__name__}, which erlen cannot send. Return a string, a dict "
                 "or list (sent as JSON), a generator (streamed), a tuple or a Response."
             )
         if status is not None:
@@ -385,9 +385,9 @@ class RequestCycle(Scaffold):
                     return handlers[cls]
         return None
 
-    def handle_user_exception(self, error: Exception, request: Request) -> Response:
-        """Answer an error raised while handling a request, or re-raise it."""
-        return _drive(self._handle_user_exception(error, request, False))
+    def handle_user_exception(self, e: Exception) -> Response:
+        """Answer an error raised while handling the current request, or re-raise it."""
+        return _drive(self._handle_user_exception(e, _request_for("handle_user_exception"), False))
 
     async def _handle_user_exception(
         self, error: Exception, request: Request, on_loop: bool
@@ -427,8 +427,8 @@ class RequestCycle(Scaffold):
             value = (await value) if on_loop else _run_coroutine(value)
         return self.make_response(value)
 
-    def trap_http_exception(self, error: Exception) -> bool:
-        """Whether the HTTP error ``error`` is raised rather than answered with its page.
+    def trap_http_exception(self, e: Exception) -> bool:
+        """Whether the HTTP error ``e`` is raised rather than answered with its page.
 
         ``TRAP_HTTP_EXCEPTIONS`` traps every HTTP error;
         ``TRAP_BAD_REQUEST_ERRORS`` traps 400s, and when it is left at
@@ -443,21 +443,21 @@ class RequestCycle(Scaffold):
             return True
         trap_bad_request = config.get("TRAP_BAD_REQUEST_ERRORS")
         if trap_bad_request is None:
-            return self.debug and isinstance(error, BadRequestKeyError)
-        return bool(trap_bad_request) and isinstance(error, BadRequest)
+            return self.debug and isinstance(e, BadRequestKeyError)
+        return bool(trap_bad_request) and isinstance(e, BadRequest)
 
-    def handle_http_exception(self, error: HTTPException) -> t.Any:
-        """Answer the HTTP error ``error``: its handler's return value, or the error itself.
+    def handle_http_exception(self, e: HTTPException) -> t.Any:
+        """Answer the HTTP error ``e``: its handler's return value, or the error itself.
 
         The error is a response of its own (its page); a redirect raised by
         routing is returned as it is, whatever handlers say.
         """
-        if isinstance(error, RequestRedirect):
-            return error
-        handler = self._find_error_handler(error, _request_or_none())
+        if isinstance(e, RequestRedirect):
+            return e
+        handler = self._find_error_handler(e, _request_or_none())
         if handler is None:
-            return error
-        return self.ensure_sync(handler)(error)
+            return e
+        return self.ensure_sync(handler)(e)
 
     def should_ignore_error(self, error: BaseException | None) -> bool:
         """Whether teardown functions should not see ``error``; never, unless overridden."""
@@ -483,18 +483,18 @@ class RequestCycle(Scaffold):
             )
         return self._options_response(context.request)
 
-    def ensure_sync(self, function: Callable[..., t.Any]) -> Callable[..., t.Any]:
-        """Return ``function`` callable from sync code: an ``async def`` is wrapped to run to its end."""
+    def ensure_sync(self, func: Callable[..., t.Any]) -> Callable[..., t.Any]:
+        """Return ``func`` callable from sync code: an ``async def`` is wrapped to run to its end."""
         import inspect
 
-        if inspect.iscoroutinefunction(function):
-            return self.async_to_sync(function)
-        return function
+        if inspect.iscoroutinefunction(func):
+            return self.async_to_sync(func)
+        return func
 
     def async_to_sync(
-        self, function: Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
+        self, func: Callable[..., t.Coroutine[t.Any, t.Any, t.Any]]
     ) -> Callable[..., t.Any]:
-        """Wrap the coroutine function ``function`` so that calling it runs it and returns its result.
+        """Wrap the coroutine func ``func`` so that calling it runs it and returns its result.
 
         Called in a thread with no event loop running (a WSGI request, a
         sync view under ASGI), it runs the coroutine there. erlen needs no
@@ -502,9 +502,9 @@ class RequestCycle(Scaffold):
         """
         from functools import wraps
 
-        @wraps(function)
+        @wraps(func)
         def run(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            return _run_coroutine(function(*args, **kwargs))
+            return _run_coroutine(func(*args, **kwargs))
 
         return run
 
@@ -515,7 +515,7 @@ class RequestCycle(Scaffold):
         when the rule provides it. Hooks, error handlers and the response
         conversion are left to :meth:`full_dispatch_request`.
         """
-        request = _current_request_for("dispatch_request")
+        request = _request_for("dispatch_request")
         if request.routing_exception is not None:
             self.raise_routing_exception(request)
         rule, args = self._route(request)
@@ -526,7 +526,7 @@ class RequestCycle(Scaffold):
 
     def full_dispatch_request(self) -> Response:
         """Handle the current request whole: hooks, view, error handlers, after-request hooks."""
-        request = _current_request_for("full_dispatch_request")
+        request = _request_for("full_dispatch_request")
         context = t.cast(RequestContext, _cv.get(None))
         return self.handle(request, context)
 
@@ -546,7 +546,7 @@ class RequestCycle(Scaffold):
             self.logger.exception("Request finalizing failed with an error while handling an error")
         return response
 
-    def handle_exception(self, error: Exception, request: Request | None) -> Response:
+    def handle_exception(self, e: Exception) -> Response:
         """Log an unhandled error once and answer 500.
 
         ``got_request_exception`` is sent first, and ``request_finished``
@@ -555,7 +555,7 @@ class RequestCycle(Scaffold):
         In debug mode the answer is the debug page; in tests (or with
         ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
         """
-        return _drive(self._handle_exception(error, request, False))
+        return _drive(self._handle_exception(e, _request_or_none(), False))
 
     async def _handle_exception(
         self, error: Exception, request: Request | None, on_loop: bool
@@ -564,7 +564,7 @@ class RequestCycle(Scaffold):
             signals = _signals[0]
             await signals._dispatch(signals.got_request_exception, self, on_loop, exception=error)
         propagate = self._propagates()
-        self.log_exception(error, request)
+        self.log_exception((type(error), error, error.__traceback__))
         context = _cv.get(None)
         if isinstance(context, RequestContext):
             context.error = error
@@ -624,7 +624,7 @@ def _request_or_none() -> Request | None:
     return None if context is None else context.request
 
 
-def _current_request_for(method: str) -> Request:
+def _request_for(method: str) -> Request:
     context = _cv.get(None)
     if context is None or context.request is None:
         raise RuntimeError(

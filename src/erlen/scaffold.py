@@ -233,25 +233,25 @@ class Scaffold:
     def _set_view(self, endpoint: str, function: Callable[..., t.Any]) -> None:
         self.view_functions[endpoint] = function
 
-    def before_request(self, function: F) -> F:
-        """Run ``function`` before each view; a non-``None`` return becomes the response."""
-        self.before_request_funcs.setdefault(None, []).append(function)
-        return function
+    def before_request(self, f: F) -> F:
+        """Run ``f`` before each view; a non-``None`` return becomes the response."""
+        self.before_request_funcs.setdefault(None, []).append(f)
+        return f
 
-    def before_websocket(self, function: F) -> F:
-        """Run ``function`` before each WebSocket handler (``abort()`` refuses the handshake)."""
-        self.before_websocket_funcs.setdefault(None, []).append(function)
-        return function
+    def before_websocket(self, f: F) -> F:
+        """Run ``f`` before each WebSocket handler (``abort()`` refuses the handshake)."""
+        self.before_websocket_funcs.setdefault(None, []).append(f)
+        return f
 
-    def after_request(self, function: F) -> F:
-        """Pass each response through ``function``, which must return a response."""
-        self.after_request_funcs.setdefault(None, []).append(function)
-        return function
+    def after_request(self, f: F) -> F:
+        """Pass each response through ``f``, which must return a response."""
+        self.after_request_funcs.setdefault(None, []).append(f)
+        return f
 
-    def teardown_request(self, function: F) -> F:
-        """Call ``function(error)`` when each request ends, even after an error."""
-        self.teardown_request_funcs.setdefault(None, []).append(function)
-        return function
+    def teardown_request(self, f: F) -> F:
+        """Call ``f(error)`` when each request ends, even after an error."""
+        self.teardown_request_funcs.setdefault(None, []).append(f)
+        return f
 
     def errorhandler(self, code_or_exception: ErrorKey) -> Callable[[F], F]:
         """Handle an HTTP status code or an exception class with the decorated function.
@@ -271,26 +271,24 @@ class Scaffold:
 
         return decorator
 
-    def register_error_handler(
-        self, code_or_exception: ErrorKey, function: Callable[..., t.Any]
-    ) -> None:
+    def register_error_handler(self, code_or_exception: ErrorKey, f: Callable[..., t.Any]) -> None:
         key = _error_key(code_or_exception)
-        self.error_handler_spec.setdefault(None, {})[key] = function
+        self.error_handler_spec.setdefault(None, {})[key] = f
 
-    def context_processor(self, function: F) -> F:
-        """Add the dict ``function()`` returns to every template's context."""
-        self.template_context_processors.setdefault(None, []).append(function)
-        return function
+    def context_processor(self, f: F) -> F:
+        """Add the dict ``f()`` returns to every template's context."""
+        self.template_context_processors.setdefault(None, []).append(f)
+        return f
 
-    def url_value_preprocessor(self, function: F) -> F:
-        """Call ``function(endpoint, values)`` before the view, to pull values out."""
-        self.url_value_preprocessors.setdefault(None, []).append(function)
-        return function
+    def url_value_preprocessor(self, f: F) -> F:
+        """Call ``f(endpoint, values)`` before the view, to pull values out."""
+        self.url_value_preprocessors.setdefault(None, []).append(f)
+        return f
 
-    def url_defaults(self, function: F) -> F:
-        """Call ``function(endpoint, values)`` in ``url_for``, to fill in values."""
-        self.url_default_functions.setdefault(None, []).append(function)
-        return function
+    def url_defaults(self, f: F) -> F:
+        """Call ``f(endpoint, values)`` in ``url_for``, to fill in values."""
+        self.url_default_functions.setdefault(None, []).append(f)
+        return f
 
 
 def _error_key(code_or_exception: ErrorKey) -> ErrorKey:

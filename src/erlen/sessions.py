@@ -176,9 +176,23 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
             self.modified = True
         return super().setdefault(key, default)
 
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
+    def update(  # type: ignore[override]  # Flask's signature: one optional mapping
+        self,
+        arg: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | None = None,
+        /,
+        **kwargs: t.Any,
+    ) -> None:
         self.accessed = self.modified = True
-        super().update(*args, **kwargs)
+        super().update(arg or (), **kwargs)
+
+    def on_update(self) -> None:
+        """Mark the session changed (and read): what every change above does.
+
+        Call it after changing a value *inside* the session, as an
+        alternative to ``session.modified = True``.
+        """
+        self.modified = True
+        self.accessed = True
 
     def clear(self) -> None:
         self.accessed = True
@@ -200,14 +214,19 @@ class NullSession(SecureCookieSession):
     The :exc:`RuntimeError` says how to set a secret key.
     """
 
-    def __init__(self, *args: t.Any, **kwargs: t.Any) -> None:
-        kwargs.setdefault("new", True)
-        super().__init__(*args, **kwargs)
+    def __init__(
+        self,
+        initial: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | None = None,
+        *,
+        new: bool = True,
+    ) -> None:
+        super().__init__(initial, new=new)
 
     def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
         raise RuntimeError(_NO_SECRET_KEY)
 
     __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = __ior__ = _fail
+    on_update = _fail
 
 
 # -- interfaces -------------------------------------------------------------------
@@ -266,6 +285,9 @@ class SessionInterface:
 
     #: What :meth:`make_null_session` returns.
     null_session_class: type[SessionMixin] = NullSession
+    #: Whether sessions are pickled; erlen's never are (Flask keeps this
+    #: flag for extensions that check it).
+    pickle_based = False
 
     def make_null_session(self, app: Erlen) -> SessionMixin:
         """Return the session to use when :meth:`open_session` returns ``None``.

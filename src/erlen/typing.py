@@ -72,6 +72,9 @@ BeforeRequestCallable = t.Union[
     Callable[[], ResponseReturnValue | None],
     Callable[[], Awaitable[ResponseReturnValue | None]],
 ]
+#: Flask keeps this name from its removed ``before_first_request``; erlen
+#: never had that hook (do the work at startup, or in ``before_serving``).
+BeforeFirstRequestCallable = t.Union[Callable[[], None], Callable[[], Awaitable[None]]]
 ShellContextProcessorCallable = Callable[[], dict[str, t.Any]]
 TeardownCallable = t.Union[
     Callable[[BaseException | None], None],
