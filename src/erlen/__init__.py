@@ -30,8 +30,9 @@ from .ctx import (
 from .helpers import flash, get_flashed_messages, make_response, stream_with_context, url_for
 from .http.exceptions import HTTPException, abort
 from .http.headers import Headers
+from .json import jsonify
 from .request import Request
-from .response import Response, jsonify, redirect
+from .response import Response, redirect
 
 __version__ = "0.1.0"
 

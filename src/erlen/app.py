@@ -21,6 +21,7 @@ from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
 from .cycle import RequestCycle, _current_request, _scopes
+from .json.provider import DefaultJSONProvider, JSONProvider
 from .request import Request
 from .response import Response
 from .routing import Router, Rule
@@ -72,6 +73,8 @@ class Erlen(RequestCycle):
     response_class = Response
     app_ctx_globals_class = _AppCtxGlobals
     default_config = DEFAULT_CONFIG
+    #: The class of :attr:`json`, made for each app (see :mod:`erlen.json.provider`).
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
 
     def __init__(
         self,
@@ -108,6 +111,8 @@ class Erlen(RequestCycle):
         self.config = Config(
             instance_path if instance_relative_config else self.root_path, self.default_config
         )
+        #: How the app writes and reads JSON (``jsonify``, dict returns, ``get_json``).
+        self.json: JSONProvider = self.json_provider_class(self)
         self.url_map = Router()
         self._async_views: dict[Callable[..., t.Any], bool] = {}
         self.teardown_appcontext_funcs: list[Callable[..., t.Any]] = []

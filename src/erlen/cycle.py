@@ -21,7 +21,6 @@ import typing as t
 from collections.abc import Callable, Iterator
 from types import CoroutineType, GeneratorType
 
-from . import json as _json
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import RequestContext, _cv, _signals
 from .http.exceptions import (
@@ -44,6 +43,7 @@ if t.TYPE_CHECKING:
     import logging
 
     from .config import Config
+    from .json.provider import JSONProvider
     from .sessions import SessionInterface
 
 __all__ = ["RequestCycle"]
@@ -64,6 +64,7 @@ class RequestCycle(Scaffold):
     url_map: Router
     request_class: type[Request]
     response_class: type[Response]
+    json: JSONProvider
     teardown_appcontext_funcs: list[Callable[..., t.Any]]
     _async_views: dict[Callable[..., t.Any], bool]
 
@@ -307,7 +308,9 @@ class RequestCycle(Scaffold):
             if cls is bytes:
                 return self.response_class._of_bytes(value, _HTML_TYPE)
             if cls is dict or cls is list:
-                return self.response_class._of_bytes(_json.dumps_bytes(value), _JSON_TYPE)
+                encode = self.json._response_body  # perf: None unless app.json's defaults
+                if encode is not None:
+                    return self.response_class._of_bytes(encode(value), _JSON_TYPE)
         status = headers = None
         if cls is tuple:
             if len(value) == 3:
@@ -335,7 +338,7 @@ class RequestCycle(Scaffold):
             response = self.response_class(value, status, headers)
             return response
         elif isinstance(value, (dict, list)):
-            response = self.response_class(_json.dumps_bytes(value), content_type=_JSON_TYPE)
+            response = self.json.response(value)
         elif isinstance(value, (GeneratorType, Iterator)) or hasattr(value, "__aiter__"):
             response = self.response_class(value, status, headers)
             return response
