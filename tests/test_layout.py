@@ -23,8 +23,9 @@ SRC = Path(erlen.__file__).resolve().parent
 
 #: The layers, lowest first. A trailing ``.*`` takes a whole package.
 LAYERS: list[tuple[str, list[str]]] = [
-    ("shared types and JSON", ["erlen.typing", "erlen.json"]),
+    ("shared types", ["erlen.typing"]),
     ("HTTP primitives", ["erlen.http", "erlen.http.*"]),
+    ("JSON", ["erlen.json", "erlen.json.*"]),
     ("request and response", ["erlen.request", "erlen.response"]),
     ("routing", ["erlen.routing", "erlen.routing.*"]),
     ("contexts", ["erlen.ctx", "erlen.websockets"]),
@@ -57,7 +58,6 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen.sendfile.*",
             "erlen._conditional",
             "erlen._filebody",
-            "erlen._tagged_json",
             "erlen._template_lookup",
             "erlen._packages",
         ],
@@ -94,6 +94,7 @@ MOVED = {
     "erlen.notfound": "erlen.dev.notfound",
     "erlen.discovery": "erlen.cli.discovery",
     "erlen._asgiclient": "erlen.testing.asgi",
+    "erlen._tagged_json": "erlen.json.tag",
 }
 
 #: The deliberate upward imports, (importer, imported) -> why. All are lazy.
@@ -101,6 +102,13 @@ UPWARD = {
     ("erlen.http.exceptions", "erlen.response"): (
         "HTTPException.get_response() builds the error's Response (Werkzeug's API); "
         "loaded only when an error is rendered"
+    ),
+    ("erlen.json", "erlen.ctx"): (
+        "erlen.json.dumps(), loads() and jsonify() use current_app.json when an app "
+        "context is active (Flask's API); the context variable is looked up once"
+    ),
+    ("erlen.json", "erlen.response"): (
+        "jsonify() outside an app context, where no app gives a response_class"
     ),
     ("erlen.response", "erlen.helpers"): (
         "the old import path erlen.response.make_response, served by a module __getattr__"

@@ -148,12 +148,16 @@ def test_render_template_string_escapes(app):
         assert render_template_string("{{ v|safe }}", v="<p>") == "<p>"
 
 
-def test_tojson_uses_erlen_json(app):
+def test_tojson_uses_the_apps_json_provider(app):
     import datetime
 
     with app.app_context():
         text = render_template_string("{{ v|tojson }}", v={"d": datetime.date(2024, 1, 2)})
-    assert text == '{"d":"2024-01-02"}'
+        assert text == '{"d": "Tue, 02 Jan 2024 00:00:00 GMT"}'
+        app.json.ensure_ascii = False
+        assert render_template_string("{{ v|tojson }}", v={"b": "é", "a": "<"}) == (
+            '{"a": "\\u003c", "b": "é"}'
+        )
 
 
 def test_list_of_names_first_existing_wins(app, tmp_path):

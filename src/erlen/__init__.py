@@ -41,8 +41,9 @@ from .helpers import (
 )
 from .http.exceptions import HTTPException
 from .http.headers import Headers
+from .json import jsonify
 from .request import Request
-from .response import Response, jsonify
+from .response import Response
 
 __version__ = "0.1.0"
 

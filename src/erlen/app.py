@@ -24,6 +24,7 @@ from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
 from .cycle import RequestCycle, _current_request, _scopes
 from .http.exceptions import Aborter
+from .json.provider import DefaultJSONProvider, JSONProvider
 from .request import Request
 from .response import Response
 from .response import redirect as _redirect
@@ -147,6 +148,8 @@ class Erlen(RequestCycle):
     )
     #: Options for the Jinja2 environment, read when it is created.
     jinja_options: dict[str, t.Any] = {}
+    #: The class of :attr:`json`, made for each app (see :mod:`erlen.json.provider`).
+    json_provider_class: type[JSONProvider] = DefaultJSONProvider
 
     def __init__(
         self,
@@ -181,6 +184,8 @@ class Erlen(RequestCycle):
         #: Called, in order, when :func:`~erlen.url_for` cannot build a URL:
         #: ``(error, endpoint, values)``; the first to return a URL wins.
         self.url_build_error_handlers: list[Callable[[Exception, str, dict[str, t.Any]], str]] = []
+        #: How the app writes and reads JSON (``jsonify``, dict returns, ``get_json``).
+        self.json: JSONProvider = self.json_provider_class(self)
         self.url_map = self.url_map_class(host_matching=host_matching)
         #: Whether rules with ``subdomain=`` match the part of a request's
         #: host before ``SERVER_NAME`` (as Flask's ``subdomain_matching``).

@@ -21,7 +21,6 @@ import typing as t
 from collections.abc import Callable, Iterator
 from types import CoroutineType, GeneratorType
 
-from . import json as _json
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
 from .ctx import RequestContext, _cv, _signals
 from .http.exceptions import (
@@ -45,6 +44,7 @@ if t.TYPE_CHECKING:
     import logging
 
     from .config import Config
+    from .json.provider import JSONProvider
     from .sessions import SessionInterface
 
 __all__ = ["RequestCycle"]
@@ -65,6 +65,7 @@ class RequestCycle(Scaffold):
     url_map: Router
     request_class: type[Request]
     response_class: type[Response]
+    json: JSONProvider
     teardown_appcontext_funcs: list[Callable[..., t.Any]]
     _async_views: dict[Callable[..., t.Any], bool]
 
@@ -321,7 +322,9 @@ class RequestCycle(Scaffold):
             if cls is bytes:
                 return self.response_class._of_bytes(rv, _HTML_TYPE)
             if cls is dict or cls is list:
-                return self.response_class._of_bytes(_json.dumps_bytes(rv), _JSON_TYPE)
+                encode = self.json._response_body  # perf: None unless app.json's defaults
+                if encode is not None:
+                    return self.response_class._of_bytes(encode(rv), _JSON_TYPE)
         status = headers = None
         if cls is tuple:
             if len(rv) == 3:
@@ -349,7 +352,7 @@ class RequestCycle(Scaffold):
             response = self.response_class(rv, status, headers)
             return response
         elif isinstance(rv, (dict, list)):
-            response = self.response_class(_json.dumps_bytes(rv), content_type=_JSON_TYPE)
+            response = self.json.response(rv)
         elif isinstance(rv, (GeneratorType, Iterator)) or hasattr(rv, "__aiter__"):
             response = self.response_class(rv, status, headers)
             return response

@@ -336,11 +336,8 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
-    """Return a JSON response of one value, several (a list), or keywords (an object)."""
-    if args and kwargs:
-        raise TypeError("jsonify() takes positional values or keywords, not both.")
-    value: t.Any = kwargs if not args else (args[0] if len(args) == 1 else list(args))
-    return Response(_json.dumps_bytes(value), content_type="application/json")
+    """The old import path of :func:`erlen.json.jsonify` (the app's JSON provider)."""
+    return _json.jsonify(*args, **kwargs)
 
 
 def redirect(location: str, code: int = 302, Response: type[Response] | None = None) -> Response:  # noqa: N803

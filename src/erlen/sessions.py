@@ -7,7 +7,7 @@ sessions on the server (Redis, a database), subclass
 :class:`SessionInterface` and set ``app.session_interface``.
 
 A request that never touches ``session`` neither loads nor writes it. The
-cookie's JSON, :class:`TaggedJSONSerializer`, lives in ``erlen._tagged_json``.
+cookie's JSON, :class:`TaggedJSONSerializer`, lives in :mod:`erlen.json.tag`.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import typing as t
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
 
-from ._tagged_json import TaggedJSONSerializer, session_json_serializer
 from .ctx import _cv
+from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
     from itsdangerous import URLSafeTimedSerializer
@@ -35,6 +35,10 @@ __all__ = [
     "TaggedJSONSerializer",
     "session_json_serializer",
 ]
+
+#: The serializer of the cookie session (``SecureCookieSessionInterface.serializer``):
+#: tags registered on it apply to every app's session cookie.
+session_json_serializer = TaggedJSONSerializer()
 
 _NO_SECRET_KEY = (
     "The session is unavailable because no secret key is set, so erlen cannot "

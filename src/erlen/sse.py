@@ -121,7 +121,7 @@ class ServerSentEvent:
             if isinstance(data, (bytes, bytearray)):
                 data = bytes(data).decode("utf-8")
             elif not isinstance(data, str):
-                data = _json.dumps(data)
+                data = _json.dumps_bytes(data).decode()
             lines.extend(_prefixed("data:", data))
         lines.append("\n")
         return "\n".join(lines).encode("utf-8")

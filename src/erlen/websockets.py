@@ -211,7 +211,7 @@ class WebSocket:
 
     async def send_json(self, value: t.Any) -> None:
         """Send ``value`` as JSON in a text message."""
-        await self.send(_json.dumps(value))
+        await self.send(_json.dumps_bytes(value).decode())
 
     async def close(self, code: int = CLOSE_NORMAL, reason: str = "") -> None:
         """Close the connection (before :meth:`accept`, this refuses the handshake)."""

@@ -904,7 +904,7 @@ def test_erlen_run_serves_the_app_once(tmp_path):
         assert (response.status, response.read()) == (200, b"hello from erlen run")
         connection.request("POST", "/items/5")
         response = connection.getresponse()
-        assert response.read() == b'{"iid":5}'
+        assert response.read() == b'{"iid":5}\n'
         log = server.log()
         assert f"http://127.0.0.1:{server.port}/" in log
         assert "development server" in log

@@ -565,13 +565,13 @@ def test_keep_alive_reuses_one_connection(server):
         sock = connection.sock
         requests = [
             ("GET", "/", None, {}, b"Hello from erlen"),
-            ("GET", "/search?q=1", None, {}, b'{"q":"1","tags":[]}'),
+            ("GET", "/search?q=1", None, {}, b'{"q":"1","tags":[]}\n'),
             (
                 "POST",
                 "/form",
                 b"a=1",
                 {"Content-Type": "application/x-www-form-urlencoded"},
-                b'{"a":["1"]}',
+                b'{"a":["1"]}\n',
             ),
             ("GET", "/missing", None, {}, None),
             (
@@ -588,7 +588,7 @@ def test_keep_alive_reuses_one_connection(server):
                 {},
                 b"".join(f"async chunk {i} of k\n".encode() for i in range(5)),
             ),
-            ("GET", "/async", None, {}, b'{"async":true,"path":"/async","q":null}'),
+            ("GET", "/async", None, {}, b'{"async":true,"path":"/async","q":null}\n'),
             ("HEAD", "/", None, {}, b""),
             ("GET", "/", None, {}, b"Hello from erlen"),
         ]

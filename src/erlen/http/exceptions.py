@@ -111,10 +111,11 @@ class HTTPException(Exception):
     def get_body(self, request: Request | None = None) -> tuple[str, str]:
         """Return ``(body, content_type)``, JSON if the client prefers it."""
         if request is not None and _prefers_json(request):
-            from .. import json
+            import json
 
             body = json.dumps(
-                {"code": self.code, "name": self.name, "description": self.description}
+                {"code": self.code, "name": self.name, "description": self.description},
+                separators=(",", ":"),  # ASCII: a lone surrogate echoed from input stays valid
             )
             return body, "application/json"
         from html import escape
