@@ -31,11 +31,13 @@ from __future__ import annotations
 import sys
 import typing as t
 
+from .auth import dump_challenges
 from .status import HTTP_STATUS_PHRASES
 
 if t.TYPE_CHECKING:
     from ..request import Request
     from ..response import Response
+    from .auth import WWWAuthenticate
 
 __all__ = [
     "HTTPException",
@@ -186,14 +188,16 @@ class Unauthorized(HTTPException):
         self,
         description: str | None = None,
         response: Response | None = None,
-        www_authenticate: str | None = None,
+        www_authenticate: WWWAuthenticate | str | t.Iterable[WWWAuthenticate | str] | None = None,
     ) -> None:
         super().__init__(description, response)
+        #: The challenge(s) to send as ``WWW-Authenticate``: a string, a
+        #: :class:`~erlen.http.auth.WWWAuthenticate`, or a list of them.
         self.www_authenticate = www_authenticate
 
     def get_headers(self) -> list[tuple[str, str]]:
         if self.www_authenticate:
-            return [("WWW-Authenticate", self.www_authenticate)]
+            return [("WWW-Authenticate", value) for value in dump_challenges(self.www_authenticate)]
         return []
 
 
@@ -438,11 +442,13 @@ for _cls in list(globals().values()):
 del _cls
 
 
-def abort(code: int | Response, description: str | None = None) -> t.NoReturn:
+def abort(code: int | Response, description: str | None = None, **kwargs: t.Any) -> t.NoReturn:
     """Stop the request now and answer with an HTTP error.
 
     ``abort(404)``, ``abort(403, "Only admins may do that.")``, or
-    ``abort(response)`` to send a ready response.
+    ``abort(response)`` to send a ready response. Keywords go to the
+    error's class: ``abort(401, www_authenticate='Basic realm="site"')``,
+    ``abort(405, valid_methods=["GET"])``, ``abort(416, length=size)``.
     """
     if not isinstance(code, int):
         raise HTTPException(response=code)
@@ -452,7 +458,7 @@ def abort(code: int | Response, description: str | None = None) -> t.NoReturn:
             f"abort({code}) names no known HTTP error status. Use a 4xx or 5xx "
             f"code such as 400, 403, 404 or 500, or pass a Response to send it as is."
         )
-    raise cls(description)
+    raise cls(description=description, **kwargs)
 
 
 def from_werkzeug(error: BaseException) -> HTTPException | None:
