@@ -402,3 +402,66 @@ def test_a_silent_failure_does_not_hide_the_error_later(app, client):
     response = client.post("/json", data="{nope", content_type="application/json")
     assert response.status_code == 400
     assert "Failed to decode JSON" in response.text
+
+
+def test_accept_headers_read_as_in_werkzeug(app, client):
+    @app.get("/accept")
+    def accept():
+        mimetypes = request.accept_mimetypes
+        return {
+            "best": mimetypes.best,
+            "json_q": mimetypes["application/json"],
+            "plain_q": mimetypes["text/plain"],
+            "first": list(mimetypes[0]) if mimetypes else None,
+            "values": list(mimetypes.values()),
+            "find": [mimetypes.find("TEXT/HTML"), mimetypes.find("image/png")],
+            "header": str(mimetypes),
+            "provided": mimetypes.provided,
+            "xhtml": mimetypes.accept_xhtml,
+            "language": request.accept_languages.best_match(["de", "en"]),
+        }
+
+    data = client.get(
+        "/accept",
+        headers={
+            "Accept": "text/html;q=0.9, application/json",
+            "Accept-Language": "en-US, en;q=0.8, de;q=0.5",
+        },
+    ).json
+    assert data == {
+        "best": "application/json",
+        "json_q": 1.0,
+        "plain_q": 0.0,
+        "first": ["application/json", 1.0],
+        "values": ["application/json", "text/html"],
+        "find": [1, -1],
+        "header": "application/json,text/html;q=0.9",
+        "provided": True,
+        "xhtml": False,
+        "language": "en",
+    }
+    empty = client.get("/accept").json
+    assert empty["best"] is None and empty["provided"] is False and empty["language"] == "de"
+
+
+def test_user_agent_class_parses_the_header(app, client):
+    from erlen.request import UserAgent
+
+    class Parsed(UserAgent):
+        def __init__(self, string: str) -> None:
+            super().__init__(string)
+            self.browser = string.split("/")[0] or None
+
+    class MyRequest(Request):
+        user_agent_class = Parsed
+
+    app.request_class = MyRequest
+
+    @app.get("/ua")
+    def ua():
+        agent = request.user_agent
+        return {"string": agent.string, "browser": agent.browser, "platform": agent.platform}
+
+    data = client.get("/ua", headers={"User-Agent": "Firefox/128.0"}).json
+    assert data == {"string": "Firefox/128.0", "browser": "Firefox", "platform": None}
+    assert client.get("/ua").json == {"string": "", "browser": None, "platform": None}

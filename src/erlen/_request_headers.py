@@ -11,17 +11,22 @@ from __future__ import annotations
 
 import typing as t
 
-from .http.auth import Authorization
-from .http.cache_control import RequestCacheControl, parse_cache_control_header
 from .http.datastructures import cached
 from .http.dates import parse_date
 from .http.etags import ETags
-from .http.lists import HeaderSet, parse_list_header
 from .http.negotiation import Accept, parse_accept
-from .http.ranges import IfRange, Range, parse_if_range_header, parse_range_header
 
 if t.TYPE_CHECKING:
     from datetime import datetime
+
+    from .http.auth import Authorization
+    from .http.cache_control import RequestCacheControl
+    from .http.lists import HeaderSet
+    from .http.ranges import IfRange, Range
+
+# The parsers of erlen.http.auth, .cache_control, .lists and .ranges are
+# imported by the attributes that use them: loading them all would add a few
+# milliseconds to every `import erlen`, for attributes most apps never read.
 
 __all__ = ["RequestHeaders"]
 
@@ -61,6 +66,8 @@ class RequestHeaders:
         is not base64 of UTF-8 text, a scheme that is not a token). See
         :class:`~erlen.http.auth.Authorization`.
         """
+        from .http.auth import Authorization
+
         return Authorization.from_header(self._raw_header("HTTP_AUTHORIZATION"))
 
     @cached
@@ -69,6 +76,8 @@ class RequestHeaders:
 
         Empty (false) when absent.
         """
+        from .http.cache_control import parse_cache_control_header
+
         return parse_cache_control_header(self._raw_header("HTTP_CACHE_CONTROL"))
 
     @cached
@@ -94,6 +103,8 @@ class RequestHeaders:
     @cached
     def if_range(self) -> IfRange:
         """``If-Range``: its ``etag`` or its ``date``; empty (false) if absent or invalid."""
+        from .http.ranges import parse_if_range_header
+
         return parse_if_range_header(self._raw_header("HTTP_IF_RANGE"))
 
     @cached
@@ -104,6 +115,8 @@ class RequestHeaders:
         to send (``stop`` exclusive), or ``None`` when one range cannot
         answer it (then send all of it, or 416 if it starts past the end).
         """
+        from .http.ranges import parse_range_header
+
         return parse_range_header(self._raw_header("HTTP_RANGE"))
 
     @cached
@@ -114,7 +127,9 @@ class RequestHeaders:
     @cached
     def pragma(self) -> HeaderSet:
         """The ``Pragma`` header's items (``no-cache``); empty when absent."""
-        return HeaderSet(parse_list_header(self._header_text("HTTP_PRAGMA")))
+        from .http.lists import HeaderSet
+
+        return HeaderSet.from_header(self._header_text("HTTP_PRAGMA"))
 
     @cached
     def max_forwards(self) -> int | None:
@@ -154,7 +169,11 @@ class RequestHeaders:
     def access_control_request_headers(self) -> HeaderSet | None:
         """The headers a CORS preflight asks about, or ``None``."""
         value = self._raw_header("HTTP_ACCESS_CONTROL_REQUEST_HEADERS")
-        return HeaderSet(parse_list_header(value)) if value is not None else None
+        if value is None:
+            return None
+        from .http.lists import HeaderSet
+
+        return HeaderSet.from_header(value)
 
     @property
     def remote_user(self) -> str | None:

@@ -14,17 +14,21 @@ import typing as t
 from collections.abc import AsyncIterable, Iterable, Iterator
 from datetime import datetime, timedelta, timezone
 
-from .http.auth import WWWAuthenticate, dump_challenges
-from .http.cache_control import ResponseCacheControl, parse_cache_control_header
-from .http.conditional import evaluate_conditions
 from .http.dates import http_date, parse_date
 from .http.etags import generate_etag, quote_etag, unquote_etag
 from .http.exceptions import RangeNotSatisfiable
-from .http.lists import HeaderSet, header_set_value
-from .http.ranges import ContentRange, parse_content_range_header
 
 if t.TYPE_CHECKING:
+    from .http.auth import WWWAuthenticate
+    from .http.cache_control import ResponseCacheControl
     from .http.headers import Headers
+    from .http.lists import HeaderSet
+    from .http.ranges import ContentRange
+
+# The parsers of erlen.http.auth, .cache_control, .conditional, .lists and
+# .ranges are imported by the attributes that use them: loading them all
+# would add a few milliseconds to every `import erlen`, for attributes most
+# apps never touch.
 
 __all__ = ["ResponseHeaders"]
 
@@ -81,6 +85,8 @@ class _SetHeader(_TextHeader):
     def __get__(self, instance: ResponseHeaders | None, owner: type) -> t.Any:
         if instance is None:
             return self
+        from .http.lists import HeaderSet
+
         headers = instance.headers
         lines = headers.getlist(self.name)
         name = self.name
@@ -94,6 +100,8 @@ class _SetHeader(_TextHeader):
         return HeaderSet.from_header(", ".join(lines) if lines else None, write)
 
     def __set__(self, instance: ResponseHeaders, value: str | Iterable[str] | None) -> None:
+        from .http.lists import header_set_value
+
         header = header_set_value(value)
         if header is None:
             instance.headers.remove(self.name)
@@ -227,6 +235,8 @@ class ResponseHeaders:
         >>> response.headers["Cache-Control"]
         'max-age=3600, public'
         """
+        from .http.cache_control import ResponseCacheControl, parse_cache_control_header
+
         headers = self.headers
 
         def write(control: t.Any) -> None:
@@ -248,6 +258,8 @@ class ResponseHeaders:
         header line each), a string, or ``None``. When absent, an empty
         ``basic`` challenge is returned that writes the header once changed.
         """
+        from .http.auth import WWWAuthenticate
+
         headers = self.headers
 
         def write(challenge: WWWAuthenticate) -> None:
@@ -261,6 +273,8 @@ class ResponseHeaders:
     def www_authenticate(
         self, value: WWWAuthenticate | str | Iterable[WWWAuthenticate | str] | None
     ) -> None:
+        from .http.auth import dump_challenges
+
         self.headers.remove("WWW-Authenticate")
         if value is not None:
             for line in dump_challenges(value):
@@ -272,6 +286,8 @@ class ResponseHeaders:
 
         ``response.content_range.set(0, 10, 100)`` writes ``bytes 0-9/100``.
         """
+        from .http.ranges import ContentRange, parse_content_range_header
+
         headers = self.headers
 
         def write(content_range: ContentRange) -> None:
@@ -357,6 +373,8 @@ class ResponseHeaders:
         size = complete_length if accept_ranges and complete_length else None
         if isinstance(self.response, AsyncIterable):
             size = None  # an async body is streamed by the adapters; not sliced here
+        from .http.conditional import evaluate_conditions
+
         status, first, length = evaluate_conditions(
             method, header, tag, weak, modified.timestamp() if modified else None, size
         )

@@ -383,9 +383,13 @@ class Request(RequestHeaders):
             )
         return int(value)
 
+    #: The class :attr:`user_agent` is made with; a subclass of
+    #: :class:`UserAgent` can parse the header with a library of your choice.
+    user_agent_class: type[UserAgent] = UserAgent
+
     @cached
     def user_agent(self) -> UserAgent:
-        return UserAgent(self.environ.get("HTTP_USER_AGENT", ""))
+        return self.user_agent_class(self._header_text("HTTP_USER_AGENT") or "")
 
     @cached
     def accept_mimetypes(self) -> Accept:

@@ -31,7 +31,6 @@ from __future__ import annotations
 import sys
 import typing as t
 
-from .auth import dump_challenges
 from .status import HTTP_STATUS_PHRASES
 
 if t.TYPE_CHECKING:
@@ -197,6 +196,8 @@ class Unauthorized(HTTPException):
 
     def get_headers(self) -> list[tuple[str, str]]:
         if self.www_authenticate:
+            from .auth import dump_challenges  # loaded when a 401 carries a challenge
+
             return [("WWW-Authenticate", value) for value in dump_challenges(self.www_authenticate)]
         return []
 
