@@ -386,3 +386,23 @@ def test_status_and_body_helpers(app, client):
     assert other.calculate_content_length() == 1
     assert not Response("<p>").is_json
     assert Response("{}", mimetype="application/problem+json").is_json
+
+
+def test_werkzeug_values_assigned_as_flask_code_does(app, client):
+    from werkzeug.datastructures import ContentRange as WerkzeugContentRange
+    from werkzeug.datastructures import HeaderSet as WerkzeugHeaderSet
+    from werkzeug.datastructures import WWWAuthenticate as WerkzeugWWWAuthenticate
+
+    @app.get("/werkzeug")
+    def werkzeug_values():
+        response = Response("no", 401)
+        response.www_authenticate = WerkzeugWWWAuthenticate("bearer", {"realm": "api"})
+        response.allow = WerkzeugHeaderSet(["GET", "HEAD"])
+        response.content_range = WerkzeugContentRange("bytes", 0, 2, 2)
+        return response
+
+    response = client.get("/werkzeug")
+    assert response.www_authenticate.type == "bearer"
+    assert response.www_authenticate.realm == "api"
+    assert response.headers["Allow"] == "GET, HEAD"
+    assert response.headers["Content-Range"] == "bytes 0-1/2"

@@ -204,3 +204,13 @@ def test_challenge_parses_back():
 def test_dump_challenges():
     assert dump_challenges("Basic") == ["Basic"]
     assert dump_challenges([WWWAuthenticate("basic"), "Bearer"]) == ["Basic", "Bearer"]
+    assert dump_challenges(("Basic", "Bearer")) == ["Basic", "Bearer"]
+
+    class Foreign:  # Werkzeug's WWWAuthenticate: str() is the header, and not a list
+        def __getitem__(self, key: object) -> None:
+            return None
+
+        def __str__(self) -> str:
+            return 'Basic realm="w"'
+
+    assert dump_challenges(Foreign()) == ['Basic realm="w"']  # type: ignore[arg-type]

@@ -313,7 +313,11 @@ class WWWAuthenticate:
 
 
 def dump_challenges(value: WWWAuthenticate | str | Iterable[WWWAuthenticate | str]) -> list[str]:
-    """Return the ``WWW-Authenticate`` header values for one challenge or several."""
-    if isinstance(value, (str, WWWAuthenticate)):
-        return [str(value)]
-    return [str(item) for item in value]
+    """Return the ``WWW-Authenticate`` header values for one challenge or several.
+
+    Several are a list or a tuple; anything else is one challenge, written
+    as ``str()`` gives it (so Werkzeug's ``WWWAuthenticate`` works too).
+    """
+    if isinstance(value, (list, tuple)):
+        return [str(item) for item in value]
+    return [str(value)]
