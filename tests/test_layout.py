@@ -26,7 +26,10 @@ LAYERS: list[tuple[str, list[str]]] = [
     ("shared types", ["erlen.typing"]),
     ("HTTP primitives", ["erlen.http", "erlen.http.*"]),
     ("JSON", ["erlen.json", "erlen.json.*"]),
-    ("request and response", ["erlen.request", "erlen.response"]),
+    (
+        "request and response",
+        ["erlen.request", "erlen.response", "erlen._request_headers", "erlen._response_headers"],
+    ),
     ("routing", ["erlen.routing", "erlen.routing.*"]),
     ("contexts", ["erlen.ctx", "erlen.websockets"]),
     ("protocol adapters", ["erlen.serving", "erlen.serving.*"]),
@@ -112,6 +115,10 @@ UPWARD = {
     ),
     ("erlen.response", "erlen.helpers"): (
         "the old import path erlen.response.make_response, served by a module __getattr__"
+    ),
+    ("erlen.response", "erlen.ctx"): (
+        "Response.max_cookie_size reads the current app's MAX_COOKIE_SIZE, as Flask's does; "
+        "loaded only when set_cookie is called"
     ),
     ("erlen.app", "erlen.cli"): "app.run() serves the way erlen run does (run_app)",
     ("erlen.cycle", "erlen.dev.debug"): "the debug page, rendered for an error in debug mode",

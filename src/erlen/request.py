@@ -8,13 +8,14 @@ that reads none of them pays for none of them.
 from __future__ import annotations
 
 import typing as t
-from collections.abc import Callable
+from collections import ChainMap
 from urllib.parse import quote
 
 from . import json as _json
+from ._request_headers import RequestHeaders
 from .http import forms as _forms
 from .http.cookies import parse_cookie
-from .http.datastructures import FileStorage, MultiDict
+from .http.datastructures import FileStorage, MultiDict, cached
 from .http.exceptions import (
     BadRequest,
     RequestEntityTooLarge,
@@ -53,33 +54,6 @@ _FORM_TYPES = (_URLENCODED, "multipart/form-data")
 _MISSING: t.Any = object()
 
 
-class cached(t.Generic[T]):
-    """A property computed once per instance, then read from its ``__dict__``."""
-
-    # perf: a non-data descriptor: after the first access the instance dict
-    # answers directly, with no Python-level call at all.
-
-    def __init__(self, function: Callable[[t.Any], T]) -> None:
-        self.function = function
-        self.name = function.__name__
-        self.__doc__ = function.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @t.overload
-    def __get__(self, instance: None, owner: type) -> cached[T]: ...
-    @t.overload
-    def __get__(self, instance: object, owner: type) -> T: ...
-
-    def __get__(self, instance: object | None, owner: type) -> t.Any:
-        if instance is None:
-            return self
-        value = self.function(instance)
-        instance.__dict__[self.name] = value
-        return value
-
-
 class _Args(MultiDict[str]):
     where = "the query string (request.args)"
 
@@ -93,10 +67,23 @@ class _Files(MultiDict[FileStorage]):
 
 
 class UserAgent:
-    """The ``User-Agent`` header; ``str(ua)`` and ``ua.string`` give it whole."""
+    """The ``User-Agent`` header; ``str(ua)`` and ``ua.string`` give it whole.
+
+    As Werkzeug's (since 2.1), it does not guess the browser: ``platform``,
+    ``browser``, ``version`` and ``language`` are ``None``. A subclass may
+    fill them from ``string`` with a parser of its choice.
+    """
+
+    platform: str | None = None
+    browser: str | None = None
+    version: str | None = None
+    language: str | None = None
 
     def __init__(self, string: str) -> None:
         self.string = string
+
+    def to_header(self) -> str:
+        return self.string
 
     def __str__(self) -> str:
         return self.string
@@ -108,11 +95,13 @@ class UserAgent:
         return f"<UserAgent {self.string!r}>"
 
 
-class Request:
+class Request(RequestHeaders):
     """An HTTP request, built from a WSGI ``environ``.
 
     Used through the ``request`` proxy inside a view. Everything but the
-    method and the path is parsed on first access and cached.
+    method and the path is parsed on first access and cached. The headers
+    with a meaning of their own (``authorization``, ``cache_control``,
+    ``if_none_match``, ``range`` ...) come from :class:`RequestHeaders`.
     """
 
     #: Set by the app while routing.
@@ -285,7 +274,10 @@ class Request:
 
     @property
     def url_root(self) -> str:
+        """The URL the app is mounted at, with a trailing slash."""
         return f"{self.scheme}://{self.host}{_quote_path(self.root_path)}/"
+
+    root_url = url_root
 
     @property
     def base_url(self) -> str:
@@ -391,9 +383,13 @@ class Request:
             )
         return int(value)
 
+    #: The class :attr:`user_agent` is made with; a subclass of
+    #: :class:`UserAgent` can parse the header with a library of your choice.
+    user_agent_class: type[UserAgent] = UserAgent
+
     @cached
     def user_agent(self) -> UserAgent:
-        return UserAgent(self.environ.get("HTTP_USER_AGENT", ""))
+        return self.user_agent_class(self._header_text("HTTP_USER_AGENT") or "")
 
     @cached
     def accept_mimetypes(self) -> Accept:
@@ -413,6 +409,78 @@ class Request:
         )
 
     # -- the body --------------------------------------------------------
+
+    # The limits in force for this request: the app's config, unless a view or
+    # hook set one on the request (Flask 3.1's per-request limits).
+
+    def _set_limit(self, name: str, value: int | None) -> None:
+        if value is not None and (
+            not isinstance(value, int) or isinstance(value, bool) or value < 0
+        ):
+            raise ValueError(
+                f"request.{name.lower()} must be a number of bytes (0 or more) or None "
+                f"(the app's {name}), not {value!r}."
+            )
+        config = self._config
+        if not isinstance(config, ChainMap):
+            # perf: only a request whose limits changed gets its own layer; every
+            # reader keeps calling self._config.get(name) as before.
+            config = self._config = ChainMap({}, t.cast("dict[str, t.Any]", config))
+        if value is None:
+            config.maps[0].pop(name, None)
+        else:
+            config.maps[0][name] = value
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The most bytes this request's body may have (413 past it).
+
+        ``app.config["MAX_CONTENT_LENGTH"]`` unless set on this request,
+        before its body is read (in a ``before_request`` hook, say);
+        ``None`` there goes back to the app's value. Under ASGI the body is
+        read before hooks run, so a higher value for one request takes
+        effect only on a route with ``stream_body=True``.
+        """
+        return t.cast("int | None", self._config.get("MAX_CONTENT_LENGTH"))
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._set_limit("MAX_CONTENT_LENGTH", value)
+
+    @property
+    def max_form_memory_size(self) -> int | None:
+        """The most bytes of form fields held in memory (``MAX_FORM_MEMORY_SIZE``)."""
+        return t.cast("int | None", self._config.get("MAX_FORM_MEMORY_SIZE"))
+
+    @max_form_memory_size.setter
+    def max_form_memory_size(self, value: int | None) -> None:
+        self._set_limit("MAX_FORM_MEMORY_SIZE", value)
+
+    @property
+    def max_form_parts(self) -> int | None:
+        """The most fields and files a form may have (``MAX_FORM_PARTS``)."""
+        return t.cast("int | None", self._config.get("MAX_FORM_PARTS"))
+
+    @max_form_parts.setter
+    def max_form_parts(self, value: int | None) -> None:
+        self._set_limit("MAX_FORM_PARTS", value)
+
+    @property
+    def input_stream(self) -> t.Any:
+        """The body as the server hands it over, with no limit checked: prefer ``stream``."""
+        return self._input or self.environ.get("wsgi.input")
+
+    @property
+    def is_multithread(self) -> bool:
+        return bool(self.environ.get("wsgi.multithread", False))
+
+    @property
+    def is_multiprocess(self) -> bool:
+        return bool(self.environ.get("wsgi.multiprocess", False))
+
+    @property
+    def is_run_once(self) -> bool:
+        return bool(self.environ.get("wsgi.run_once", False))
 
     @cached
     def stream(self) -> LimitedStream:
@@ -546,30 +614,40 @@ class Request:
 
         :param force: parse even if the content type is not JSON.
         :param silent: return ``None`` instead of raising on bad input.
+
+        Bad input goes to :meth:`on_json_loading_failed`, which raises.
         """
         cached_value = self.__dict__.get("_json", _MISSING)
         if cached_value is not _MISSING:
             return cached_value
         if not (force or self.is_json):
-            if silent:
-                return None
-            raise UnsupportedMediaType(
-                "Did not attempt to load JSON data because the request Content-Type was "
-                f"{self.content_type or 'missing'!r}, not 'application/json'. Send the "
-                "header 'Content-Type: application/json', or call get_json(force=True)."
-            )
+            return None if silent else self.on_json_loading_failed(None)
         data = self.get_data(cache=cache)
         try:
             value = _json.loads(data)
         except (ValueError, RecursionError) as error:
             if silent:
-                value = None
-            else:
-                reason = "nested too deeply" if isinstance(error, RecursionError) else error
-                raise BadRequest(f"Failed to decode JSON object: {reason}") from None
+                return None  # not cached: a later get_json() still reports the error
+            value = self.on_json_loading_failed(error)
         if cache:
             self.__dict__["_json"] = value
         return value
+
+    def on_json_loading_failed(self, e: Exception | None) -> t.Any:
+        """Report a body :meth:`get_json` could not read: raise 415 or 400.
+
+        ``e`` is the parsing error, or ``None`` when the content type was not
+        JSON. Override it in a ``Request`` subclass to answer otherwise; what
+        it returns becomes ``get_json()``'s value.
+        """
+        if e is None:
+            raise UnsupportedMediaType(
+                "Did not attempt to load JSON data because the request Content-Type was "
+                f"{self.content_type or 'missing'!r}, not 'application/json'. Send the "
+                "header 'Content-Type: application/json', or call get_json(force=True)."
+            )
+        reason = "nested too deeply" if isinstance(e, RecursionError) else e
+        raise BadRequest(f"Failed to decode JSON object: {reason}") from None
 
     def close(self) -> None:
         """Close uploaded files' temporary storage."""
@@ -591,6 +669,15 @@ class Request:
         if endpoint and "." in endpoint:
             return endpoint.rpartition(".")[0]
         return None
+
+    @property
+    def blueprints(self) -> list[str]:
+        """The current blueprint and the ones it is nested in, innermost first."""
+        name = self.blueprint
+        if name is None:
+            return []
+        parts = name.split(".")
+        return [".".join(parts[:index]) for index in range(len(parts), 0, -1)]
 
     def __repr__(self) -> str:
         return f"<Request {self.method} {self.path!r}>"

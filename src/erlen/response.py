@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import typing as t
+import warnings
 from collections.abc import AsyncIterable, Iterable, Iterator, Mapping
 from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from . import json as _json
+from ._response_headers import ResponseHeaders
 from .http.cookies import dump_cookie
 from .http.headers import Headers, check_header
 from .http.negotiation import parse_options_header
@@ -18,6 +20,7 @@ __all__ = ["Response", "jsonify", "redirect"]
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
 
 
+_MISSING: t.Any = object()
 _checked_types: set[str] = set()
 _default_types: dict[type, str | None] = {}
 
@@ -37,7 +40,7 @@ def _content_type_for(mimetype: str) -> str:
     return mimetype
 
 
-class Response:
+class Response(ResponseHeaders):
     """An HTTP response: a status, headers and a body.
 
     The body is ``str``, ``bytes``, or an iterable (a generator streams:
@@ -49,6 +52,10 @@ class Response:
     default_status = 200
     default_mimetype: str | None = "text/html"
     charset = "utf-8"
+    #: Flask's: erlen sends ``Location`` as the app set it, never made absolute.
+    autocorrect_location_header = False
+    #: Flask's: erlen always sets ``Content-Length`` for a body held in memory.
+    automatically_set_content_length = True
     _on_close: list[t.Callable[[], t.Any]] | None = None
 
     @classmethod
@@ -177,6 +184,28 @@ class Response:
         """Whether the body is an iterable of unknown length (a generator)."""
         return not isinstance(self.response, (list, tuple))
 
+    @property
+    def is_sequence(self) -> bool:
+        """Whether the body is held in memory (a list or tuple of chunks)."""
+        return isinstance(self.response, (list, tuple))
+
+    def calculate_content_length(self) -> int | None:
+        """Return the body's length if it is in memory, else ``None``."""
+        if not self.is_sequence:
+            return None
+        return sum(map(len, self.iter_encoded()))
+
+    def make_sequence(self) -> None:
+        """Read a streamed body into memory (see :meth:`get_data`)."""
+        if not self.is_sequence:
+            self.get_data()
+
+    def freeze(self) -> None:
+        """Read the body into memory and set ``Content-Length`` and ``ETag``."""
+        data = self.get_data()
+        self.headers.set("Content-Length", str(len(data)))
+        self.add_etag()
+
     def iter_encoded(self) -> Iterator[bytes]:
         """Yield the body as bytes chunks."""
         for chunk in self.response:
@@ -236,13 +265,29 @@ class Response:
         else:
             self.headers.set("Content-Length", str(int(value)))
 
-    @property
-    def location(self) -> str | None:
-        return t.cast("str | None", self.headers.get("Location"))
+    # -- cookies -----------------------------------------------------------
 
-    @location.setter
-    def location(self, value: str) -> None:
-        self.headers.set("Location", value)
+    @property
+    def max_cookie_size(self) -> int | None:
+        """The size past which :meth:`set_cookie` warns (``MAX_COOKIE_SIZE``).
+
+        The current app's ``MAX_COOKIE_SIZE`` (4093 outside an app), unless
+        set on this response; ``0`` or ``None`` turns the warning off.
+        Measured as the cookie's ``name=value``, which is what browsers limit.
+        """
+        value = self.__dict__.get("_max_cookie_size", _MISSING)
+        if value is not _MISSING:
+            return t.cast("int | None", value)
+        from .ctx import _cv  # upward on purpose: Flask reads the current app's config
+
+        context = _cv.get(None)
+        if context is None:
+            return 4093
+        return t.cast("int | None", context.app.config.get("MAX_COOKIE_SIZE", 4093))
+
+    @max_cookie_size.setter
+    def max_cookie_size(self, value: int | None) -> None:
+        self.__dict__["_max_cookie_size"] = value
 
     def set_cookie(
         self,
@@ -257,13 +302,28 @@ class Response:
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` header (see :func:`erlen.cookies.dump_cookie`)."""
-        self.headers.add(
-            "Set-Cookie",
-            dump_cookie(
-                key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
-            ),
+        """Add a ``Set-Cookie`` header (see :func:`erlen.cookies.dump_cookie`).
+
+        Warns (``UserWarning``) when the cookie is larger than
+        :attr:`max_cookie_size`: browsers drop such cookies without a word.
+        """
+        header = dump_cookie(
+            key, value, max_age, expires, path, domain, secure, httponly, samesite, partitioned
         )
+        size = header.find(";")  # the name=value pair; a quoted value has no raw ";"
+        if size < 0:
+            size = len(header)
+        limit = self.max_cookie_size
+        if limit and size > limit:
+            warnings.warn(
+                f"The cookie {key!r} is {size} bytes (name=value), over the "
+                f"max_cookie_size of {limit}: browsers ignore cookies that large, "
+                "without a word. Store less in it (keep large data on the server and "
+                "only its id in the cookie), or raise MAX_COOKIE_SIZE if you are sure.",
+                UserWarning,
+                stacklevel=2,
+            )
+        self.headers.add("Set-Cookie", header)
 
     def delete_cookie(
         self,
@@ -285,9 +345,18 @@ class Response:
         """The body parsed as JSON, or ``None`` if it is not JSON."""
         return self.get_json(silent=True)
 
-    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+    @property
+    def is_json(self) -> bool:
+        """Whether the body is JSON (``application/json`` or ``*+json``)."""
         mimetype = self.mimetype or ""
-        if not force and not (mimetype == "application/json" or mimetype.endswith("+json")):
+        return mimetype == "application/json" or (
+            mimetype.startswith("application/") and mimetype.endswith("+json")
+        )
+
+    def get_json(self, force: bool = False, silent: bool = False) -> t.Any:
+        """Return the body parsed as JSON; ``ValueError`` if it is not JSON."""
+        if not force and not self.is_json:
+            mimetype = self.mimetype
             if silent:
                 return None
             raise ValueError(f"The response is {mimetype or 'untyped'}, not JSON.")
@@ -313,6 +382,8 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
     Both adapters send what this returns: a body held in memory gets a
     ``Content-Length``; a HEAD request, a 204 and a 304 get no body.
     """
+    if response.headers.__class__ is not Headers:
+        _fix_headers(response)
     body = response.response
     if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
         # perf: what Response(str) builds; Content-Length is already set.
@@ -333,6 +404,24 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
         response.close()
         body = []
     return t.cast("list[bytes]", body)
+
+
+def _fix_headers(response: Response) -> None:
+    """Accept what Flask accepts as ``response.headers = ...``: a dict or a list of pairs."""
+    headers = response.headers
+    if not isinstance(headers, Headers):
+        if headers is None:
+            headers = []
+        try:
+            response.headers = headers = Headers(headers)
+        except TypeError as error:
+            raise TypeError(
+                f"response.headers is {type(headers).__name__}, which cannot be read as "
+                f"headers ({error}). Assign a Headers, a dict or a list of (name, value) pairs."
+            ) from None
+    length = response.calculate_content_length()
+    if length is not None and "Content-Length" not in headers:
+        headers._list.append(("Content-Length", str(length)))
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:

@@ -512,6 +512,9 @@ class SecureCookieSessionInterface(SessionInterface):
             )
         expires = self.get_expiration_time(app, session)
         max_age = int(_lifetime(app).total_seconds()) if expires is not None else None
+        if limit and size > limit:
+            # Logged above in the session's terms; set_cookie would warn again.
+            response.max_cookie_size = None
         response.set_cookie(name, value, max_age, expires, *self._cookie_attributes(app))
 
     def _cookie_attributes(

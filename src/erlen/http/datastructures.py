@@ -1,4 +1,4 @@
-"""Containers for request data: :class:`MultiDict` and :class:`FileStorage`."""
+"""Containers for request data: :class:`MultiDict`, :class:`FileStorage`, :class:`cached`."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from .exceptions import BadRequestKeyError
 if t.TYPE_CHECKING:
     from .headers import Headers
 
-__all__ = ["MultiDict", "FileStorage"]
+__all__ = ["MultiDict", "FileStorage", "cached"]
 
 V = t.TypeVar("V")
 T = t.TypeVar("T")
@@ -288,3 +288,30 @@ class FileStorage:
 
     def __repr__(self) -> str:
         return f"<FileStorage: {self.filename!r} ({self.content_type!r})>"
+
+
+class cached(t.Generic[T]):
+    """A property computed once per instance, then read from its ``__dict__``."""
+
+    # perf: a non-data descriptor: after the first access the instance dict
+    # answers directly, with no Python-level call at all.
+
+    def __init__(self, function: Callable[[t.Any], T]) -> None:
+        self.function = function
+        self.name = function.__name__
+        self.__doc__ = function.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @t.overload
+    def __get__(self, instance: None, owner: type) -> cached[T]: ...
+    @t.overload
+    def __get__(self, instance: object, owner: type) -> T: ...
+
+    def __get__(self, instance: object | None, owner: type) -> t.Any:
+        if instance is None:
+            return self
+        value = self.function(instance)
+        instance.__dict__[self.name] = value
+        return value

@@ -1,10 +1,15 @@
-"""HTTP dates (RFC 9110 §5.6.7) and entity tags (RFC 9110 §8.8.3)."""
+"""HTTP dates (RFC 9110 §5.6.7).
+
+The entity-tag functions that lived here are in :mod:`erlen.http.etags`,
+and are still importable from this module.
+"""
 
 from __future__ import annotations
 
-import re
 import time
 from datetime import datetime, timezone
+
+from .etags import generate_etag, parse_etags, quote_etag, unquote_etag
 
 __all__ = [
     "http_date",
@@ -57,52 +62,3 @@ def parse_date(value: str | None) -> datetime | None:
         return parsed.astimezone(timezone.utc)
     except (TypeError, ValueError, IndexError, OverflowError):
         return None
-
-
-def quote_etag(etag: str, weak: bool = False) -> str:
-    """Return ``etag`` as a header value: ``"abc"`` or ``W/"abc"``."""
-    if '"' in etag:
-        raise ValueError(f"An ETag cannot contain a double quote: {etag!r}.")
-    value = f'"{etag}"'
-    return f"W/{value}" if weak else value
-
-
-def unquote_etag(value: str | None) -> tuple[str | None, bool]:
-    """Return ``(etag, is_weak)`` from a header value."""
-    if not value:
-        return None, False
-    value = value.strip()
-    weak = value[:2] in ("W/", "w/")
-    if weak:
-        value = value[2:]
-    if value[:1] == value[-1:] == '"' and len(value) >= 2:
-        value = value[1:-1]
-    return value, weak
-
-
-# RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag; lists are comma-separated.
-_ETAG_RE = re.compile(r'\s*(W/)?"([^"]*)"\s*,?|\s*([^",\s]+)\s*,?')
-
-
-def parse_etags(value: str | None) -> tuple[set[str], set[str], bool]:
-    """Parse ``If-None-Match``/``If-Match``: ``(strong, weak, star)``."""
-    strong: set[str] = set()
-    weak: set[str] = set()
-    if not value:
-        return strong, weak, False
-    if value.strip() == "*":
-        return strong, weak, True
-    for match in _ETAG_RE.finditer(value):
-        is_weak, quoted, bare = match.groups()
-        tag = quoted if quoted is not None else bare
-        if tag is None:
-            continue
-        (weak if is_weak else strong).add(tag)
-    return strong, weak, False
-
-
-def generate_etag(data: bytes) -> str:
-    """Return a strong ETag (unquoted) for ``data``."""
-    from hashlib import sha1
-
-    return sha1(data, usedforsecurity=False).hexdigest()

@@ -36,6 +36,7 @@ from .status import HTTP_STATUS_PHRASES
 if t.TYPE_CHECKING:
     from ..request import Request
     from ..response import Response
+    from .auth import WWWAuthenticate
 
 __all__ = [
     "Aborter",
@@ -188,14 +189,18 @@ class Unauthorized(HTTPException):
         self,
         description: str | None = None,
         response: Response | None = None,
-        www_authenticate: str | None = None,
+        www_authenticate: WWWAuthenticate | str | t.Iterable[WWWAuthenticate | str] | None = None,
     ) -> None:
         super().__init__(description, response)
+        #: The challenge(s) to send as ``WWW-Authenticate``: a string, a
+        #: :class:`~erlen.http.auth.WWWAuthenticate`, or a list of them.
         self.www_authenticate = www_authenticate
 
     def get_headers(self) -> list[tuple[str, str]]:
         if self.www_authenticate:
-            return [("WWW-Authenticate", self.www_authenticate)]
+            from .auth import dump_challenges  # loaded when a 401 carries a challenge
+
+            return [("WWW-Authenticate", value) for value in dump_challenges(self.www_authenticate)]
         return []
 
 

@@ -31,7 +31,55 @@ def parse_options_header(value: str | None) -> tuple[str, dict[str, str]]:
 
 
 class Accept(list[tuple[str, float]]):
-    """A parsed ``Accept`` header: ``(value, quality)`` pairs, best first."""
+    """A parsed ``Accept`` header: ``(value, quality)`` pairs, best first.
+
+    ``accept["text/html"]`` is the quality of an offer (as
+    :meth:`quality`); ``accept.best`` the value the client wants most.
+    """
+
+    @t.overload  # type: ignore[override]
+    def __getitem__(self, key: str) -> float: ...
+    @t.overload
+    def __getitem__(self, key: t.SupportsIndex) -> tuple[str, float]: ...
+    @t.overload
+    def __getitem__(self, key: slice) -> list[tuple[str, float]]: ...
+
+    def __getitem__(self, key: t.Any) -> t.Any:
+        if isinstance(key, str):
+            return self.quality(key)
+        return super().__getitem__(key)
+
+    @property
+    def best(self) -> str | None:
+        """The value the client wants most, or ``None`` for an empty header."""
+        return self[0][0] if self else None
+
+    @property
+    def provided(self) -> bool:
+        """Whether the client listed anything."""
+        return bool(self)
+
+    def values(self) -> t.Iterator[str]:
+        """Yield the listed values, best first."""
+        for value, _ in self:
+            yield value
+
+    def find(self, value: str) -> int:
+        """Return the position of ``value`` as listed (no wildcards), or -1."""
+        value = value.lower()
+        for index, (listed, _) in enumerate(self):
+            if listed == value:
+                return index
+        return -1
+
+    def to_header(self) -> str:
+        """Return the header value: ``text/html,application/json;q=0.9``."""
+        return ",".join(
+            value if quality == 1 else f"{value};q={quality:g}" for value, quality in self
+        )
+
+    def __str__(self) -> str:
+        return self.to_header()
 
     def quality(self, offer: str) -> float:
         """Return how much the client wants ``offer`` (0 when not at all)."""
@@ -68,6 +116,10 @@ class Accept(list[tuple[str, float]]):
     @property
     def accept_html(self) -> bool:
         return self.accepts("text/html")
+
+    @property
+    def accept_xhtml(self) -> bool:
+        return self.accepts("application/xhtml+xml")
 
 
 def _match(pattern: str, offer: str) -> int:
