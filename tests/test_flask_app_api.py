@@ -656,3 +656,75 @@ def test_a_handler_may_raise_the_error_again(app):
     app.url_build_error_handlers.append(reraise)
     with app.app_context(), pytest.raises(BuildError):
         app.handle_url_build_error(BuildError("x", "no rule for x"), "x", {})
+
+
+# -- a view returning a Werkzeug Response ----------------------------------------------
+
+
+def test_a_werkzeug_response_is_sent_as_it_is(client, app):
+    import werkzeug
+
+    closed = []
+
+    @app.route("/")
+    def index():
+        response = werkzeug.Response(
+            "made by Werkzeug", 201, {"X-From": "wz"}, mimetype="text/plain"
+        )
+        response.call_on_close(lambda: closed.append(True))
+        return response
+
+    response = client.get("/")
+    assert response.status_code == 201
+    assert response.text == "made by Werkzeug"
+    assert response.headers["X-From"] == "wz"
+    assert response.headers["Content-Type"] == "text/plain; charset=utf-8"
+    assert closed == [True]
+
+
+def test_a_streamed_werkzeug_response_stays_streamed(client, app):
+    import werkzeug
+
+    @app.route("/")
+    def index():
+        def parts():
+            yield "one,"
+            yield b"two"
+
+        return werkzeug.Response(parts(), headers={"X-Kind": "stream"})
+
+    response = client.get("/")
+    assert (response.text, response.headers["X-Kind"]) == ("one,two", "stream")
+    assert "Content-Length" not in response.headers
+
+
+def test_a_werkzeug_response_with_status_and_headers_in_a_tuple(client, app):
+    import werkzeug
+
+    @app.route("/")
+    def index():
+        return werkzeug.Response("x"), 202, {"X-Extra": "1"}
+
+    response = client.get("/")
+    assert (response.status_code, response.headers["X-Extra"]) == (202, "1")
+
+
+def test_call_on_close_runs_after_an_in_memory_body_is_sent(client, app):
+    closed = []
+
+    @app.route("/")
+    def index():
+        response = Response("body")
+        response.call_on_close(lambda: closed.append("closed"))
+        return response
+
+    @app.after_request
+    def later(response):
+        response.set_data("replaced")  # a new body keeps the hook
+        return response
+
+    response = client.get("/")
+    assert (response.text, response.headers["Content-Length"]) == ("replaced", "8")
+    assert closed == ["closed"]
+    client.head("/")
+    assert closed == ["closed", "closed"]

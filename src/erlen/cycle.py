@@ -17,6 +17,7 @@ skeletons to the same steps in the same order.
 
 from __future__ import annotations
 
+import sys
 import typing as t
 from collections.abc import Callable, Iterator
 from types import CoroutineType, GeneratorType
@@ -358,6 +359,8 @@ class RequestCycle(Scaffold):
             return response
         elif isinstance(rv, HTTPException):
             response = rv.get_response(_current_request())
+        elif (converted := _from_werkzeug_response(self.response_class, rv)) is not None:
+            response = converted
         else:
             raise TypeError(
                 f"The view function for {_current_endpoint()!r} returned a "
@@ -620,6 +623,23 @@ class RequestCycle(Scaffold):
             _add_vary(response, "Cookie")
         if not interface.is_null_session(session):
             interface.save_session(self, session, response)  # type: ignore[arg-type]  # self is the Erlen
+
+
+def _from_werkzeug_response(response_class: type[Response], value: t.Any) -> Response | None:
+    """Return ``value`` as a ``response_class``, if it is a Werkzeug ``Response``; else ``None``.
+
+    Flask code builds Werkzeug's responses (``werkzeug.Response(...)``, or
+    ones a Werkzeug helper returns). Werkzeug is never imported here: only a
+    loaded Werkzeug can have made one.
+    """
+    wrappers = sys.modules.get("werkzeug.wrappers.response")
+    if wrappers is None or not isinstance(value, wrappers.Response):
+        return None
+    # A body held in memory is copied whole; a streamed one stays streamed.
+    body = value.get_data() if value.is_sequence else value.iter_encoded()
+    response = response_class(body, value.status_code, value.headers.to_wsgi_list())
+    response.call_on_close(value.close)
+    return response
 
 
 def _request_or_none() -> Request | None:

@@ -50,6 +50,8 @@ class Response(ResponseHeaders):
     """
 
     default_status = 200
+    #: The status code (set per response; 200 until then).
+    status_code = 200
     default_mimetype: str | None = "text/html"
     charset = "utf-8"
     #: Flask's: erlen sends ``Location`` as the app set it, never made absolute.
@@ -83,7 +85,11 @@ class Response(ResponseHeaders):
         headers: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]] | Headers | None = None,
         mimetype: str | None = None,
         content_type: str | None = None,
+        direct_passthrough: bool = False,
     ) -> None:
+        if direct_passthrough:
+            # Werkzeug's promise not to touch the body; erlen never does.
+            self.direct_passthrough = True
         if status is None:
             self.status_code = self.default_status
         elif isinstance(status, int):
@@ -166,7 +172,8 @@ class Response(ResponseHeaders):
             value = value.encode(self.charset)
         elif isinstance(value, bytearray):
             value = bytes(value)
-        self.response = [value]
+        # A tuple keeps a body with close hooks off prepare_body's fast path.
+        self.response = [value] if self._on_close is None else (value,)
         headers = self.headers
         if headers._list and "Content-Length" in headers:
             headers.set("Content-Length", str(len(value)))
@@ -223,12 +230,16 @@ class Response(ResponseHeaders):
             for function in self._on_close:
                 function()
 
-    def call_on_close(self, function: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
-        """Call ``function`` when the response is closed (after it was sent)."""
+    def call_on_close(self, func: t.Callable[[], t.Any]) -> t.Callable[[], t.Any]:
+        """Call ``func`` when the response is closed (after it was sent)."""
         if self._on_close is None:
             self._on_close = []
-        self._on_close.append(function)
-        return function
+            if self.response.__class__ is list:
+                # perf: prepare_body's fast path sends a list without closing
+                # the response; a tuple takes the path that closes it.
+                self.response = tuple(self.response)
+        self._on_close.append(func)
+        return func
 
     # -- headers ---------------------------------------------------------
 
@@ -393,6 +404,12 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
         body = list(response.iter_encoded())
         if "Content-Length" not in response.headers:
             response.headers._list.append(("Content-Length", str(sum(map(len, body)))))
+        if response._on_close is not None and method != "HEAD":
+            if response.status_code not in _NO_BODY:
+                # Sent as a stream, which the adapters close once it is sent,
+                # so call_on_close functions run after the body went out.
+                response.response = body
+                return None
     elif method != "HEAD" and response.status_code not in _NO_BODY:
         return None
     if response.status_code in _NO_BODY:

@@ -51,6 +51,9 @@ _NO_SECRET_KEY = (
 )
 
 
+_NOTHING: t.Any = object()
+
+
 class SessionMixin(MutableMapping[str, t.Any]):
     """What erlen expects of a session object, beyond a mutable mapping.
 
@@ -162,11 +165,13 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
         super().__delitem__(key)
         self.modified = True
 
-    def pop(self, key: str, *default: t.Any) -> t.Any:
+    def pop(self, key: str, default: t.Any = _NOTHING, /) -> t.Any:
         self.accessed = True
         if super().__contains__(key):
             self.modified = True
-        return super().pop(key, *default)
+        if default is _NOTHING:
+            return super().pop(key)
+        return super().pop(key, default)
 
     def popitem(self) -> tuple[str, t.Any]:
         self.accessed = True

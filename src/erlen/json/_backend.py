@@ -19,35 +19,35 @@ from ..http.dates import http_date
 Encoder = Callable[[t.Any], bytes]
 
 
-def default(value: t.Any) -> t.Any:
-    """Return a JSON-able stand-in for ``value``, or raise :exc:`TypeError`.
+def default(o: t.Any) -> t.Any:
+    """Return a JSON-able stand-in for ``o``, or raise :exc:`TypeError`.
 
     Dates and datetimes become HTTP dates (a naive datetime is taken as
     UTC), ``Decimal`` and ``UUID`` strings, dataclasses dicts, anything
     with ``__html__`` its markup, and sets lists.
     """
-    if isinstance(value, date):
-        if not isinstance(value, datetime):
-            value = datetime(value.year, value.month, value.day, tzinfo=timezone.utc)
-        return http_date(value)
+    if isinstance(o, date):
+        if not isinstance(o, datetime):
+            o = datetime(o.year, o.month, o.day, tzinfo=timezone.utc)
+        return http_date(o)
     # perf: Decimal and UUID are looked up only if their modules are loaded
-    # (a value cannot be one otherwise), so erlen never imports them.
+    # (an object cannot be one otherwise), so erlen never imports them.
     decimal = sys.modules.get("decimal")
-    if decimal is not None and isinstance(value, decimal.Decimal):
-        return str(value)
+    if decimal is not None and isinstance(o, decimal.Decimal):
+        return str(o)
     uuid = sys.modules.get("uuid")
-    if uuid is not None and isinstance(value, uuid.UUID):
-        return str(value)
-    if hasattr(type(value), "__dataclass_fields__") and not isinstance(value, type):
+    if uuid is not None and isinstance(o, uuid.UUID):
+        return str(o)
+    if hasattr(type(o), "__dataclass_fields__") and not isinstance(o, type):
         import dataclasses
 
-        return dataclasses.asdict(value)
-    if hasattr(value, "__html__"):
-        return str(value.__html__())
-    if isinstance(value, (set, frozenset)):
-        return list(value)
+        return dataclasses.asdict(o)
+    if hasattr(o, "__html__"):
+        return str(o.__html__())
+    if isinstance(o, (set, frozenset)):
+        return list(o)
     raise TypeError(
-        f"Object of type {type(value).__name__} is not JSON serializable. Convert it to "
+        f"Object of type {type(o).__name__} is not JSON serializable. Convert it to "
         "a dict, list, str, int, float, bool or None first (for example with a "
         "to_dict() method), or teach the app's JSON provider the type: subclass "
         "erlen.json.provider.DefaultJSONProvider, override its default() and set "
