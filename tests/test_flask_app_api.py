@@ -728,3 +728,34 @@ def test_call_on_close_runs_after_an_in_memory_body_is_sent(client, app):
     assert closed == ["closed"]
     client.head("/")
     assert closed == ["closed", "closed"]
+
+
+# -- setup after the first request -------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "setup",
+    [
+        lambda app: app.add_url_rule("/late", "late", lambda: ""),
+        lambda app: app.before_request(lambda: None),
+        lambda app: app.after_request(lambda response: response),
+        lambda app: app.teardown_request(lambda error: None),
+        lambda app: app.teardown_appcontext(lambda error: None),
+        lambda app: app.register_error_handler(404, lambda error: ""),
+        lambda app: app.context_processor(dict),
+        lambda app: app.url_defaults(lambda endpoint, values: None),
+        lambda app: app.url_value_preprocessor(lambda endpoint, values: None),
+        lambda app: app.add_template_filter(str.upper),
+        lambda app: app.shell_context_processor(dict),
+        lambda app: app.register_blueprint(erlen.Blueprint("late", __name__)),
+    ],
+)
+def test_setup_after_the_first_request_is_refused(client, app, setup):
+    from erlen.scaffold import SetupTooLate
+
+    setup(app)  # before any request: fine
+    client.get("/")
+    with pytest.raises(AssertionError, match="after it handled its first request") as caught:
+        setup(app)
+    assert isinstance(caught.value, SetupTooLate)
+    assert isinstance(caught.value, RuntimeError)

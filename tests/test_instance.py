@@ -135,11 +135,3 @@ def test_flasks_constructor_arguments_keep_their_positions(tmp_path) -> None:
     assert app.static_url_path == "/assets"
     assert app.instance_path == str(tmp_path)
     assert app.config.root_path == str(tmp_path)
-
-
-@pytest.mark.parametrize(
-    "option", [{"host_matching": True}, {"subdomain_matching": True}, {"static_host": "cdn"}]
-)
-def test_host_routing_options_say_they_are_not_supported(option) -> None:
-    with pytest.raises(NotImplementedError, match="does not route by host or subdomain"):
-        Erlen("test_app", **option)

@@ -11,6 +11,7 @@ import uuid
 import pytest
 from markupsafe import Markup
 
+import erlen
 from erlen import json as erlen_json
 from erlen.json import _backend
 
@@ -154,3 +155,15 @@ def test_old_orjson_without_a_depth_limit_is_not_used(monkeypatch):
     fake.__version__ = "3.8.3"
     monkeypatch.setitem(sys.modules, "orjson", fake)
     assert _backend._orjson() is None
+
+
+def test_an_integer_beyond_64_bits_keeps_every_digit(client, app):
+    # orjson, when installed, would read it as a rounded float: no data may be lost.
+    @app.post("/echo")
+    def echo():
+        value = erlen.request.get_json()["n"]
+        return f"{type(value).__name__} {value}"
+
+    body = b'{"n": 123456789012345678901234567890, "id": "12345678901234567890123"}'
+    response = client.post("/echo", data=body, content_type="application/json")
+    assert response.text == "int 123456789012345678901234567890"

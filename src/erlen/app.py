@@ -29,7 +29,7 @@ from .request import Request
 from .response import Response
 from .response import redirect as _redirect
 from .routing import MapAdapter, Router, Rule
-from .scaffold import _check_websocket_handler, _describe
+from .scaffold import SetupTooLate, _check_websocket_handler, _describe
 from .serving.concurrency import run_coroutine as _run_coroutine
 from .serving.wsgi import serve as _wsgi_serve
 
@@ -306,6 +306,7 @@ class Erlen(RequestCycle):
 
     def shell_context_processor(self, f: F) -> F:
         """Register ``f``, returning a dict, whose names ``erlen shell`` starts with."""
+        self._check_setup("shell_context_processor")
         self.shell_context_processors.append(f)
         return f
 
@@ -363,6 +364,18 @@ class Erlen(RequestCycle):
 
     # -- registration ----------------------------------------------------
 
+    #: Set when the app serves its first request; setup methods refuse after it.
+    _got_first_request = False
+
+    def _check_setup(self, what: str) -> None:
+        if self._got_first_request:
+            raise SetupTooLate(
+                f"{what}() was called on the app after it handled its first request, so "
+                "the requests already served (and those served by other workers) would not "
+                "see the change. Do all the setup (imports, routes, hooks, blueprints) "
+                "before the app serves requests, for example in the app factory."
+            )
+
     def add_url_rule(
         self,
         rule: str,
@@ -372,6 +385,7 @@ class Erlen(RequestCycle):
         **options: t.Any,
     ) -> None:
         """Connect a URL rule to a view function (what ``@app.route`` does)."""
+        self._check_setup("add_url_rule")
         if endpoint is None:
             if view_func is None:
                 raise TypeError("add_url_rule() needs a view_func or an endpoint name.")
@@ -454,6 +468,7 @@ class Erlen(RequestCycle):
         Options override the blueprint's own: ``url_prefix``, ``name`` (to
         register one blueprint twice), ``url_defaults``, ``subdomain``.
         """
+        self._check_setup("register_blueprint")
         blueprint.register(self, options)
 
     def iter_blueprints(self) -> t.Iterator[Blueprint]:
@@ -462,6 +477,7 @@ class Erlen(RequestCycle):
 
     def teardown_appcontext(self, f: F) -> F:
         """Call ``f(error)`` when each app context ends."""
+        self._check_setup("teardown_appcontext")
         self.teardown_appcontext_funcs.append(f)
         return f
 
@@ -593,6 +609,7 @@ class Erlen(RequestCycle):
         return _select_autoescape(filename)
 
     def _add_template_extra(self, kind: str, function: t.Any, name: str | None) -> None:
+        self._check_setup(f"add_template_{kind.rstrip('s')}")
         name = name or function.__name__
         self.template_extras[kind][name] = function
         environment = self.__dict__.get("_jinja_env")

@@ -21,7 +21,7 @@ import typing as t
 from collections.abc import Callable
 from types import EllipsisType
 
-from .scaffold import ErrorKey, F, Scaffold, _check_websocket_handler, _error_key
+from .scaffold import ErrorKey, F, Scaffold, SetupTooLate, _check_websocket_handler, _error_key
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -144,7 +144,7 @@ class Blueprint(Scaffold):
 
     def _check_setup(self, what: str) -> None:
         if self._registered:
-            raise RuntimeError(
+            raise SetupTooLate(
                 f"{what} was called on the blueprint {self.name!r} after it was registered "
                 "on an app, so the app would never see it. Set the blueprint up completely "
                 "before app.register_blueprint()."

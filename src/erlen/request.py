@@ -104,6 +104,10 @@ class Request(RequestHeaders):
     ``if_none_match``, ``range`` ...) come from :class:`RequestHeaders`.
     """
 
+    #: The JSON module Flask code finds here (``request.json_module.loads``):
+    #: :mod:`erlen.json`, which goes through the current app's provider.
+    json_module = _json
+
     #: Set by the app while routing.
     url_rule: t.Any = None
     view_args: dict[str, t.Any] | None = None

@@ -49,6 +49,10 @@ class Response(ResponseHeaders):
         Response("Hello", 200, {"X-Greeting": "yes"}, mimetype="text/plain")
     """
 
+    #: The JSON module Flask code finds here (``request.json_module.loads``):
+    #: :mod:`erlen.json`, which goes through the current app's provider.
+    json_module = _json
+
     default_status = 200
     #: The status code (set per response; 200 until then).
     status_code = 200

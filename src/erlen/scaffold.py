@@ -25,6 +25,13 @@ F = t.TypeVar("F", bound=Callable[..., t.Any])
 ErrorKey = t.Union[int, type[BaseException]]
 
 
+class SetupTooLate(AssertionError, RuntimeError):
+    """A setup method was called when it could no longer take effect.
+
+    An :exc:`AssertionError`, as Flask raises, and a :exc:`RuntimeError`.
+    """
+
+
 class Scaffold:
     """The registration API of :class:`~erlen.Erlen` and :class:`~erlen.Blueprint`."""
 
@@ -230,26 +237,33 @@ class Scaffold:
 
         return decorator
 
+    def _check_setup(self, what: str) -> None:
+        """Refuse a setup method once it could no longer take effect (see the subclasses)."""
+
     def _set_view(self, endpoint: str, function: Callable[..., t.Any]) -> None:
         self.view_functions[endpoint] = function
 
     def before_request(self, f: F) -> F:
         """Run ``f`` before each view; a non-``None`` return becomes the response."""
+        self._check_setup("before_request")
         self.before_request_funcs.setdefault(None, []).append(f)
         return f
 
     def before_websocket(self, f: F) -> F:
         """Run ``f`` before each WebSocket handler (``abort()`` refuses the handshake)."""
+        self._check_setup("before_websocket")
         self.before_websocket_funcs.setdefault(None, []).append(f)
         return f
 
     def after_request(self, f: F) -> F:
         """Pass each response through ``f``, which must return a response."""
+        self._check_setup("after_request")
         self.after_request_funcs.setdefault(None, []).append(f)
         return f
 
     def teardown_request(self, f: F) -> F:
         """Call ``f(error)`` when each request ends, even after an error."""
+        self._check_setup("teardown_request")
         self.teardown_request_funcs.setdefault(None, []).append(f)
         return f
 
@@ -272,21 +286,26 @@ class Scaffold:
         return decorator
 
     def register_error_handler(self, code_or_exception: ErrorKey, f: Callable[..., t.Any]) -> None:
+        """Handle an HTTP status code or an exception class with ``f`` (what ``errorhandler`` does)."""
+        self._check_setup("register_error_handler")
         key = _error_key(code_or_exception)
         self.error_handler_spec.setdefault(None, {})[key] = f
 
     def context_processor(self, f: F) -> F:
         """Add the dict ``f()`` returns to every template's context."""
+        self._check_setup("context_processor")
         self.template_context_processors.setdefault(None, []).append(f)
         return f
 
     def url_value_preprocessor(self, f: F) -> F:
         """Call ``f(endpoint, values)`` before the view, to pull values out."""
+        self._check_setup("url_value_preprocessor")
         self.url_value_preprocessors.setdefault(None, []).append(f)
         return f
 
     def url_defaults(self, f: F) -> F:
         """Call ``f(endpoint, values)`` in ``url_for``, to fill in values."""
+        self._check_setup("url_defaults")
         self.url_default_functions.setdefault(None, []).append(f)
         return f
 

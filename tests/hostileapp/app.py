@@ -14,6 +14,8 @@ from typing import Any
 from erlen import Erlen, request, url_for
 
 app = Erlen(__name__)
+# The answers echo what arrived as UTF-8, not as \u escapes, so the tests read the bytes.
+app.json.ensure_ascii = False
 app.config.update(MAX_CONTENT_LENGTH=64 * 1024)
 
 

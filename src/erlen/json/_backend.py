@@ -239,6 +239,31 @@ def loads(data: str | bytes) -> t.Any:
     return loads(data)
 
 
+def _orjson_loads(orjson: t.Any) -> t.Callable[[str | bytes], t.Any]:
+    """orjson's parser, except where it would lose an integer's digits.
+
+    orjson reads an integer beyond 64 bits as a float, silently rounding
+    it; the standard library keeps every digit. Such an integer has at
+    least 19 digits in a row, so a body with such a run (rare, and maybe
+    only inside a string) is parsed by the standard library instead.
+    """
+    import re
+
+    parse = orjson.loads
+    long_bytes = re.compile(rb"[0-9]{19}").search
+    long_text = re.compile(r"[0-9]{19}").search
+
+    def loads(data: str | bytes) -> t.Any:
+        value = parse(data)
+        if len(data) >= 19:
+            search = long_text if isinstance(data, str) else long_bytes
+            if search(data) is not None:  # type: ignore[arg-type]
+                return _stdlib_loads(data)
+        return value
+
+    return loads
+
+
 def _load_backend() -> None:
     # perf: orjson (or the json module) is imported on first use, not with erlen.
     global dumps_bytes, loads
@@ -247,4 +272,4 @@ def _load_backend() -> None:
         dumps_bytes, loads = _stdlib_dumps_bytes, _stdlib_loads
     else:
         dumps_bytes = _orjson_dumps_bytes(orjson)  # type: ignore[assignment]  # the stub goes
-        loads = orjson.loads
+        loads = _orjson_loads(orjson)  # type: ignore[assignment]  # the stub goes

@@ -186,6 +186,7 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
     if scope["type"] != "http":
         await _serve_other(app, scope, receive, send)
         return
+    app._got_first_request = True  # setup methods refuse from now on
     # perf: HTTP is served right here, one coroutine fewer per request.
     loop = asyncio.get_running_loop()
     found = body_headers(scope)
