@@ -29,7 +29,7 @@ synchronous tests).
 from __future__ import annotations
 
 from .asgi import WebSocketDenied, WebSocketSession
-from .builders import EnvironBuilder, build_environ, build_scope
+from .builders import EnvironBuilder, FileMultiDict, build_environ, build_scope
 from .client import Client, ErlenClient, TestResponse
 from .cookies import Cookie
 from .runner import ErlenCliRunner
@@ -40,6 +40,7 @@ __all__ = [
     "EnvironBuilder",
     "ErlenClient",
     "ErlenCliRunner",
+    "FileMultiDict",
     "TestResponse",
     "WebSocketDenied",
     "WebSocketSession",

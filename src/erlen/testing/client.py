@@ -11,6 +11,7 @@ import asyncio
 import base64
 import contextlib
 import io
+import itertools
 import secrets
 import threading
 import typing as t
@@ -55,6 +56,8 @@ class TestResponse(Response):
     #: The non-empty body pieces in the order the app sent them (WSGI
     #: iterable items, or ASGI ``http.response.body`` messages).
     chunks: tuple[bytes, ...] = ()
+    #: The request as the client sent it, for :meth:`Client.resolve_redirect`.
+    _sent: _Outgoing | None = None
 
 
 def _test_response_class(wrapper: type[Response] | None) -> type[TestResponse]:
@@ -99,11 +102,18 @@ class Client:
         response_wrapper: type[Response] | None = None,
         use_cookies: bool = True,
         allow_subdomain_redirects: bool = False,
-        *,
+        *args: t.Any,
         asgi: bool = False,
         timeout: float = 10.0,
         **defaults: t.Any,
     ) -> None:
+        if args:
+            raise TypeError(
+                f"The test client takes the app, response_wrapper, use_cookies and "
+                f"allow_subdomain_redirects by position, and got {len(args)} more "
+                f"({', '.join(repr(arg) for arg in args)}); pass the rest by name "
+                "(asgi=, timeout=, base_url=, ...)."
+            )
         self.app = app
         #: The WSGI callable requests go to (tests may wrap it, e.g. in a validator).
         self.application: t.Callable[..., t.Any] = app
@@ -255,18 +265,44 @@ class Client:
         """
         outgoing = self._outgoing(args, kwargs)
         response = self._send(outgoing)
+        if not follow_redirects:
+            return response
         history: list[TestResponse] = []
-        while follow_redirects and response.status_code in _REDIRECTS:
+        while response.status_code in _REDIRECTS:
             if len(history) >= 20:
                 raise RuntimeError(
                     f"Followed 20 redirects from {outgoing.url!r} without reaching a page: "
                     "the app redirects in a loop."
                 )
             history.append(response)
-            outgoing = self._redirected(outgoing, response)
-            response = self._send(outgoing)
+            response = self.resolve_redirect(response)
         response.history = tuple(history)
         return response
+
+    def resolve_redirect(self, response: TestResponse, buffered: bool = False) -> TestResponse:
+        """Send the request that follows ``response``'s redirect, and return its response.
+
+        ``open(..., follow_redirects=True)`` calls it for each redirect. As
+        a browser does, a 301, 302 or 303 turns the request into a ``GET``
+        without the body (a ``HEAD`` stays one); a 307 or 308 repeats the
+        request to the new URL. A redirect to another host raises
+        ``RuntimeError``. ``buffered`` changes nothing: responses are read whole.
+        """
+        if "Location" not in response.headers:
+            raise ValueError(
+                f"The response ({response.status}) has no Location header, so there is no "
+                "redirect to follow. Pass a redirect response (301, 302, 303, 307, 308)."
+            )
+        sent = response._sent
+        if sent is None:
+            request = response.request
+            if request is None:
+                raise TypeError(
+                    "resolve_redirect() follows a response of the test client, which knows "
+                    "the request it answers; this response has no request."
+                )
+            sent = _Outgoing.from_environ(request.environ, b"")
+        return self._send(self._redirected(sent, response))
 
     def _outgoing(self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> _Outgoing:
         first = args[0] if args else None
@@ -359,6 +395,7 @@ class Client:
         response = self.response_wrapper(None, status, Headers(headers))
         response.response = [b"".join(chunks)]  # keep the app's own Content-Length (HEAD!)
         response.chunks = tuple(chunk for chunk in chunks if chunk)
+        response._sent = outgoing
         response.request = self.app.request_class(environ, self.app.config)
         if self.use_cookies:
             self._cookies.store(response.headers.getlist("Set-Cookie"), sent.server_name)
@@ -418,26 +455,115 @@ class Client:
         finally:
             _close_loop(loop)
 
-    def get(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "GET", **kwargs)
+    def _open_as(
+        self, method: str, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> TestResponse:
+        if "method" in kwargs:
+            raise TypeError(
+                f"client.{method.lower()}() sends a {method} request and takes no method= "
+                f"(it got {kwargs['method']!r}); call client.open(..., method=...) instead."
+            )
+        kwargs["method"] = method
+        return self.open(*args, **kwargs)
 
-    def post(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "POST", **kwargs)
+    def get(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``GET``: :meth:`open`'s arguments (``path``, ``base_url``, ... by position)."""
+        return self._open_as("GET", args, kwargs)
 
-    def put(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "PUT", **kwargs)
+    def post(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``POST``, with :meth:`open`'s arguments."""
+        return self._open_as("POST", args, kwargs)
 
-    def patch(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "PATCH", **kwargs)
+    def put(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``PUT``, with :meth:`open`'s arguments."""
+        return self._open_as("PUT", args, kwargs)
 
-    def delete(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "DELETE", **kwargs)
+    def patch(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``PATCH``, with :meth:`open`'s arguments."""
+        return self._open_as("PATCH", args, kwargs)
 
-    def head(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "HEAD", **kwargs)
+    def delete(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``DELETE``, with :meth:`open`'s arguments."""
+        return self._open_as("DELETE", args, kwargs)
 
-    def options(self, path: str = "/", **kwargs: t.Any) -> TestResponse:
-        return self.open(path, "OPTIONS", **kwargs)
+    def head(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``HEAD``, with :meth:`open`'s arguments."""
+        return self._open_as("HEAD", args, kwargs)
+
+    def options(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send an ``OPTIONS``, with :meth:`open`'s arguments."""
+        return self._open_as("OPTIONS", args, kwargs)
+
+    def trace(self, *args: t.Any, **kwargs: t.Any) -> TestResponse:
+        """Send a ``TRACE``, with :meth:`open`'s arguments."""
+        return self._open_as("TRACE", args, kwargs)
+
+    def run_wsgi_app(
+        self, environ: Mapping[str, t.Any], buffered: bool = False
+    ) -> tuple[Iterable[bytes], str, Headers]:
+        """Call the app's WSGI side with ``environ``; return ``(app_iter, status, headers)``.
+
+        The lowest level of the client, as in Werkzeug: the client's cookies
+        are added to (a copy of) the environ and the cookies the response
+        sets are kept, but nothing else is done — no redirects, no response
+        object, no kept context. It always goes through WSGI, on an ASGI
+        client too. With ``buffered=True`` the body is read (and the app's
+        iterable closed) before returning; otherwise ``app_iter`` is read
+        lazily, and the test should call its ``close()`` when done.
+        """
+        environ = dict(environ)
+        host = split_host(
+            str(environ.get("HTTP_HOST") or environ.get("SERVER_NAME") or "localhost")
+        )[0]
+        if self.use_cookies:
+            path = str(environ.get("SCRIPT_NAME", "")) + str(environ.get("PATH_INFO", ""))
+            https = environ.get("wsgi.url_scheme") == "https"
+            cookies = self._cookies.header_for(host, path or "/", https)
+            if cookies:
+                given = environ.get("HTTP_COOKIE")
+                environ["HTTP_COOKIE"] = f"{given}; {cookies}" if given else cookies
+        started: list[tuple[str, list[tuple[str, str]]]] = []
+        written: list[bytes] = []
+
+        def start_response(
+            status: str, headers: list[tuple[str, str]], exc_info: t.Any = None
+        ) -> t.Callable[[bytes], None]:
+            if exc_info and started:
+                raise exc_info[1].with_traceback(exc_info[2])
+            started[:] = [(status, headers)]
+            return written.append
+
+        result = self.application(environ, start_response)
+        close = getattr(result, "close", None)
+        app_iter: Iterable[bytes]
+        if buffered:
+            try:
+                for chunk in result:
+                    written.append(chunk)
+            finally:
+                if close is not None:
+                    close()
+            app_iter = written
+        else:
+            rest = iter(result)
+            # The app may call start_response only when its body starts.
+            while not started:
+                try:
+                    written.append(next(rest))
+                except StopIteration:
+                    break
+            app_iter = _ClosingIterator(itertools.chain(written, rest), close)
+        if not started:
+            raise AssertionError(
+                f"The app returned its response to {environ.get('REQUEST_METHOD', 'GET')} "
+                f"{environ.get('PATH_INFO', '/')} without calling start_response; a WSGI app "
+                "must call it before (or while) giving its body."
+            )
+        status, header_list = started[0]
+        headers = Headers(header_list)
+        if self.use_cookies:
+            self._cookies.store(headers.getlist("Set-Cookie"), host)
+        return app_iter, status, headers
 
     # -- websockets --------------------------------------------------------
 
@@ -603,6 +729,25 @@ class Client:
 #: Flask's ``FlaskClient``, under erlen's name: subclass it and set
 #: ``app.test_client_class`` to give every test client more defaults.
 ErlenClient = Client
+
+
+class _ClosingIterator:
+    """The body ``run_wsgi_app`` returns unbuffered: read lazily, closed with the app's ``close``."""
+
+    def __init__(self, iterator: Iterator[bytes], close: Callable[[], t.Any] | None) -> None:
+        self._iterator = iterator
+        self._close = close
+
+    def __iter__(self) -> Iterator[bytes]:
+        return self
+
+    def __next__(self) -> bytes:
+        return next(self._iterator)
+
+    def close(self) -> None:
+        if self._close is not None:
+            close, self._close = self._close, None
+            close()
 
 
 def _version() -> str:

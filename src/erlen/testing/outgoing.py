@@ -87,6 +87,8 @@ class _Outgoing:
     environ_overrides: Mapping[str, t.Any] | None = None
     #: ``wsgi.errors``, ``wsgi.multithread``, ... when the test chose them.
     wsgi: dict[str, t.Any] = field(default_factory=dict)
+    #: ``SERVER_PROTOCOL``; its version is the scope's ``http_version``.
+    protocol: str = "HTTP/1.1"
 
     @property
     def server_name(self) -> str:
@@ -131,7 +133,7 @@ class _Outgoing:
                 "QUERY_STRING": self.query,
                 "SERVER_NAME": self.server_name,
                 "SERVER_PORT": self.server_port,
-                "SERVER_PROTOCOL": "HTTP/1.1",
+                "SERVER_PROTOCOL": self.protocol,
                 "wsgi.version": (1, 0),
                 "wsgi.url_scheme": self.scheme,
                 "wsgi.input": io.BytesIO(self.body),
@@ -167,7 +169,7 @@ class _Outgoing:
         headers = list(self.headers)
         client: tuple[str, int] = ("127.0.0.1", 50000)
         server: tuple[str, int] = (self.server_name, int(self.server_port))
-        http_version = "1.1"
+        http_version = self.protocol.partition("/")[2] or "1.1"
         given = {name.lower() for name, _ in headers}
         for key, value in (self.environ_base or {}).items():
             name = _header_name(key)
