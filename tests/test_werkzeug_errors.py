@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import werkzeug.exceptions as werkzeug_exceptions
 
+import erlen
+
 
 @pytest.fixture
 def app(app):
@@ -56,3 +58,31 @@ def test_a_handler_registered_for_werkzeugs_class_answers(app, client) -> None:
     assert response.text == "custom: Post id 3 doesn't exist."
     # erlen's own 404 reaches the same handler
     assert client.get("/nowhere").text.startswith("custom: ")
+
+
+def test_a_handler_for_werkzeugs_base_class_answers_every_http_error(client, app):
+    # Flask's documented pattern: JSON instead of HTML for every HTTP error.
+    import json
+
+    from werkzeug.exceptions import HTTPException as WerkzeugHTTPException
+
+    @app.errorhandler(WerkzeugHTTPException)
+    def as_json(error):
+        response = error.get_response()
+        response.data = json.dumps({"code": error.code, "name": error.name})
+        response.content_type = "application/json"
+        return response
+
+    @app.errorhandler(Exception)
+    def anything_else(error):
+        return {"code": 500}, 500
+
+    @app.get("/private")
+    def private():
+        erlen.abort(403)
+
+    assert client.get("/missing").json == {"code": 404, "name": "Not Found"}
+    assert client.get("/private").json == {"code": 403, "name": "Forbidden"}
+    response = client.post("/private")
+    assert response.json == {"code": 405, "name": "Method Not Allowed"}
+    assert "GET" in response.headers["Allow"]

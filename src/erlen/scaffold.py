@@ -323,6 +323,11 @@ def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
     if isinstance(code_or_exception, type) and issubclass(code_or_exception, BaseException):
         werkzeug = sys.modules.get("werkzeug.exceptions")
         if werkzeug is not None and issubclass(code_or_exception, werkzeug.HTTPException):
+            if code_or_exception is werkzeug.HTTPException:
+                # Flask's "every HTTP error" handler: it gets erlen's, of every code.
+                from .http.exceptions import HTTPException
+
+                return HTTPException
             # Werkzeug's errors reach handlers as erlen's of the same code.
             code = getattr(code_or_exception, "code", None)
             if isinstance(code, int):

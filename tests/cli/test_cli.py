@@ -867,8 +867,50 @@ def test_app_run_in_the_reloader_child(project, served, monkeypatch):
 
 
 def test_app_run_rejects_unknown_options(project, served):
-    with pytest.raises(TypeError, match="does not have: ssl_context"):
-        Erlen("run_app").run(ssl_context="adhoc")
+    with pytest.raises(TypeError, match="does not know: use_colours"):
+        Erlen("run_app").run(use_colours=True)
+    assert served == []
+
+
+def test_app_run_takes_flasks_options(project, served):
+    app = Erlen("run_app")
+    app.run(
+        use_reloader=False,
+        use_debugger=True,
+        use_evalex=True,
+        threaded=True,
+        processes=1,
+        reloader_type="stat",
+        reloader_interval=1,
+        debug=True,
+    )
+    assert served == [("serve", "127.0.0.1", 5000, app, {"debug": True})]
+    assert app.config["PROPAGATE_EXCEPTIONS"] is None  # the debug page answers errors
+
+
+@pytest.mark.parametrize("option", [{"use_debugger": False}, {"passthrough_errors": True}])
+def test_app_run_without_the_debugger_raises_errors_to_the_server(project, served, option):
+    app = Erlen("run_app")
+    app.run(use_reloader=False, debug=True, **option)
+    assert app.config["PROPAGATE_EXCEPTIONS"] is True
+    assert len(served) == 1
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        ({"ssl_context": "adhoc"}, "ssl_context is not supported"),
+        ({"threaded": False}, "no single-threaded mode"),
+        ({"processes": 4}, "gunicorn -w 4"),
+        ({"exclude_patterns": ["*.tmp"]}, "no exclude_patterns"),
+        ({"static_files": {"/s": "static"}}, "static folder"),
+        ({"use_debugger": True}, "needs debug mode"),
+    ],
+)
+def test_app_run_says_which_option_it_cannot_honour(project, served, option, message):
+    with pytest.raises(ValueError, match=message):
+        Erlen("run_app").run(**option)
+    assert served == []
 
 
 def test_app_run_loads_dotenv(project, served):

@@ -277,7 +277,68 @@ def _require_uvicorn() -> None:
 
 # -- app.run() ---------------------------------------------------------------
 
-_RUN_OPTIONS = ("use_reloader", "extra_files", "threaded", "asgi")
+#: The options app.run() takes: Werkzeug's run_simple()'s, as Flask passes
+#: them on, and erlen's asgi. _run_options() says what each one does here.
+_RUN_OPTIONS = (
+    "use_reloader",
+    "use_debugger",
+    "use_evalex",
+    "extra_files",
+    "exclude_patterns",
+    "reloader_interval",
+    "reloader_type",
+    "threaded",
+    "processes",
+    "passthrough_errors",
+    "ssl_context",
+    "static_files",
+    "request_handler",
+    "asgi",
+)
+
+
+def _run_options(app: Erlen, options: dict[str, t.Any]) -> None:
+    """Apply app.run()'s Flask options, or say why one cannot be honoured here."""
+    unknown = sorted(set(options) - set(_RUN_OPTIONS))
+    if unknown:
+        raise TypeError(
+            f"app.run() got options it does not know: {', '.join(unknown)}. It takes host, "
+            f"port, debug, load_dotenv and {', '.join(_RUN_OPTIONS)} (see docs/cli.md)."
+        )
+    if options.get("ssl_context") is not None:
+        raise ValueError(_NO_TLS.replace("--cert and --key are", "ssl_context is"))
+    if options.get("threaded") is False:
+        raise ValueError(
+            "erlen's development server has no single-threaded mode: it always serves each "
+            "connection on a thread of its own. Leave threaded= out."
+        )
+    if (options.get("processes") or 1) != 1:
+        raise ValueError(
+            "erlen's development server runs one process. For several, serve the app "
+            "with gunicorn (gunicorn -w 4 module:app); leave processes= out here."
+        )
+    if options.get("exclude_patterns"):
+        raise ValueError(
+            "erlen's reloader has no exclude_patterns: it watches only the app's own Python "
+            "files and templates (never virtualenvs, node_modules or hidden folders) and "
+            "extra_files. Leave it out, or pass use_reloader=False."
+        )
+    for name, what in (
+        ("static_files", "serve them from the app's static folder"),
+        ("request_handler", "erlen's server has its own"),
+    ):
+        if options.get(name) is not None:
+            raise ValueError(f"app.run({name}=...) is Werkzeug's; {what}. Leave it out.")
+    debugger = options.get("use_debugger")
+    if debugger and not app.debug:
+        raise ValueError(
+            "erlen shows its debug page in debug mode only, so use_debugger=True needs "
+            "debug mode: pass debug=True (or set ERLEN_DEBUG=1) instead."
+        )
+    if debugger is False or options.get("passthrough_errors"):
+        # No debug page: an unhandled error is raised to the server (a plain 500).
+        if app.config.get("PROPAGATE_EXCEPTIONS") is None:
+            app.config["PROPAGATE_EXCEPTIONS"] = True
 
 
 def _restart_argv() -> list[str] | None:
@@ -313,19 +374,13 @@ def run_app(
             err=True,
         )
         return
-    unknown = sorted(set(options) - set(_RUN_OPTIONS))
-    if unknown:
-        raise TypeError(
-            f"app.run() got options erlen's development server does not have: "
-            f"{', '.join(unknown)}. It takes host, port, debug, load_dotenv, use_reloader, "
-            "extra_files and asgi."
-        )
     if load_dotenv:
         _load_default_dotenv()
     if debug is None:
         debug = _flag_from_env("ERLEN_DEBUG")
     if debug is not None:
         app.debug = debug
+    _run_options(app, options)
     host = host or os.environ.get("ERLEN_RUN_HOST") or "127.0.0.1"
     if port is None:
         raw = os.environ.get("ERLEN_RUN_PORT", "5000")
