@@ -368,3 +368,33 @@ def test_close():
     storage.close()
     assert storage.stream.closed
     storage.close()  # closing twice is fine
+
+
+def test_callback_dict_calls_back_on_each_change_only():
+    from erlen.http.datastructures import CallbackDict
+
+    seen = []
+    values = CallbackDict({"a": 1}, lambda d: seen.append(dict(d)))
+    values["b"] = 2
+    del values["a"]
+    assert values.pop("missing", None) is None  # no change, no call
+    assert values.setdefault("b", 9) == 2  # present: no change, no call
+    values.setdefault("c", 3)
+    values.update(d=4)
+    values |= {"e": 5}
+    assert values.pop("e") == 5
+    values.popitem()
+    values.clear()
+    assert seen == [
+        {"a": 1, "b": 2},
+        {"b": 2},
+        {"b": 2, "c": 3},
+        {"b": 2, "c": 3, "d": 4},
+        {"b": 2, "c": 3, "d": 4, "e": 5},
+        {"b": 2, "c": 3, "d": 4},
+        {"b": 2, "c": 3},
+        {},
+    ]
+    with pytest.raises(KeyError):
+        values.pop("gone")
+    assert CallbackDict() == {}

@@ -13,6 +13,7 @@ import typing as t
 from base64 import b64decode, b64encode
 from collections.abc import Callable, Iterable, Mapping
 
+from .datastructures import CallbackDict
 from .lists import parse_dict_header, quote_header_value
 
 __all__ = ["Authorization", "WWWAuthenticate", "dump_challenges"]
@@ -146,35 +147,6 @@ def _dump_parameters(scheme: str, parameters: Mapping[str, str | None]) -> str:
     return ", ".join(parts)
 
 
-class _Parameters(dict[str, str | None]):
-    """A challenge's parameters; a change rewrites the response header."""
-
-    def __init__(self, values: Mapping[str, str | None], changed: Callable[[], None]) -> None:
-        super().__init__(values)
-        self._changed = changed
-
-    def __setitem__(self, key: str, value: str | None) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def pop(self, key: str, *default: t.Any) -> t.Any:
-        value = super().pop(key, *default)
-        self._changed()
-        return value
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-
 class WWWAuthenticate:
     """A ``WWW-Authenticate`` challenge: a scheme and its parameters or token.
 
@@ -198,7 +170,9 @@ class WWWAuthenticate:
         on_update: Callable[[WWWAuthenticate], None] | None = None,
     ) -> None:
         self._type = auth_type.lower()
-        self._parameters = _Parameters(values or {}, self._changed)
+        self._parameters: CallbackDict[str, str | None] = CallbackDict(
+            values, lambda _: self._changed()
+        )
         self._token = token
         self._on_update = on_update
 
@@ -238,7 +212,7 @@ class WWWAuthenticate:
 
     @parameters.setter
     def parameters(self, value: Mapping[str, str | None]) -> None:
-        self._parameters = _Parameters(value, self._changed)
+        self._parameters = CallbackDict(value, lambda _: self._changed())
         self._changed()
 
     @property

@@ -12,6 +12,7 @@ import typing as t
 from collections.abc import Callable, Iterable, Mapping
 from datetime import timedelta
 
+from .datastructures import CallbackDict
 from .lists import dump_header, parse_dict_header
 
 __all__ = ["RequestCacheControl", "ResponseCacheControl", "parse_cache_control_header"]
@@ -86,7 +87,7 @@ class _Directive:
         instance.pop(self.name, None)
 
 
-class _CacheControl(dict[str, str | None]):
+class _CacheControl(CallbackDict[str, str | None]):
     """What request and response cache controls share."""
 
     no_store = _Directive("no-store", "flag", "``no-store``: whether it is there.")
@@ -101,9 +102,8 @@ class _CacheControl(dict[str, str | None]):
         values: Mapping[str, str | None] | Iterable[tuple[str, str | None]] | None = None,
         on_update: Callable[[_CacheControl], None] | None = None,
     ) -> None:
-        super().__init__(values or ())
+        super().__init__(values, on_update)
         self.provided = values is not None
-        self._on_update = on_update
 
     def to_header(self) -> str:
         """Return the header value: ``max-age=60, public``."""
@@ -183,44 +183,6 @@ class ResponseCacheControl(_CacheControl):
         "seconds",
         "``stale-while-revalidate`` (RFC 5861) in seconds, or ``None``.",
     )
-
-    def _changed(self) -> None:
-        if self._on_update is not None:
-            self._on_update(self)
-
-    def __setitem__(self, key: str, value: str | None) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def pop(self, key: str, *default: t.Any) -> t.Any:
-        had = key in self
-        value = super().pop(key, *default)
-        if had:
-            self._changed()
-        return value
-
-    def popitem(self) -> tuple[str, str | None]:
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def setdefault(self, key: str, default: str | None = None) -> str | None:
-        if key in self:
-            return self[key]
-        self[key] = default
-        return default
 
 
 C = t.TypeVar("C", bound=_CacheControl)

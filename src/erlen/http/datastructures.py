@@ -11,7 +11,7 @@ from .exceptions import BadRequestKeyError
 if t.TYPE_CHECKING:
     from .headers import Headers
 
-__all__ = ["MultiDict", "FileStorage", "cached"]
+__all__ = ["MultiDict", "CallbackDict", "FileStorage", "cached"]
 
 V = t.TypeVar("V")
 T = t.TypeVar("T")
@@ -223,6 +223,73 @@ class MultiDict(dict[str, V]):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"
+
+
+K = t.TypeVar("K")
+W = t.TypeVar("W")
+_NOTHING: t.Any = object()
+
+
+class CallbackDict(dict[K, W]):
+    """A dict that calls ``on_update(self)`` after each change to it.
+
+    Header objects use it to write themselves back to their header
+    (``response.cache_control["max-age"] = "60"``). A change that changes
+    nothing (popping a missing key, ``setdefault`` of a present one) calls
+    nothing.
+    """
+
+    def __init__(
+        self,
+        initial: t.Mapping[K, W] | t.Iterable[tuple[K, W]] | None = None,
+        on_update: t.Callable[[t.Any], None] | None = None,
+    ) -> None:
+        super().__init__(initial or ())
+        self.on_update = on_update
+
+    def _changed(self) -> None:
+        if self.on_update is not None:
+            self.on_update(self)
+
+    def __setitem__(self, key: K, value: W) -> None:
+        super().__setitem__(key, value)
+        self._changed()
+
+    def __delitem__(self, key: K) -> None:
+        super().__delitem__(key)
+        self._changed()
+
+    def pop(self, key: K, default: t.Any = _NOTHING) -> t.Any:
+        if key not in self:
+            if default is _NOTHING:
+                raise KeyError(key)
+            return default
+        value = super().pop(key)
+        self._changed()
+        return value
+
+    def popitem(self) -> tuple[K, W]:
+        item = super().popitem()
+        self._changed()
+        return item
+
+    def setdefault(self, key: K, default: t.Any = None) -> W:
+        if key in self:
+            return self[key]
+        self[key] = default
+        return t.cast(W, default)
+
+    def update(self, *args: t.Any, **kwargs: W) -> None:
+        super().update(*args, **kwargs)
+        self._changed()
+
+    def __ior__(self, other: t.Any) -> CallbackDict[K, W]:  # type: ignore[override,misc]
+        self.update(other)
+        return self
+
+    def clear(self) -> None:
+        super().clear()
+        self._changed()
 
 
 class FileStorage:

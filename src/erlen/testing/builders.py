@@ -20,17 +20,17 @@ import re
 import secrets
 import sys
 import typing as t
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from urllib.parse import quote, urlencode, urlsplit
 
 from .. import json as _json
-from ..http.datastructures import FileStorage, MultiDict
+from ..http.datastructures import CallbackDict, FileStorage, MultiDict
 from ..http.headers import Headers
 from ..http.hosts import split_host
 from ..http.negotiation import parse_options_header
 from ..http.query import parse_qs
 from ..typing import Message
-from .outgoing import _BUILT_KEYS, _header_name, _Outgoing
+from .outgoing import _BUILT_KEYS, _header_name, _Outgoing, environ_host
 
 if t.TYPE_CHECKING:
     from ..app import Erlen
@@ -251,48 +251,6 @@ def _unknown_arguments(unknown: list[str]) -> TypeError:
         f"EnvironBuilder got {names}, which it does not take.{hint} It takes the app, "
         f"path, base_url, subdomain, url_scheme and {', '.join(_AFTER_URL_SCHEME)}."
     )
-
-
-class _Params(dict[str, str]):
-    """``mimetype_params``: a dict whose changes are written back to ``Content-Type``."""
-
-    def __init__(self, params: dict[str, str], write: Callable[[dict[str, str]], None]) -> None:
-        super().__init__(params)
-        self._write = write
-
-    def _changed(self) -> None:
-        self._write(self)
-
-    def __setitem__(self, key: str, value: str) -> None:
-        super().__setitem__(key, value)
-        self._changed()
-
-    def __delitem__(self, key: str) -> None:
-        super().__delitem__(key)
-        self._changed()
-
-    def update(self, *args: t.Any, **kwargs: t.Any) -> None:
-        super().update(*args, **kwargs)
-        self._changed()
-
-    def setdefault(self, key: str, default: str = "") -> str:  # type: ignore[override]
-        value = super().setdefault(key, default)
-        self._changed()
-        return value
-
-    def pop(self, key: str, *default: t.Any) -> t.Any:  # type: ignore[override]
-        value = super().pop(key, *default)
-        self._changed()
-        return value
-
-    def popitem(self) -> tuple[str, str]:
-        item = super().popitem()
-        self._changed()
-        return item
-
-    def clear(self) -> None:
-        super().clear()
-        self._changed()
 
 
 def _param_value(value: str) -> str:
@@ -532,12 +490,7 @@ class EnvironBuilder:
             elif key not in _BUILT_KEYS and not key.startswith("wsgi."):
                 base[key] = value
         scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST")
-        if not host:
-            host = environ.get("SERVER_NAME", "localhost")
-            port = str(environ.get("SERVER_PORT", ""))
-            if port and port != ("443" if scheme == "https" else "80"):
-                host = f"{host}:{port}"
+        host = environ_host(environ)
         root = quote(str(environ.get("SCRIPT_NAME", "")).encode("latin-1"), safe=_PATH_SAFE)
         path = quote(str(environ.get("PATH_INFO") or "/").encode("latin-1"), safe=_PATH_SAFE)
         arguments: dict[str, t.Any] = {
@@ -682,7 +635,7 @@ class EnvironBuilder:
             pairs = "".join(f"; {key}={_param_value(value)}" for key, value in params.items())
             self.content_type = mimetype + pairs
 
-        return _Params(parse_options_header(self.content_type)[1], write)
+        return CallbackDict(parse_options_header(self.content_type)[1], write)
 
     @property
     def content_length(self) -> int | None:

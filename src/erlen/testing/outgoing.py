@@ -68,6 +68,17 @@ def _header_name(key: str) -> str | None:
     return key.replace("_", "-").title()
 
 
+def environ_host(environ: Mapping[str, t.Any]) -> str:
+    """The host (with a port other than the scheme's) a WSGI environ was sent to."""
+    host = environ.get("HTTP_HOST")
+    if host:
+        return str(host)
+    host = environ.get("SERVER_NAME", "localhost")
+    port = str(environ.get("SERVER_PORT", ""))
+    default = "443" if environ.get("wsgi.url_scheme", "http") == "https" else "80"
+    return f"{host}:{port}" if port and port != default else str(host)
+
+
 @dataclass
 class _Outgoing:
     """A request as the client sends it: the one source of a WSGI environ and an ASGI scope."""
@@ -262,12 +273,7 @@ class _Outgoing:
             elif key not in _BUILT_KEYS and not key.startswith(("wsgi.", "asgi.")):
                 overrides[key] = value
         scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST")
-        if not host:
-            host = environ.get("SERVER_NAME", "localhost")
-            port = str(environ.get("SERVER_PORT", ""))
-            if port and port != ("443" if scheme == "https" else "80"):
-                host = f"{host}:{port}"
+        host = environ_host(environ)
         headers.insert(0, ("Host", host))
         if body is None:
             stream = environ.get("wsgi.input")
