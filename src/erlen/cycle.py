@@ -255,9 +255,10 @@ class RequestCycle(Scaffold):
                     preprocessor(request.endpoint, request.view_args)
         if hooks is None:
             hooks = self.before_request_funcs
+        off_loop = on_loop and self.config.get("ASGI_HOOKS_IN_THREAD")
         for name in names:
             for function in hooks.get(name, ()):
-                value = function()
+                value = (await _in_thread(function)) if off_loop else function()
                 if value.__class__ is CoroutineType:
                     value = (await value) if on_loop else _run_coroutine(value)
                 if value is not None:
@@ -278,8 +279,11 @@ class RequestCycle(Scaffold):
         request = context.request
         for name in _scopes(request):
             functions.extend(reversed(self.after_request_funcs.get(name, ())))
+        off_loop = context.on_loop and self.config.get("ASGI_HOOKS_IN_THREAD")
         for function in functions:
-            result: t.Any = function(response)
+            result: t.Any = (
+                (await _in_thread(function, response)) if off_loop else function(response)
+            )
             if result.__class__ is CoroutineType:
                 result = (await result) if context.on_loop else _run_coroutine(result)
             if result is None:
@@ -640,6 +644,21 @@ def _from_werkzeug_response(response_class: type[Response], value: t.Any) -> Res
     response = response_class(body, value.status_code, value.headers.to_wsgi_list())
     response.call_on_close(value.close)
     return response
+
+
+async def _in_thread(function: Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Call a hook of an ``async def`` view on the request's worker thread (ASGI_HOOKS_IN_THREAD).
+
+    An ``async def`` hook returns its coroutine from there, which the caller
+    awaits on the loop as usual.
+    """
+    from .serving.threads import Lane
+
+    context = t.cast(RequestContext, _cv.get(None))
+    lane = context.lane
+    if lane is None:
+        lane = context.lane = Lane(t.cast(t.Any, context.app)._workers)
+    return await lane.run(function, *args)
 
 
 def _request_or_none() -> Request | None:
