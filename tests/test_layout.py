@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._filebody",
             "erlen._template_lookup",
             "erlen._packages",
+            "erlen._werkzeug_bases",
         ],
     ),
     (
@@ -74,6 +75,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen.cli.*",
             "erlen.testing",
             "erlen.testing.*",
+            "erlen.flask_compat",
+            "erlen.flask_compat.*",
         ],
     ),
     ("entry point", ["erlen.__main__"]),
