@@ -434,6 +434,12 @@ def test_runner_runs_a_module_or_a_file(app_dir):
     assert result.stdout == "Erlen ['a'] __main__\n", result.stderr
     result = run("", "-m", "erlen.flask_compat", "script.py", "b", cwd=app_dir)
     assert result.stdout == "Erlen ['b'] __main__\n", result.stderr
+    # From elsewhere, the file's folder is first on the path, as for `python FILE`.
+    (app_dir / "script.py").write_text("import sys, app\nprint(app.app.name, sys.argv[1:])\n")
+    result = run(
+        "", "-m", "erlen.flask_compat", str(app_dir / "script.py"), "c", cwd=app_dir.parent
+    )
+    assert result.stdout == "app ['c']\n", result.stderr
 
 
 def test_runner_says_what_it_runs_when_the_command_is_unknown():

@@ -158,6 +158,7 @@ def main(argv: list[str]) -> None:
         if not os.path.isfile(command):
             sys.exit(f"python -m erlen.flask_compat: no such file: {command}")
         sys.argv = [command, *args]
+        sys.path[0] = os.path.dirname(os.path.abspath(command))  # as `python FILE` has it
         runpy.run_path(command, run_name="__main__")
         return
     function = _console_script(command)
