@@ -17,6 +17,7 @@ from erlen import (
     jsonify,
     make_response,
     request,
+    session,
     url_for,
 )
 from erlen.http.exceptions import BadRequest, NotFound
@@ -828,6 +829,29 @@ def test_isinstance_on_an_unbound_proxy_is_false():
 
     assert not isinstance(request, Request)
     assert not isinstance(g, dict)
+
+
+def test_unbound_proxies_can_be_unwrapped_as_functions_are():
+    # Outside any context, a proxy answers __wrapped__ (Werkzeug's do too),
+    # so inspect.unwrap() and doctest's finder can walk a module's globals.
+    import doctest
+    import inspect
+    import types
+
+    for proxy in (request, g, current_app, session):
+        assert hasattr(proxy, "__wrapped__")
+        assert inspect.unwrap(proxy) is not None
+    module = types.ModuleType("uses_proxies")
+    module.current_app = current_app
+    module.request = request
+    assert doctest.DocTestFinder().find(module) == []
+    with pytest.raises(RuntimeError, match="application context"):
+        current_app.name
+
+
+def test_a_bound_proxy_unwraps_to_its_object(app):
+    with app.app_context():
+        assert not hasattr(current_app, "__wrapped__")
 
 
 def test_async_view_errors_carry_no_stray_context(app, client):

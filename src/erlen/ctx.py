@@ -267,6 +267,10 @@ class _Proxy:
             if name == "__class__":
                 # isinstance(request, X) outside a request is simply False.
                 return type(self)
+            if name == "__wrapped__":
+                # inspect.unwrap() and doctest's finder (pytest --doctest-modules
+                # over a module that imports current_app) ask every global.
+                return _wrapped_slot.__get__(self)
             raise
         return getattr(target, name)
 

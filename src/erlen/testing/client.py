@@ -762,7 +762,7 @@ def _no_session(app: Erlen, interface: SessionInterface) -> str:
         f"session_transaction() found no session to open: "
         f"{type(interface).__name__}.open_session() returned None."
     )
-    if not app.config.get("SECRET_KEY"):
+    if not app.secret_key:
         return (
             f"{what} The app has no secret key, and without one the session cookie "
             "cannot be signed. Set app.secret_key (or SECRET_KEY in the config) before "
