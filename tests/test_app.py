@@ -846,7 +846,7 @@ def test_unbound_proxies_can_be_unwrapped_as_functions_are():
     module.request = request
     assert doctest.DocTestFinder().find(module) == []
     with pytest.raises(RuntimeError, match="application context"):
-        current_app.name
+        _ = current_app.name
 
 
 def test_a_bound_proxy_unwraps_to_its_object(app):

@@ -759,3 +759,86 @@ def test_setup_after_the_first_request_is_refused(client, app, setup):
         setup(app)
     assert isinstance(caught.value, SetupTooLate)
     assert isinstance(caught.value, RuntimeError)
+
+
+# -- handle_user_exception and handle_exception may be replaced ------------------
+
+
+def _raising_view(app: Erlen, error: Exception, is_async: bool) -> None:
+    if is_async:
+
+        @app.route("/")
+        async def index():
+            raise error
+
+    else:
+
+        @app.route("/")
+        def index():
+            raise error
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_user_exception_answers_errors(app, client, is_async):
+    # An extension wraps the app's method on the instance (Flask-Cors does).
+    original = app.handle_user_exception
+    seen = []
+
+    def handle_user_exception(e):
+        seen.append(type(e).__name__)
+        response = app.make_response(original(e))
+        response.headers["X-Wrapped"] = "yes"
+        return response
+
+    app.handle_user_exception = handle_user_exception
+    _raising_view(app, NotFound(), is_async)
+    response = client.get("/")
+    assert response.status_code == 404
+    assert response.headers["X-Wrapped"] == "yes"
+    assert seen == ["NotFound"]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_user_exception_may_return_a_view_value(is_async):
+    class App(Erlen):
+        def handle_user_exception(self, e):
+            return {"error": str(e)}, 409
+
+    app = App("replaced")
+    _raising_view(app, ValueError("taken"), is_async)
+    for test_client in (app.test_client(), app.test_client(asgi=True)):
+        response = test_client.get("/")
+        assert response.status_code == 409
+        assert response.get_json() == {"error": "taken"}
+        test_client.close()
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_exception_answers_unhandled_errors(is_async):
+    class App(Erlen):
+        def handle_exception(self, e):
+            return f"sorry: {e}", 503
+
+    app = App("replaced")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    _raising_view(app, ValueError("broken"), is_async)
+    for test_client in (app.test_client(), app.test_client(asgi=True)):
+        response = test_client.get("/")
+        assert response.status_code == 503
+        assert response.text == "sorry: broken"
+        test_client.close()
+
+
+def test_the_original_handle_exception_still_propagates_in_tests(app, client):
+    original = app.handle_exception
+    calls = []
+
+    def handle_exception(e):
+        calls.append(e)
+        return original(e)
+
+    app.handle_exception = handle_exception
+    _raising_view(app, ValueError("raised to the test"), False)
+    with pytest.raises(ValueError, match="raised to the test"):
+        client.get("/")
+    assert len(calls) == 1
