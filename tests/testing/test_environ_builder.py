@@ -184,3 +184,14 @@ def test_test_request_context_takes_the_builder_arguments(app):
     with app.test_request_context("/", base_url="https://other.test/mount", json={"k": 1}):
         assert request.url == "https://other.test/mount/"
         assert request.get_json() == {"k": 1}
+
+
+def test_a_path_without_a_leading_slash_is_below_the_root(app, client):
+    # As in Flask, client.get("books/") asks for /books/.
+    assert EnvironBuilder(app, "books/7?x=1").path == "/books/7"
+    assert EnvironBuilder(app, "").path == "/"
+    response = client.get("books/7")
+    assert (response.status_code, response.text) == (200, "book 7")
+    with app.test_request_context("books/7"):
+        assert request.path == "/books/7"
+        assert request.endpoint == "books.detail"

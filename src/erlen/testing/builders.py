@@ -366,8 +366,9 @@ class EnvironBuilder:
         self.host = parts.netloc or base.netloc or "localhost"
         #: Where the app is mounted (``SCRIPT_NAME``), without a trailing slash.
         self.script_root = base.path.rstrip("/")
-        #: The path below :attr:`script_root`, percent-encoded as given.
-        self.path = parts.path or "/"
+        #: The path below :attr:`script_root`, percent-encoded as given
+        #: (``"users"`` is ``"/users"``, as the request's path is in Flask).
+        self.path = parts.path if parts.path.startswith("/") else "/" + parts.path
         get = kwargs.get
         query_string = get("query_string")
         if query_string is None:
