@@ -842,3 +842,58 @@ def test_the_original_handle_exception_still_propagates_in_tests(app, client):
     with pytest.raises(ValueError, match="raised to the test"):
         client.get("/")
     assert len(calls) == 1
+
+
+# -- hook tables are defaultdicts, as in Flask -----------------------------------
+
+
+def test_hooks_written_straight_into_the_tables_run(app, client):
+    # Extensions add hooks this way (Flask's tables are defaultdict(list)).
+    calls = []
+
+    @app.before_request
+    def decorated():
+        calls.append("decorated")
+
+    app.before_request_funcs[None].insert(0, lambda: calls.append("inserted first"))
+    app.before_request_funcs["shop"].append(lambda: calls.append("shop only"))
+
+    def add_header(response):
+        response.headers["X-Added"] = "yes"
+        return response
+
+    app.after_request_funcs[None].append(add_header)
+    app.teardown_request_funcs[None].append(lambda exc: calls.append("teardown"))
+    app.template_context_processors[None].append(lambda: {"shop_name": "Corner"})
+
+    @app.route("/")
+    def index():
+        return erlen.render_template_string("{{ shop_name }}")
+
+    response = client.get("/")
+    assert response.text == "Corner"
+    assert response.headers["X-Added"] == "yes"
+    assert calls == ["inserted first", "decorated", "teardown"]
+
+
+def test_reading_a_missing_name_gives_an_empty_table(app, client):
+    for table in (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        app.template_context_processors,
+        app.url_value_preprocessors,
+        app.url_default_functions,
+    ):
+        assert table[None] == []
+        assert table["a_blueprint"] == []
+    assert app.error_handler_spec[None] == {}
+    blueprint = erlen.Blueprint("a_blueprint", __name__)
+    assert blueprint.before_request_funcs[None] == []
+
+    @app.route("/")
+    def index():
+        return "still served"
+
+    assert client.get("/").text == "still served"
+    assert client.get("/missing").status_code == 404
