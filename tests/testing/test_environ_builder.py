@@ -195,3 +195,23 @@ def test_a_path_without_a_leading_slash_is_below_the_root(app, client):
     with app.test_request_context("books/7"):
         assert request.path == "/books/7"
         assert request.endpoint == "books.detail"
+
+
+def test_none_values_in_a_query_or_form_are_left_out(app, client):
+    # As in Flask: query_string={"page": None} sends no page at all.
+    @app.route("/seen", methods=["GET", "POST"])
+    def seen():
+        return {"args": request.args.to_dict(flat=False), "form": request.form.to_dict(flat=False)}
+
+    response = client.post(
+        "/seen",
+        query_string={"page": None, "size": 5, "tag": ["a", None]},
+        data={"note": None, "title": "kept"},
+    )
+    assert response.get_json() == {
+        "args": {"size": ["5"], "tag": ["a"]},
+        "form": {"title": ["kept"]},
+    }
+    with app.test_request_context(query_string={"page": None}):
+        assert request.query_string == b""
+        assert "page" not in request.args

@@ -181,14 +181,15 @@ def _form_value(value: t.Any) -> str:
 
 
 def _form_pairs(data: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]]) -> list[tuple[str, t.Any]]:
+    """The (name, value) pairs of a test's query or form; a ``None`` value is left out, as in Flask."""
     if isinstance(data, MultiDict):
-        return list(data.items(multi=True))
+        return [(key, value) for key, value in data.items(multi=True) if value is not None]
     pairs: list[tuple[str, t.Any]] = []
     items = data.items() if isinstance(data, Mapping) else data
     for key, value in items:
         if isinstance(value, list):
-            pairs.extend((key, item) for item in value)
-        else:
+            pairs.extend((key, item) for item in value if item is not None)
+        elif value is not None:
             pairs.append((key, value))
     return pairs
 
