@@ -17,6 +17,7 @@ from erlen import (
     jsonify,
     make_response,
     request,
+    session,
     url_for,
 )
 from erlen.http.exceptions import BadRequest, NotFound
@@ -97,9 +98,15 @@ def test_same_view_on_two_rules_is_fine(app, client):
     assert client.get("/about").text == "about"
 
 
-def test_endpoint_with_dot_is_refused(app):
-    with pytest.raises(ValueError, match="blueprints"):
-        app.add_url_rule("/x", "a.b", lambda: "")
+def test_an_app_endpoint_may_have_a_dot(app, client):
+    # Flask refuses dots in a blueprint's endpoints only; the app's may have them.
+    def view():
+        return f"{request.endpoint} {request.blueprint} {url_for('reports.monthly')}"
+
+    app.add_url_rule("/reports/monthly", "reports.monthly", view)
+    response = client.get("/reports/monthly")
+    # As in Flask, the part before the last dot reads as a blueprint's name.
+    assert response.text == "reports.monthly reports /reports/monthly"
 
 
 def test_unknown_route_option_is_refused(app):
@@ -828,6 +835,29 @@ def test_isinstance_on_an_unbound_proxy_is_false():
 
     assert not isinstance(request, Request)
     assert not isinstance(g, dict)
+
+
+def test_unbound_proxies_can_be_unwrapped_as_functions_are():
+    # Outside any context, a proxy answers __wrapped__ (Werkzeug's do too),
+    # so inspect.unwrap() and doctest's finder can walk a module's globals.
+    import doctest
+    import inspect
+    import types
+
+    for proxy in (request, g, current_app, session):
+        assert hasattr(proxy, "__wrapped__")
+        assert inspect.unwrap(proxy) is not None
+    module = types.ModuleType("uses_proxies")
+    module.current_app = current_app
+    module.request = request
+    assert doctest.DocTestFinder().find(module) == []
+    with pytest.raises(RuntimeError, match="application context"):
+        _ = current_app.name
+
+
+def test_a_bound_proxy_unwraps_to_its_object(app):
+    with app.app_context():
+        assert not hasattr(current_app, "__wrapped__")
 
 
 def test_async_view_errors_carry_no_stray_context(app, client):

@@ -759,3 +759,141 @@ def test_setup_after_the_first_request_is_refused(client, app, setup):
         setup(app)
     assert isinstance(caught.value, SetupTooLate)
     assert isinstance(caught.value, RuntimeError)
+
+
+# -- handle_user_exception and handle_exception may be replaced ------------------
+
+
+def _raising_view(app: Erlen, error: Exception, is_async: bool) -> None:
+    if is_async:
+
+        @app.route("/")
+        async def index():
+            raise error
+
+    else:
+
+        @app.route("/")
+        def index():
+            raise error
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_user_exception_answers_errors(app, client, is_async):
+    # An extension wraps the app's method on the instance (Flask-Cors does).
+    original = app.handle_user_exception
+    seen = []
+
+    def handle_user_exception(e):
+        seen.append(type(e).__name__)
+        response = app.make_response(original(e))
+        response.headers["X-Wrapped"] = "yes"
+        return response
+
+    app.handle_user_exception = handle_user_exception
+    _raising_view(app, NotFound(), is_async)
+    response = client.get("/")
+    assert response.status_code == 404
+    assert response.headers["X-Wrapped"] == "yes"
+    assert seen == ["NotFound"]
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_user_exception_may_return_a_view_value(is_async):
+    class App(Erlen):
+        def handle_user_exception(self, e):
+            return {"error": str(e)}, 409
+
+    app = App("replaced")
+    _raising_view(app, ValueError("taken"), is_async)
+    for test_client in (app.test_client(), app.test_client(asgi=True)):
+        response = test_client.get("/")
+        assert response.status_code == 409
+        assert response.get_json() == {"error": "taken"}
+        test_client.close()
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_replaced_handle_exception_answers_unhandled_errors(is_async):
+    class App(Erlen):
+        def handle_exception(self, e):
+            return f"sorry: {e}", 503
+
+    app = App("replaced")
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    _raising_view(app, ValueError("broken"), is_async)
+    for test_client in (app.test_client(), app.test_client(asgi=True)):
+        response = test_client.get("/")
+        assert response.status_code == 503
+        assert response.text == "sorry: broken"
+        test_client.close()
+
+
+def test_the_original_handle_exception_still_propagates_in_tests(app, client):
+    original = app.handle_exception
+    calls = []
+
+    def handle_exception(e):
+        calls.append(e)
+        return original(e)
+
+    app.handle_exception = handle_exception
+    _raising_view(app, ValueError("raised to the test"), False)
+    with pytest.raises(ValueError, match="raised to the test"):
+        client.get("/")
+    assert len(calls) == 1
+
+
+# -- hook tables are defaultdicts, as in Flask -----------------------------------
+
+
+def test_hooks_written_straight_into_the_tables_run(app, client):
+    # Extensions add hooks this way (Flask's tables are defaultdict(list)).
+    calls = []
+
+    @app.before_request
+    def decorated():
+        calls.append("decorated")
+
+    app.before_request_funcs[None].insert(0, lambda: calls.append("inserted first"))
+    app.before_request_funcs["shop"].append(lambda: calls.append("shop only"))
+
+    def add_header(response):
+        response.headers["X-Added"] = "yes"
+        return response
+
+    app.after_request_funcs[None].append(add_header)
+    app.teardown_request_funcs[None].append(lambda exc: calls.append("teardown"))
+    app.template_context_processors[None].append(lambda: {"shop_name": "Corner"})
+
+    @app.route("/")
+    def index():
+        return erlen.render_template_string("{{ shop_name }}")
+
+    response = client.get("/")
+    assert response.text == "Corner"
+    assert response.headers["X-Added"] == "yes"
+    assert calls == ["inserted first", "decorated", "teardown"]
+
+
+def test_reading_a_missing_name_gives_an_empty_table(app, client):
+    for table in (
+        app.before_request_funcs,
+        app.after_request_funcs,
+        app.teardown_request_funcs,
+        app.template_context_processors,
+        app.url_value_preprocessors,
+        app.url_default_functions,
+    ):
+        assert table[None] == []
+        assert table["a_blueprint"] == []
+    assert app.error_handler_spec[None] == {}
+    blueprint = erlen.Blueprint("a_blueprint", __name__)
+    assert blueprint.before_request_funcs[None] == []
+
+    @app.route("/")
+    def index():
+        return "still served"
+
+    assert client.get("/").text == "still served"
+    assert client.get("/missing").status_code == 404

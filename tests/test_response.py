@@ -77,12 +77,22 @@ def test_close_runs_generator_cleanup_and_hooks():
     assert cleaned == ["generator", "hook"]
 
 
-def test_cookies():
+def test_cookies(monkeypatch):
+    import types
+
+    import erlen.http.cookies
+
+    clock = types.SimpleNamespace(time=lambda: 1_700_000_000.0)
+    monkeypatch.setattr(erlen.http.cookies, "time", clock)
     response = Response()
     response.set_cookie("sid", "abc", max_age=60, httponly=True, samesite="Lax", secure=True)
     response.delete_cookie("old", path="/app")
     set_cookies = response.headers.getlist("Set-Cookie")
-    assert set_cookies[0] == "sid=abc; Max-Age=60; Path=/; Secure; HttpOnly; SameSite=Lax"
+    # max_age also gives Expires (for clients that read only Expires), as in Flask.
+    assert set_cookies[0] == (
+        "sid=abc; Expires=Tue, 14 Nov 2023 22:14:20 GMT; Max-Age=60; Path=/; Secure; "
+        "HttpOnly; SameSite=Lax"
+    )
     assert set_cookies[1].startswith("old=; Expires=Thu, 01 Jan 1970 00:00:00 GMT; Max-Age=0")
     assert "Path=/app" in set_cookies[1]
 

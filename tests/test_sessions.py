@@ -1016,3 +1016,35 @@ def test_base_interface_methods_must_be_implemented(app):
             interface.open_session(app, None)
         with pytest.raises(NotImplementedError, match="save_session"):
             interface.save_session(app, SecureCookieSession(), None)
+
+
+@pytest.mark.parametrize("asgi", [False, True], ids=["wsgi", "asgi"])
+def test_a_secret_key_set_on_an_app_subclass_signs_the_session(asgi):
+    # Flask reads app.secret_key, so a subclass may set it (as testing) on the class.
+    class KeyedApp(Erlen):
+        testing = True
+        secret_key = "a key set on the class"
+
+    app = KeyedApp("keyed")
+
+    @app.route("/set")
+    def set_value() -> str:
+        session["user"] = "ann"
+        return "ok"
+
+    @app.route("/get")
+    def get_value() -> str:
+        return session.get("user", "nobody")
+
+    client = app.test_client(asgi=asgi)
+    try:
+        response = client.get("/set")
+        assert response.status_code == 200
+        cookie = client.get_cookie("session")
+        assert cookie is not None
+        serializer = app.session_interface.get_signing_serializer(app)
+        assert serializer is not None
+        assert serializer.loads(cookie.value) == {"user": "ann"}
+        assert client.get("/get").text == "ann"
+    finally:
+        client.close()

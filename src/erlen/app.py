@@ -390,11 +390,6 @@ class Erlen(RequestCycle):
             if view_func is None:
                 raise TypeError("add_url_rule() needs a view_func or an endpoint name.")
             endpoint = view_func.__name__
-        if "." in endpoint:
-            raise ValueError(
-                f"The endpoint name {endpoint!r} contains a dot, which erlen reserves for "
-                "blueprints ('blueprint.view'). Choose a name without dots."
-            )
         self._add_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
     def _add_rule(

@@ -48,6 +48,14 @@ _cv: ContextVar[AppContext] = ContextVar("erlen.context")
 #: reading ``_signals[0]`` after the test cannot race a disconnect.)
 _signals: list[t.Any] = []
 
+#: Whether a test client ever sent a request inside a context the test pushed
+#: for the same app (``with app.app_context(): client.get(...)``); ``_outer``
+#: is that context while the request runs. As in Flask, the request then
+#: shares the outer context's ``g``. Until a test client does so, this empty
+#: list is all the sharing costs a request, and only when it first uses ``g``.
+_sharing: list[bool] = []
+_outer: ContextVar[AppContext | None] = ContextVar("erlen.outer_context", default=None)
+
 _NO_APP = (
     "Working outside of application context. This code needs the app (current_app, "
     "g, url_for ...), but no app context is active. Inside a view or a hook one is "
@@ -105,6 +113,11 @@ class AppContext:
         # perf: most requests never touch g, so it is not built for them.
         g = self._g
         if g is None:
+            if _sharing and self.request is not None:
+                outer = _outer.get()
+                if outer is not None and outer.app is self.app:
+                    g = self._g = outer.g
+                    return g
             g = self._g = self.app.app_ctx_globals_class()
         return g
 
@@ -272,6 +285,10 @@ class _Proxy:
             if name == "__class__":
                 # isinstance(request, X) outside a request is simply False.
                 return type(self)
+            if name == "__wrapped__":
+                # inspect.unwrap() and doctest's finder (pytest --doctest-modules
+                # over a module that imports current_app) ask every global.
+                return _wrapped_slot.__get__(self)
             raise
         return getattr(target, name)
 

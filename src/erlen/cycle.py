@@ -119,7 +119,7 @@ class RequestCycle(Scaffold):
                     value = _run_coroutine(value)
                 response = self.make_response(value)
             except Exception as error:  # noqa: BLE001 - handlers decide
-                response = _drive(self._handle_user_exception(error, request, False))
+                response = _drive(self._answer_user_error(error, request, False))
             if (
                 self.after_request_funcs
                 or context._after_request_functions
@@ -129,7 +129,7 @@ class RequestCycle(Scaffold):
                 response = _drive(self._process_response(response, context))
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return _drive(self._handle_exception(error, request, False))
+            return _drive(self._answer_server_error(error, request, False))
 
     async def handle_async(self, request: Request, context: RequestContext) -> Response:
         """Turn a request into a response, awaiting the view, hooks and handlers.
@@ -155,7 +155,7 @@ class RequestCycle(Scaffold):
                     value = await value
                 response = self.make_response(value)
             except Exception as error:  # noqa: BLE001 - handlers decide
-                response = await self._handle_user_exception(error, request, True)
+                response = await self._answer_user_error(error, request, True)
             if (
                 self.after_request_funcs
                 or context._after_request_functions
@@ -165,7 +165,7 @@ class RequestCycle(Scaffold):
                 response = await self._process_response(response, context)
             return response
         except Exception as error:  # noqa: BLE001 - last resort: a 500
-            return await self._handle_exception(error, request, True)
+            return await self._answer_server_error(error, request, True)
 
     async def _signal_start(self, context: RequestContext, on_loop: bool) -> None:
         """Send ``appcontext_pushed`` and ``request_started``: the request starts.
@@ -586,6 +586,26 @@ class RequestCycle(Scaffold):
         """
         return _drive(self._handle_exception(e, _request_or_none(), False))
 
+    async def _answer_user_error(
+        self, error: Exception, request: Request, on_loop: bool
+    ) -> Response:
+        """Answer an error raised by a hook or the view, as handle_user_exception() does.
+
+        When an app subclass or an extension (Flask-Cors) replaces
+        :meth:`handle_user_exception`, the replacement answers, as in Flask.
+        """
+        if _replaced(self, "handle_user_exception"):
+            return self.make_response(self.handle_user_exception(error))
+        return await self._handle_user_exception(error, request, on_loop)
+
+    async def _answer_server_error(
+        self, error: Exception, request: Request, on_loop: bool
+    ) -> Response:
+        """Answer an error no handler took, as handle_exception() does (or its replacement)."""
+        if _replaced(self, "handle_exception"):
+            return self.make_response(self.handle_exception(error))
+        return await self._handle_exception(error, request, on_loop)
+
     async def _handle_exception(
         self, error: Exception, request: Request | None, on_loop: bool
     ) -> Response:
@@ -678,6 +698,12 @@ async def _in_thread(function: Callable[..., t.Any], *args: t.Any) -> t.Any:
     if lane is None:
         lane = context.lane = Lane(t.cast(t.Any, context.app)._workers)
     return await lane.run(function, *args)
+
+
+def _replaced(app: RequestCycle, name: str) -> bool:
+    """Whether the method ``name`` is replaced on ``app`` or on its class."""
+    # Called on the error path only: a request without errors never pays for it.
+    return name in vars(app) or getattr(type(app), name) is not getattr(RequestCycle, name)
 
 
 def _request_or_none() -> Request | None:

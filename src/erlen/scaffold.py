@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import sys
 import typing as t
+from collections import defaultdict
 from collections.abc import Callable
 
 from ._packages import root_path_of
@@ -53,20 +54,27 @@ class Scaffold:
         self.template_folder = os.fspath(template_folder) if template_folder is not None else None
         self.view_functions: dict[str, Callable[..., t.Any]] = {}
         # Hooks and handlers by blueprint name; None holds this object's own.
-        self.before_request_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
-        self.before_websocket_funcs: dict[str | None, list[Callable[[], t.Any]]] = {}
-        self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = {}
-        self.teardown_request_funcs: dict[str | None, list[Callable[..., t.Any]]] = {}
-        self.error_handler_spec: dict[str | None, dict[ErrorKey, Callable[..., t.Any]]] = {}
-        self.template_context_processors: dict[
-            str | None, list[Callable[[], dict[str, t.Any]]]
-        ] = {}
+        # defaultdicts, as in Flask: extensions write app.before_request_funcs[None].
+        self.before_request_funcs: dict[str | None, list[Callable[[], t.Any]]] = defaultdict(list)
+        self.before_websocket_funcs: dict[str | None, list[Callable[[], t.Any]]] = defaultdict(list)
+        self.after_request_funcs: dict[str | None, list[Callable[[Response], Response]]] = (
+            defaultdict(list)
+        )
+        self.teardown_request_funcs: dict[str | None, list[Callable[..., t.Any]]] = defaultdict(
+            list
+        )
+        self.error_handler_spec: dict[str | None, dict[ErrorKey, Callable[..., t.Any]]] = (
+            defaultdict(dict)
+        )
+        self.template_context_processors: dict[str | None, list[Callable[[], dict[str, t.Any]]]] = (
+            defaultdict(list)
+        )
         self.url_value_preprocessors: dict[
             str | None, list[Callable[[str | None, dict[str, t.Any] | None], None]]
-        ] = {}
+        ] = defaultdict(list)
         self.url_default_functions: dict[
             str | None, list[Callable[[str, dict[str, t.Any]], None]]
-        ] = {}
+        ] = defaultdict(list)
 
     # -- folders ---------------------------------------------------------
 

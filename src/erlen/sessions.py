@@ -430,7 +430,7 @@ class SecureCookieSessionInterface(SessionInterface):
         Empty keys in ``SECRET_KEY_FALLBACKS`` are skipped (anyone could
         sign with one); a single key given as a string counts as one key.
         """
-        secret_key = app.config["SECRET_KEY"]
+        secret_key = app.secret_key  # a subclass may set it as a class attribute
         if not secret_key:
             return None
         fallbacks = app.config["SECRET_KEY_FALLBACKS"] or ()

@@ -306,6 +306,24 @@ def test_all_attributes_together():
     )
 
 
+def test_max_age_alone_also_gives_expires(monkeypatch):
+    # As Werkzeug's dump_cookie (and so Flask's set_cookie) does, for clients
+    # that read only Expires.
+    import types
+
+    import erlen.http.cookies
+
+    monkeypatch.setattr(
+        erlen.http.cookies, "time", types.SimpleNamespace(time=lambda: 1_700_000_000.0)
+    )
+    in_a_minute = "Expires=Tue, 14 Nov 2023 22:14:20 GMT"
+    assert dump_cookie("a", "1", max_age=60) == f"a=1; {in_a_minute}; Max-Age=60; Path=/"
+    assert in_a_minute in dump_cookie("a", "1", max_age=timedelta(minutes=1))
+    assert "Expires" not in dump_cookie("a", "1", max_age=60, sync_expires=False)
+    given = dump_cookie("a", "1", max_age=60, expires=0)
+    assert "Expires=Thu, 01 Jan 1970 00:00:00 GMT" in given.split("; ")
+
+
 @pytest.mark.parametrize("samesite", ["", "Loose", "strictly", "Lax; Secure", "None\n"])
 def test_bad_samesite(samesite):
     with pytest.raises(ValueError, match="samesite"):

@@ -389,3 +389,36 @@ def test_responses_are_instances_of_the_app_response_class(app, client):
 def test_erlen_client_is_the_client():
     assert ErlenClient is erlen.testing.Client
     assert Erlen.test_client_class is None
+
+
+@pytest.mark.parametrize("is_async", [False, True], ids=["def", "async"])
+def test_a_request_inside_the_apps_context_shares_its_g(app, client, is_async):
+    # Flask pushes no app context of its own for a request when one for the
+    # same app is active: the test and the view see one g.
+    def view():
+        seen = erlen.g.get("from_test")
+        erlen.g.from_view = "set by the view"
+        return str(seen)
+
+    async def async_view():
+        return view()
+
+    app.add_url_rule("/g", "g", async_view if is_async else view)
+    with app.app_context():
+        erlen.g.from_test = "set by the test"
+        assert client.get("/g").text == "set by the test"
+        assert erlen.g.from_view == "set by the view"
+    with app.test_request_context("/elsewhere"):
+        erlen.g.from_test = "from a test request context"
+        assert client.get("/g").text == "from a test request context"
+    assert client.get("/g").text == "None"  # no context around it: a g of its own
+
+
+def test_another_apps_context_is_not_shared(app, client):
+    @app.route("/g")
+    def view():
+        return str(erlen.g.get("from_test"))
+
+    with Erlen("other").app_context():
+        erlen.g.from_test = "the other app's"
+        assert client.get("/g").text == "None"

@@ -184,3 +184,34 @@ def test_test_request_context_takes_the_builder_arguments(app):
     with app.test_request_context("/", base_url="https://other.test/mount", json={"k": 1}):
         assert request.url == "https://other.test/mount/"
         assert request.get_json() == {"k": 1}
+
+
+def test_a_path_without_a_leading_slash_is_below_the_root(app, client):
+    # As in Flask, client.get("books/") asks for /books/.
+    assert EnvironBuilder(app, "books/7?x=1").path == "/books/7"
+    assert EnvironBuilder(app, "").path == "/"
+    response = client.get("books/7")
+    assert (response.status_code, response.text) == (200, "book 7")
+    with app.test_request_context("books/7"):
+        assert request.path == "/books/7"
+        assert request.endpoint == "books.detail"
+
+
+def test_none_values_in_a_query_or_form_are_left_out(app, client):
+    # As in Flask: query_string={"page": None} sends no page at all.
+    @app.route("/seen", methods=["GET", "POST"])
+    def seen():
+        return {"args": request.args.to_dict(flat=False), "form": request.form.to_dict(flat=False)}
+
+    response = client.post(
+        "/seen",
+        query_string={"page": None, "size": 5, "tag": ["a", None]},
+        data={"note": None, "title": "kept"},
+    )
+    assert response.get_json() == {
+        "args": {"size": ["5"], "tag": ["a"]},
+        "form": {"title": ["kept"]},
+    }
+    with app.test_request_context(query_string={"page": None}):
+        assert request.query_string == b""
+        assert "page" not in request.args

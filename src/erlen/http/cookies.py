@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import datetime, timedelta
 
 from .datastructures import MultiDict
@@ -94,13 +95,17 @@ def dump_cookie(
     httponly: bool = False,
     samesite: str | None = None,
     partitioned: bool = False,
+    sync_expires: bool = True,
 ) -> str:
     """Return a ``Set-Cookie`` header value.
 
     Values outside RFC 6265's cookie-octets are quoted and escaped, so any
     string round-trips through :func:`parse_cookie`. ``samesite`` is
     ``"Strict"``, ``"Lax"`` or ``"None"``; ``SameSite=None`` and
-    ``partitioned`` imply ``Secure``, as browsers require.
+    ``partitioned`` imply ``Secure``, as browsers require. A ``max_age``
+    without ``expires`` also writes ``Expires`` (that many seconds from now),
+    for the clients that read only ``Expires``, as Werkzeug does; pass
+    ``sync_expires=False`` to leave it out.
     """
     if not _NAME_RE.fullmatch(key):
         raise ValueError(
@@ -111,6 +116,10 @@ def dump_cookie(
     if domain:
         _check_attribute("domain", domain)
         parts.append(f"Domain={domain}")
+    if isinstance(max_age, timedelta):
+        max_age = int(max_age.total_seconds())
+    if expires is None and max_age is not None and sync_expires:
+        expires = time.time() + max_age
     if expires is not None:
         if isinstance(expires, str):
             _check_attribute("expires", expires)
@@ -118,8 +127,6 @@ def dump_cookie(
         else:
             parts.append(f"Expires={http_date(expires)}")
     if max_age is not None:
-        if isinstance(max_age, timedelta):
-            max_age = int(max_age.total_seconds())
         parts.append(f"Max-Age={int(max_age)}")
     if path is not None:
         _check_attribute("path", path)

@@ -181,14 +181,15 @@ def _form_value(value: t.Any) -> str:
 
 
 def _form_pairs(data: Mapping[str, t.Any] | Iterable[tuple[str, t.Any]]) -> list[tuple[str, t.Any]]:
+    """The (name, value) pairs of a test's query or form; a ``None`` value is left out, as in Flask."""
     if isinstance(data, MultiDict):
-        return list(data.items(multi=True))
+        return [(key, value) for key, value in data.items(multi=True) if value is not None]
     pairs: list[tuple[str, t.Any]] = []
     items = data.items() if isinstance(data, Mapping) else data
     for key, value in items:
         if isinstance(value, list):
-            pairs.extend((key, item) for item in value)
-        else:
+            pairs.extend((key, item) for item in value if item is not None)
+        elif value is not None:
             pairs.append((key, value))
     return pairs
 
@@ -366,8 +367,9 @@ class EnvironBuilder:
         self.host = parts.netloc or base.netloc or "localhost"
         #: Where the app is mounted (``SCRIPT_NAME``), without a trailing slash.
         self.script_root = base.path.rstrip("/")
-        #: The path below :attr:`script_root`, percent-encoded as given.
-        self.path = parts.path or "/"
+        #: The path below :attr:`script_root`, percent-encoded as given
+        #: (``"users"`` is ``"/users"``, as the request's path is in Flask).
+        self.path = parts.path if parts.path.startswith("/") else "/" + parts.path
         get = kwargs.get
         query_string = get("query_string")
         if query_string is None:

@@ -20,7 +20,7 @@ from collections.abc import Callable, Coroutine, Iterable, Iterator, Mapping, Se
 from dataclasses import replace
 from urllib.parse import unquote_to_bytes, urljoin, urlsplit
 
-from ..ctx import RequestContext, _cv
+from ..ctx import RequestContext, _cv, _outer, _sharing
 from ..http.headers import Headers
 from ..http.hosts import split_host
 from ..response import Response
@@ -380,6 +380,20 @@ class Client:
     def _send(self, outgoing: _Outgoing) -> TestResponse:
         sent = self._add_cookies(outgoing)
         self._pop_kept()
+        outer = _cv.get(None)
+        if outer is None or outer.app is not self.app:
+            return self._send_now(outgoing, sent)
+        # Inside `with app.app_context():` (or a test request context) of the
+        # same app: the request shares that context's g, as in Flask.
+        if not _sharing:
+            _sharing.append(True)
+        token = _outer.set(outer)
+        try:
+            return self._send_now(outgoing, sent)
+        finally:
+            _outer.reset(token)
+
+    def _send_now(self, outgoing: _Outgoing, sent: _Outgoing) -> TestResponse:
         status: int | str
         if self.asgi:
             scope, status, headers, chunks, context = self._send_asgi(sent)
@@ -762,7 +776,7 @@ def _no_session(app: Erlen, interface: SessionInterface) -> str:
         f"session_transaction() found no session to open: "
         f"{type(interface).__name__}.open_session() returned None."
     )
-    if not app.config.get("SECRET_KEY"):
+    if not app.secret_key:
         return (
             f"{what} The app has no secret key, and without one the session cookie "
             "cannot be signed. Set app.secret_key (or SECRET_KEY in the config) before "
