@@ -79,7 +79,7 @@ def list_posts() -> ResponseReturnValue:
     except _BadArgument as exc:
         return error(400, "Bad Request", str(exc))
     page = db.paginate(
-        db.select(Post).order_by(Post.created_at.desc(), Post.id.desc()),
+        Post.newest_first(),
         page=page_number,
         per_page=per_page,
         error_out=False,

@@ -7,8 +7,8 @@ import secrets
 from datetime import datetime, timezone
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import ForeignKey, Select, String, Text
+from sqlalchemy.orm import Mapped, joinedload, mapped_column, relationship
 
 from .extensions import db
 
@@ -46,6 +46,15 @@ class Post(db.Model):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
     author: Mapped[User] = relationship(back_populates="posts")
+
+    @classmethod
+    def newest_first(cls) -> Select[tuple[Post]]:
+        """Select the posts, newest first, each with its author (one query)."""
+        return (
+            db.select(cls)
+            .options(joinedload(cls.author))
+            .order_by(cls.created_at.desc(), cls.id.desc())
+        )
 
     def to_json(self) -> dict[str, object]:
         """Return the post as the API sends it."""

@@ -24,7 +24,7 @@ def get_post(post_id: int, *, mine: bool = False) -> Post:
 @bp.route("/")
 def index() -> ResponseReturnValue:
     page = db.paginate(
-        db.select(Post).order_by(Post.created_at.desc(), Post.id.desc()),
+        Post.newest_first(),
         per_page=current_app.config["POSTS_PER_PAGE"],
         max_per_page=current_app.config["POSTS_PER_PAGE"],
     )
