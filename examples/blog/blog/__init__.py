@@ -12,12 +12,12 @@ import os
 from collections.abc import Mapping
 
 import redis
-from flask import Flask, make_response, render_template, request
-from flask.typing import ResponseReturnValue
+from flask import Flask
 from werkzeug.exceptions import HTTPException
 
-from . import passwords
+from . import api, auth, passwords, posts
 from .config import Config
+from .errors import handle_http_error
 from .extensions import csrf, db, login_manager, migrate, server_session
 
 
@@ -55,25 +55,8 @@ def create_app(config: Mapping[str, object] | object | None = None) -> Flask:
     server_session.init_app(app)
     passwords.init_app(app)
 
-    from . import api, auth, posts
-
     app.register_blueprint(auth.bp)
     app.register_blueprint(posts.bp)
     app.register_blueprint(api.bp)
     app.register_error_handler(HTTPException, handle_http_error)
     return app
-
-
-def handle_http_error(exc: HTTPException) -> ResponseReturnValue:
-    """Answer an HTTP error as JSON under ``/api/``, else as a page."""
-    status = exc.code or 500
-    if request.blueprint == "api" or request.path.startswith("/api/"):
-        from .api import error
-
-        response = make_response(error(status, exc.name, exc.description or exc.name))
-    else:
-        response = make_response(render_template("error.html", error=exc), status)
-    allowed = getattr(exc, "valid_methods", None)  # a 405 says which methods would do
-    if allowed:
-        response.headers["Allow"] = ", ".join(allowed)
-    return response

@@ -14,6 +14,7 @@ from flask import Blueprint, current_app, g, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 
+from .errors import json_error
 from .extensions import csrf, db, login_manager
 from .forms import PostForm
 from .models import ApiToken, Post, User
@@ -25,10 +26,6 @@ bp = Blueprint("api", __name__, url_prefix="/api")
 csrf.exempt(bp)
 
 MAX_PER_PAGE = 100
-
-
-def error(status: int, title: str, detail: str) -> ResponseReturnValue:
-    return jsonify(error={"status": status, "title": title, "detail": detail}), status
 
 
 @login_manager.request_loader
@@ -49,10 +46,12 @@ def authenticate() -> ResponseReturnValue | None:
         return None
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        return error(401, "Unauthorized", "Send the token as 'Authorization: Bearer <token>'.")
+        return json_error(401, "Unauthorized", "Send the token as 'Authorization: Bearer <token>'.")
     user = ApiToken.find_user(token.strip())
     if user is None:
-        return error(401, "Unauthorized", "This API token is not valid. Create one at /auth/token.")
+        return json_error(
+            401, "Unauthorized", "This API token is not valid. Create one at /auth/token."
+        )
     g.token_user = user
     return None
 
@@ -77,7 +76,7 @@ def list_posts() -> ResponseReturnValue:
         page_number = _page_argument("page", 1)
         per_page = _page_argument("per_page", current_app.config["POSTS_PER_PAGE"], MAX_PER_PAGE)
     except _BadArgument as exc:
-        return error(400, "Bad Request", str(exc))
+        return json_error(400, "Bad Request", str(exc))
     page = db.paginate(
         Post.newest_first(),
         page=page_number,
@@ -97,7 +96,7 @@ def list_posts() -> ResponseReturnValue:
 def get_post(post_id: int) -> ResponseReturnValue:
     post = db.session.get(Post, post_id)
     if post is None:
-        return error(404, "Not Found", f"There is no post {post_id}.")
+        return json_error(404, "Not Found", f"There is no post {post_id}.")
     return post.to_json()
 
 
@@ -106,7 +105,7 @@ def get_post(post_id: int) -> ResponseReturnValue:
 def create_post() -> ResponseReturnValue:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
-        return error(
+        return json_error(
             400,
             "Bad Request",
             'Send a JSON object such as {"title": "...", "body": "..."} '
@@ -114,7 +113,7 @@ def create_post() -> ResponseReturnValue:
         )
     wrong = [name for name in ("title", "body") if name in data and not isinstance(data[name], str)]
     if wrong:
-        return error(400, "Bad Request", f"{' and '.join(wrong)} must be text.")
+        return json_error(400, "Bad Request", f"{' and '.join(wrong)} must be text.")
     # The page's form checks the fields here too; its CSRF token was checked above.
     form = PostForm(formdata=None, data=data, meta={"csrf": False})
     if not form.validate():

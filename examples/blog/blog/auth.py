@@ -17,6 +17,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_url, login_user, logout_user
 
+from .errors import json_error
 from .extensions import db, login_manager
 from .forms import ConfirmForm, LoginForm, RegisterForm
 from .models import ApiToken, User
@@ -34,9 +35,7 @@ def load_user(user_id: str) -> User | None:
 def unauthorized() -> ResponseReturnValue:
     """Send a visitor to the login page; answer an API client with a JSON 401."""
     if request.blueprint == "api":
-        from .api import error
-
-        return error(
+        return json_error(
             401,
             "Unauthorized",
             "Log in, or send an API token as 'Authorization: Bearer <token>' "
