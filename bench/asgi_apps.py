@@ -24,15 +24,17 @@ FACTORIES = {
     "erlen": "erlen_app",
     "erlen-def": "erlen_def_app",
     "starlette": "starlette_app",
+    "starlette-def": "starlette_def_app",
     "falcon": "falcon_app",
+    "blacksheep": "blacksheep_app",
     "fastapi": "fastapi_app",
     "quart": "quart_app",
 }
 FRAMEWORKS = list(FACTORIES)
-PEERS = ["starlette", "falcon", "fastapi", "quart"]
-LABELS = {"erlen-def": "erlen (def views)"}
+PEERS = ["starlette", "starlette-def", "falcon", "blacksheep", "fastapi", "quart"]
+LABELS = {"erlen-def": "erlen (def views)", "starlette-def": "starlette (def endpoints)"}
 # The distribution whose version a row reports.
-DISTRIBUTIONS = {"erlen-def": "erlen"}
+DISTRIBUTIONS = {"erlen-def": "erlen", "starlette-def": "starlette"}
 
 
 def label(name: str) -> str:
@@ -107,6 +109,57 @@ def starlette_app() -> Any:
             Route("/form", form, methods=["POST"]),
         ]
     )
+
+
+def starlette_def_app() -> Any:
+    """Return Starlette with plain ``def`` endpoints, which it runs in a thread pool.
+
+    The form endpoint stays ``async``: Starlette reads a form only with ``await``.
+    """
+    from starlette.applications import Starlette
+    from starlette.responses import JSONResponse, PlainTextResponse
+    from starlette.routing import Route
+
+    def hello(request):
+        return PlainTextResponse("Hello, World!")
+
+    def user(request):
+        uid = request.path_params["uid"]
+        return JSONResponse({"id": uid, "name": f"user{uid}"})
+
+    async def form(request):
+        form = await request.form()
+        return PlainTextResponse(f"{form['name']} <{form['email']}> {form['age']}")
+
+    return Starlette(
+        routes=[
+            Route("/", hello),
+            Route("/user/{uid:int}", user),
+            Route("/form", form, methods=["POST"]),
+        ]
+    )
+
+
+def blacksheep_app() -> Any:
+    """Return BlackSheep (request and response types compiled with Cython)."""
+    from blacksheep import Application, Request, json, text
+
+    app = Application()
+
+    @app.router.get("/")
+    async def hello():
+        return text("Hello, World!")
+
+    @app.router.get("/user/{uid}")
+    async def user(uid: int):
+        return json({"id": uid, "name": f"user{uid}"})
+
+    @app.router.post("/form")
+    async def form(request: Request):
+        data = await request.form()
+        return text(f"{data['name']} <{data['email']}> {data['age']}")
+
+    return app
 
 
 def falcon_app() -> Any:

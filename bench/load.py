@@ -5,7 +5,8 @@ serves ``bench/loadapp`` on a free loopback port, pinned with ``taskset`` to
 one CPU while wrk runs on the other, and checks:
 
 1. every route answers as expected, once, before any load;
-2. under load (``wrk/load_mix.lua``: ``def`` and ``async def`` views, JSON,
+2. under load (``wrk/load_mix.lua``: ``def`` and ``async def`` views, a
+   ``def`` view holding a SQLite connection in ``g``, JSON,
    a form that writes the session, small and spooled uploads, streamed
    responses), run in chunks until ``--requests`` requests (100,000 by
    default) or ``--time-limit`` seconds: every answer is a 200 (no 5xx, no
@@ -237,6 +238,7 @@ def _answers() -> list[tuple[str, str, bytes, dict[str, str], Callable[[bytes], 
     return [
         ("GET", "/", b"", {}, lambda body: body == b"Hello, World!"),
         ("GET", "/async", b"", {}, lambda body: body == b"Hello, async World!"),
+        ("GET", "/db", b"", {}, lambda body: body == b"answer=42"),
         ("GET", "/user/42", b"", {}, lambda b: json.loads(b) == {"id": 42, "name": "user42"}),
         (
             "POST",
@@ -443,6 +445,12 @@ def check_load(
         f"{before['fds']} open descriptors after the warm-up, {after['fds']} after the load",
     )
     outcome.add(
+        "threads flat",
+        after["threads"] <= before["threads"] and max(sample[3] for sample in samples) <= 64,
+        f"{before['threads']} threads after the warm-up, {after['threads']} after the load "
+        f"(most seen {max(sample[3] for sample in samples)}; ASGI_THREADS caps the workers)",
+    )
+    outcome.add(
         "same worker",
         after["pid"] == before["pid"],
         f"pid {before['pid']} before, {after['pid']} after"
@@ -598,6 +606,16 @@ def check_generators(server: LoadServer, outcome: Outcome) -> None:
     )
 
 
+def check_databases(server: LoadServer, outcome: Outcome) -> None:
+    """Every SQLite connection a def view opened in g was closed, on its own thread."""
+    databases = server.stats()["databases"]
+    outcome.add(
+        "databases: every connection closed",
+        databases["opened"] == databases["closed"] > 0 and databases["errors"] == 0,
+        f"opened {databases['opened']}, closed {databases['closed']}, errors {databases['errors']}",
+    )
+
+
 def log_errors(log: str) -> list[list[str]]:
     """Split a server log into entries and return those that report an error."""
     entries: list[list[str]] = []
@@ -649,6 +667,7 @@ def run_server(
                 check_disconnects(server, args, outcome)
             if server.alive():
                 check_generators(server, outcome)
+                check_databases(server, outcome)
         if not server.alive():
             outcome.add("server alive", False, f"it exited:\n{server.log()[-3000:]}")
     except (OSError, RuntimeError, ValueError) as exc:

@@ -245,6 +245,7 @@ READY_MARKERS = {
     "gunicorn": "Listening at",
     "uvicorn": "Uvicorn running on",
     "hypercorn": "Running on http://",
+    "granian": "Started worker-1",
 }
 
 
@@ -292,6 +293,17 @@ def server_argv(kind: str, target: str, port: int, *options: str) -> list[str]:
             f"--bind={HOST}:{port}",
             "--graceful-timeout=3",
             "--log-level=info",  # prints "Running on"
+        ]
+    elif kind == "granian":
+        argv = [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface=asgi",
+            f"--host={HOST}",
+            f"--port={port}",
+            "--workers=1",
+            "--workers-kill-timeout=3",
         ]
     else:
         raise ValueError(f"Unknown server {kind!r}: use one of {', '.join(READY_MARKERS)}.")

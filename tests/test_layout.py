@@ -63,6 +63,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._filebody",
             "erlen._template_lookup",
             "erlen._packages",
+            "erlen._werkzeug_bases",
         ],
     ),
     (
@@ -74,6 +75,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen.cli.*",
             "erlen.testing",
             "erlen.testing.*",
+            "erlen.flask_compat",
+            "erlen._flask_alias",
         ],
     ),
     ("entry point", ["erlen.__main__"]),
@@ -270,7 +273,10 @@ def test_the_public_names_of_erlen() -> None:
 
 
 def test_import_erlen_stays_lean() -> None:
-    """``import erlen`` and a WSGI request load no template, CLI, signing, signal or asyncio code."""
+    """``import erlen`` and a WSGI request load no template, CLI, signing, signal or asyncio code.
+
+    Nor Werkzeug or the flask alias: both stay out unless asked for.
+    """
     import subprocess
     import sys
 
@@ -283,7 +289,7 @@ def test_import_erlen_stays_lean() -> None:
         "assert body == b'hi', body\n"
         "heavy = ['jinja2', 'click', 'itsdangerous', 'asyncio', 'python_multipart', 'blinker',\n"
         "    'erlen.serving.asgi', 'erlen.cli', 'erlen.dev', 'erlen.testing', 'erlen.templating',\n"
-        "    'erlen.signals']\n"
+        "    'erlen.signals', 'werkzeug', 'erlen.flask_compat', 'erlen._flask_alias']\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = subprocess.run(

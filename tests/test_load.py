@@ -38,6 +38,7 @@ CHECKS = {
     "memory flat",
     "Python objects flat",
     "descriptors flat",
+    "threads flat",
     "same worker",
     "upload disconnects: spooled first",
     "upload disconnects: nothing left",
@@ -45,6 +46,7 @@ CHECKS = {
     "stream disconnects (async generator): closed",
     "still serving",
     "generators: all finally ran",
+    "databases: every connection closed",
     "server log: no error",
 }
 

@@ -25,6 +25,7 @@ import asyncio
 import gc
 import os
 import secrets
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -33,7 +34,7 @@ import zlib
 from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from erlen import Erlen, Response, abort, request, session
+from erlen import Erlen, Response, abort, g, request, session
 
 _PAGE_SIZE = os.sysconf("SC_PAGE_SIZE")
 _MAX_CHUNKS = 10_000
@@ -148,6 +149,34 @@ def create_app() -> Erlen:
     def hello() -> str:
         return "Hello, World!"
 
+    # Flask's database pattern: a SQLite connection in g, opened by a def view
+    # and closed at teardown. SQLite refuses a connection used on another
+    # thread, so this holds only if one request's code runs on one thread.
+    databases = {"opened": 0, "closed": 0, "errors": 0}
+    databases_lock = threading.Lock()
+
+    @app.get("/db")
+    def db() -> str:
+        g.db = sqlite3.connect(":memory:")
+        with databases_lock:
+            databases["opened"] += 1
+        (total,) = g.db.execute("select 40 + 2").fetchone()
+        return f"answer={total}"
+
+    @app.teardown_appcontext
+    def close_db(error: BaseException | None) -> None:
+        connection = g.pop("db", None)
+        if connection is None:
+            return
+        try:
+            connection.close()
+        except sqlite3.Error:
+            with databases_lock:
+                databases["errors"] += 1
+            raise
+        with databases_lock:
+            databases["closed"] += 1
+
     @app.get("/async")
     async def hello_async() -> str:
         await asyncio.sleep(0)
@@ -245,6 +274,7 @@ def create_app() -> Erlen:
             "blocks": sys.getallocatedblocks(),
             "objects": len(gc.get_objects()),
             "streams": streams.report(),
+            "databases": dict(databases),
             "leaked": len(kept) * leak_bytes,
         }
 

@@ -1,7 +1,7 @@
 -- The request mix of bench/load.py: every kind of view of bench/loadapp in turn.
 --
--- Each request is one of a cycle of ten (GET text from a def and an async def
--- view, GET JSON, POST JSON, a urlencoded form to a def and an async def view
+-- Each request is one of a cycle of eleven (GET text from a def and an async def
+-- view, GET from a def view holding a SQLite connection in g, GET JSON, POST JSON, a urlencoded form to a def and an async def view
 -- carrying the session cookie of the last answer that set one, a 4 KiB
 -- multipart upload to a def and an async def view, a three-chunk stream from
 -- a sync and an async generator); every Nth request (N is the first script
@@ -45,6 +45,7 @@ function init(args)
   fixed = {
     wrk.format("GET", "/"),
     wrk.format("GET", "/async"),
+    wrk.format("GET", "/db"),
     wrk.format("GET", "/user/42"),
     wrk.format("POST", "/json", { ["Content-Type"] = "application/json" },
       '{"name": "load", "values": [1, 2, 3, 4]}'),

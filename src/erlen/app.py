@@ -35,9 +35,9 @@ from .serving.wsgi import serve as _wsgi_serve
 
 if t.TYPE_CHECKING:
     import logging
-    from concurrent.futures import ThreadPoolExecutor
 
     from .blueprints import Blueprint
+    from .serving.threads import WorkerPool
     from .sessions import SessionInterface
     from .templating import Environment
     from .testing import Client, ErlenCliRunner
@@ -424,12 +424,13 @@ class Erlen(RequestCycle):
             provide_automatic_options = "OPTIONS" not in {
                 m.upper() for m in methods
             } and self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True)
+        on_loop = options.pop("on_loop", None)
         unknown = set(options) - _RULE_OPTIONS
         if unknown:
             raise TypeError(
                 f"Unknown route option(s): {', '.join(sorted(unknown))}. Routes accept "
                 "methods, endpoint, defaults, strict_slashes, merge_slashes, subdomain, "
-                "host, redirect_to, build_only, alias, stream_body and "
+                "host, redirect_to, build_only, alias, stream_body, on_loop and "
                 "provide_automatic_options."
             )
         if "stream_body" not in options and getattr(view_func, "stream_body", False):
@@ -459,8 +460,10 @@ class Erlen(RequestCycle):
         if view_func is not None:
             self.view_functions[endpoint] = view_func
             # Decided once, here: the ASGI adapter runs an async view on the
-            # event loop and a plain one in the thread pool.
-            self._is_async_view(view_func)
+            # event loop and a plain one in the thread pool, unless on_loop=True
+            # says that this plain view never blocks.
+            if self._is_async_view(view_func) is False and on_loop:
+                self._async_views[view_func] = True
 
     def register_blueprint(self, blueprint: Blueprint, **options: t.Any) -> None:
         """Add a blueprint's routes, hooks and handlers to the app.
@@ -833,15 +836,19 @@ class Erlen(RequestCycle):
         return function
 
     @property
-    def _executor(self) -> ThreadPoolExecutor:
-        executor = self.__dict__.get("_thread_pool")
-        if executor is None:
-            from concurrent.futures import ThreadPoolExecutor
+    def _workers(self) -> WorkerPool:
+        """The threads of ASGI requests' synchronous code (``ASGI_THREADS`` of them)."""
+        pool = self.__dict__.get("_thread_pool")
+        if pool is None:
+            from .serving.threads import WorkerPool
 
-            executor = self.__dict__["_thread_pool"] = ThreadPoolExecutor(
-                max_workers=int(self.config["ASGI_THREADS"]), thread_name_prefix="erlen-view"
+            timeout = self.config.get("ASGI_THREAD_TIMEOUT")
+            pool = self.__dict__["_thread_pool"] = WorkerPool(
+                int(self.config["ASGI_THREADS"]),
+                None if timeout is None else float(timeout),
+                name="erlen-view",
             )
-        return t.cast("ThreadPoolExecutor", executor)
+        return t.cast("WorkerPool", pool)
 
     def __repr__(self) -> str:
         return f"<Erlen {self.name!r}>"

@@ -49,6 +49,12 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "CSRF_TRUSTED_ORIGINS": [],
     # Under ASGI, plain `def` views run in a thread pool of this many threads.
     "ASGI_THREADS": 40,
+    # Seconds a request waits for a free thread before it is answered 503.
+    "ASGI_THREAD_TIMEOUT": 30,
+    # Run plain `def` views on the event loop (only for views that never block).
+    "ASGI_SYNC_VIEWS_ON_LOOP": False,
+    # Run the sync hooks of `async def` views in a worker thread, off the loop.
+    "ASGI_HOOKS_IN_THREAD": False,
     **DEFAULT_LIMITS,
 }
 

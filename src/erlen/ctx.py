@@ -160,6 +160,11 @@ class RequestContext(AppContext):
     #: (the adapters set the context without :meth:`push`); if so, its end
     #: sends ``appcontext_popped``.
     signalled = False
+    #: Whether the request's teardown has run (under ASGI it may run on the
+    #: worker thread, before the body is sent).
+    ended = False
+    #: Under ASGI: the request's worker thread, once it needed one.
+    lane: t.Any = None
 
     def __init__(
         self,

@@ -35,7 +35,7 @@ from .http.exceptions import (
 from .http.headers import Headers
 from .http.hosts import check_host
 from .request import Request
-from .response import Response
+from .response import Response, _fix_headers
 from .routing import RequestRedirect, Router, Rule
 from .scaffold import Scaffold, _describe
 from .serving.concurrency import drive as _drive
@@ -255,9 +255,10 @@ class RequestCycle(Scaffold):
                     preprocessor(request.endpoint, request.view_args)
         if hooks is None:
             hooks = self.before_request_funcs
+        off_loop = on_loop and self.config.get("ASGI_HOOKS_IN_THREAD")
         for name in names:
             for function in hooks.get(name, ()):
-                value = function()
+                value = (await _in_thread(function)) if off_loop else function()
                 if value.__class__ is CoroutineType:
                     value = (await value) if on_loop else _run_coroutine(value)
                 if value is not None:
@@ -278,8 +279,11 @@ class RequestCycle(Scaffold):
         request = context.request
         for name in _scopes(request):
             functions.extend(reversed(self.after_request_funcs.get(name, ())))
+        off_loop = context.on_loop and self.config.get("ASGI_HOOKS_IN_THREAD")
         for function in functions:
-            result: t.Any = function(response)
+            result: t.Any = (
+                (await _in_thread(function, response)) if off_loop else function(response)
+            )
             if result.__class__ is CoroutineType:
                 result = (await result) if context.on_loop else _run_coroutine(result)
             if result is None:
@@ -288,6 +292,8 @@ class RequestCycle(Scaffold):
                     "It must return the response it was given (or a new one)."
                 )
             response = result
+        if functions and response.headers.__class__ is not Headers:
+            _fix_headers(response)  # a hook assigned a dict or Werkzeug's headers
         if context._session is not None:
             self._save_session(context, response)
         if _signals:
@@ -361,6 +367,8 @@ class RequestCycle(Scaffold):
             response = rv.get_response(_current_request())
         elif (converted := _from_werkzeug_response(self.response_class, rv)) is not None:
             response = converted
+        elif (error := from_werkzeug(rv, request := _current_request())) is not None:
+            response = error.get_response(request)  # a handler's `return e`
         else:
             raise TypeError(
                 f"The view function for {_current_endpoint()!r} returned a "
@@ -374,7 +382,7 @@ class RequestCycle(Scaffold):
         return response
 
     def _find_error_handler(
-        self, error: BaseException, request: Request | None
+        self, error: BaseException, request: Request | None, original: BaseException | None = None
     ) -> Callable[..., t.Any] | None:
         spec = self.error_handler_spec
         if not spec:
@@ -384,6 +392,14 @@ class RequestCycle(Scaffold):
             handlers = spec.get(name)
             if not handlers:
                 continue
+            if original is not None:
+                # A handler for an extension's own subclass of a Werkzeug
+                # error (RateLimitExceeded) comes before the one for its code.
+                for cls in type(original).__mro__:
+                    if cls.__module__.startswith("werkzeug."):
+                        break
+                    if cls in handlers:
+                        return handlers[cls]
             if code is not None and code in handlers:
                 return handlers[code]
             for cls in type(error).__mro__:
@@ -398,19 +414,26 @@ class RequestCycle(Scaffold):
     async def _handle_user_exception(
         self, error: Exception, request: Request, on_loop: bool
     ) -> Response:
+        original = None
         if not isinstance(error, HTTPException):
-            error = from_werkzeug(error) or error  # Flask code raising Werkzeug's errors
+            # Werkzeug's errors (Flask code, extensions) are answered as erlen's
+            # of their code; their handlers get the error that was raised.
+            converted = from_werkzeug(error, request)
+            if converted is not None:
+                original, error = error, converted
         if isinstance(error, HTTPException):
             if isinstance(error, RequestRedirect):
                 error.new_url = _safe_redirect_target(request, error.new_path)
             if self.trap_http_exception(error):
                 # Trapped: only a handler for the error itself answers it;
                 # otherwise it is raised as any other error would be.
-                handler = self._find_error_handler(error, request)
+                handler = self._find_error_handler(error, request, original)
                 if handler is None:
-                    raise error
-                return await self._call_handler(handler, error, on_loop)
-        handler = self._find_error_handler(error, request)
+                    raise error if original is None else original
+                return await self._call_handler(
+                    handler, error if original is None else original, on_loop
+                )
+        handler = self._find_error_handler(error, request, original)
         if handler is None:
             if isinstance(error, HTTPException):
                 if error.code == 404 and self.debug and error.response is None:
@@ -423,7 +446,7 @@ class RequestCycle(Scaffold):
                         self.logger.warning("%s", problem)
                 return error.get_response(request)
             raise error
-        return await self._call_handler(handler, error, on_loop)
+        return await self._call_handler(handler, error if original is None else original, on_loop)
 
     async def _call_handler(
         self, handler: Callable[..., t.Any], error: BaseException, on_loop: bool
@@ -640,6 +663,21 @@ def _from_werkzeug_response(response_class: type[Response], value: t.Any) -> Res
     response = response_class(body, value.status_code, value.headers.to_wsgi_list())
     response.call_on_close(value.close)
     return response
+
+
+async def _in_thread(function: Callable[..., t.Any], *args: t.Any) -> t.Any:
+    """Call a hook of an ``async def`` view on the request's worker thread (ASGI_HOOKS_IN_THREAD).
+
+    An ``async def`` hook returns its coroutine from there, which the caller
+    awaits on the loop as usual.
+    """
+    from .serving.threads import Lane
+
+    context = t.cast(RequestContext, _cv.get(None))
+    lane = context.lane
+    if lane is None:
+        lane = context.lane = Lane(t.cast(t.Any, context.app)._workers)
+    return await lane.run(function, *args)
 
 
 def _request_or_none() -> Request | None:

@@ -428,11 +428,14 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
 
 
 def _fix_headers(response: Response) -> None:
-    """Accept what Flask accepts as ``response.headers = ...``: a dict or a list of pairs."""
+    """Accept what Flask accepts as ``response.headers = ...``: a dict, pairs, Werkzeug's headers."""
     headers = response.headers
     if not isinstance(headers, Headers):
         if headers is None:
             headers = []
+        elif isinstance(headers, dict) and hasattr(headers, "getlist"):
+            # A MultiDict (Flask-Cors assigns Werkzeug's): every value of each name.
+            headers = [(name, value) for name in headers for value in headers.getlist(name)]
         try:
             response.headers = headers = Headers(headers)
         except TypeError as error:

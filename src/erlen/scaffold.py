@@ -328,9 +328,11 @@ def _error_key(code_or_exception: ErrorKey) -> ErrorKey:
                 from .http.exceptions import HTTPException
 
                 return HTTPException
-            # Werkzeug's errors reach handlers as erlen's of the same code.
+            # Werkzeug's own errors are keyed by their code, so erlen's of that
+            # code reach the handler too; an extension's subclass (Flask-Limiter's
+            # RateLimitExceeded) stays a class of its own, as in Flask.
             code = getattr(code_or_exception, "code", None)
-            if isinstance(code, int):
+            if isinstance(code, int) and code_or_exception.__module__.startswith("werkzeug."):
                 return _error_key(code)
         return code_or_exception
     raise TypeError(

@@ -257,7 +257,7 @@ def _stop_view_threads(app: Erlen) -> t.Iterator[None]:
     yield
     pool = app.__dict__.get("_thread_pool")
     if pool is not None:
-        pool.shutdown(wait=True)
+        pool.close()
 
 
 KINDS = ["sync", "async"]

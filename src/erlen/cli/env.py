@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import sys
+import typing as t
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -18,6 +20,9 @@ _NEEDS_DOTENV = "reading env files needs python-dotenv. pip install python-doten
 
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
     """Set environment variables from ``path``, then from ``.env`` and ``.erlenenv``.
+
+    With the flask alias on (:mod:`erlen.flask_compat`), ``.flaskenv`` is
+    read last, and ``FLASK_*`` variables are read as ``ERLEN_*`` ones.
 
     The default files (only with ``load_defaults``) are looked for in the
     current folder and its parents. A variable already set is never
@@ -36,12 +41,27 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
     loaded = False
     if path is not None and os.path.isfile(path):
         loaded = dotenv.load_dotenv(path, encoding="utf-8", override=False)
+    alias = flask_alias()
     if load_defaults:
-        for name in _DOTENV_FILES:
+        for name in _DOTENV_FILES + ((".flaskenv",) if alias is not None else ()):
             found = dotenv.find_dotenv(name, usecwd=True)
             if found:
                 loaded = dotenv.load_dotenv(found, encoding="utf-8", override=False) or loaded
+    if alias is not None:
+        alias.copy_environ()  # FLASK_APP from a file is read as ERLEN_APP
     return loaded
+
+
+def flask_alias() -> t.Any:
+    """The flask alias's finder if the alias is on (:mod:`erlen.flask_compat`), else ``None``.
+
+    Never turns it on (importing that module would), and never imports it:
+    ``python -m erlen.flask_compat`` runs it as ``__main__``.
+    """
+    for finder in sys.meta_path:
+        if getattr(finder, "erlen_flask_alias", False):
+            return finder
+    return None
 
 
 def _say_dotenv_is_missing(path: str | os.PathLike[str] | None, load_defaults: bool) -> None:

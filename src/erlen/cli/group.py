@@ -22,7 +22,7 @@ from ..app import Erlen
 from ..ctx import current_app, has_app_context
 from .commands import routes_command, shell_command
 from .discovery import _APP_ERROR, NoAppException, _add_note
-from .env import _NEEDS_DOTENV, _debug_option, load_dotenv
+from .env import _NEEDS_DOTENV, _debug_option, flask_alias, load_dotenv
 from .run import run_command
 from .script import _ARGV_KEY, AppGroup, ScriptInfo
 
@@ -30,6 +30,7 @@ __all__ = ["ErlenGroup", "cli", "get_version", "main"]
 
 _NOTE_KEY = "erlen.no_app_commands"  # ctx.meta: why --help lists no app commands
 _PLUGIN_GROUP = "erlen.commands"  # the entry points of installed packages' commands
+_FLASK_PLUGIN_GROUP = "flask.commands"  # Flask's, read with the flask alias on
 
 
 class ErlenGroup(AppGroup):
@@ -68,8 +69,9 @@ class ErlenGroup(AppGroup):
         **extra: t.Any,
     ) -> None:
         params: list[click.Parameter] = list(extra.pop("params", None) or ())
-        # --env-file before --app: both are eager, and ERLEN_APP may come from a file.
-        params.extend((_env_file_option(), _app_option(), _debug_option()))
+        # --flask-alias first, then --env-file before --app: all are eager, and
+        # ERLEN_APP may come from a file, or from FLASK_APP with the alias on.
+        params.extend((_flask_alias_option(), _env_file_option(), _app_option(), _debug_option()))
         if add_version_option:
             params.append(_version_option())
         settings = extra["context_settings"] = dict(extra.get("context_settings") or {})
@@ -81,7 +83,7 @@ class ErlenGroup(AppGroup):
         if add_default_commands:
             for command in (run_command, shell_command, routes_command):
                 self.add_command(command)
-        self._plugins_loaded = False
+        self._plugin_groups: set[str] = set()  # the entry point groups read
 
     def make_context(
         self,
@@ -152,7 +154,11 @@ class ErlenGroup(AppGroup):
         # subcommands, unless this app's context is active already.
         if not has_app_context() or current_app._get_current_object() is not app:  # type: ignore[attr-defined]  # the proxy's own method
             ctx.with_resource(app.app_context())
-        return app.cli.get_command(ctx, name)
+        command = app.cli.get_command(ctx, name)
+        if command is None and self._load_plugin_commands():
+            # The app's module turned the flask alias on: Flask's extensions' commands.
+            command = super().get_command(ctx, name)
+        return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         self._load_plugin_commands()
@@ -163,6 +169,8 @@ class ErlenGroup(AppGroup):
             ctx.meta[_NOTE_KEY] = _why_not_loaded(error)
         else:
             names.update(app.cli.list_commands(ctx))
+            if self._load_plugin_commands():  # the app turned the flask alias on
+                names.update(super().list_commands(ctx))
         return sorted(names)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
@@ -173,29 +181,36 @@ class ErlenGroup(AppGroup):
             formatter.write(f"The app's own commands are not listed: {note}\n")
 
     def _load_plugin_commands(self) -> bool:
-        """Add the commands of installed packages, once; return whether any was new."""
-        if self._plugins_loaded:
+        """Add the commands of installed packages, once; return whether any was new.
+
+        With the flask alias on, the commands of Flask's extensions too (the
+        ``flask.commands`` entry points: Flask-Migrate's ``db``).
+        """
+        groups = [_PLUGIN_GROUP, _FLASK_PLUGIN_GROUP] if flask_alias() else [_PLUGIN_GROUP]
+        groups = [group for group in groups if group not in self._plugin_groups]
+        if not groups:
             return False
-        self._plugins_loaded = True
+        self._plugin_groups.update(groups)
         # perf: only when a command is not built in, so `erlen run` never scans packages.
         from importlib.metadata import entry_points
 
         added = False
-        for entry_point in entry_points(group=_PLUGIN_GROUP):
-            if entry_point.name in self.commands:
-                continue  # the group's own commands come first
-            try:
-                command = entry_point.load()
-            except Exception as error:
-                _add_note(
-                    error,
-                    f"erlen was loading the command {entry_point.name!r} ({entry_point.value}) "
-                    f"that an installed package adds through the {_PLUGIN_GROUP!r} entry "
-                    "points. Fix or uninstall that package.",
-                )
-                raise
-            self.add_command(command, entry_point.name)
-            added = True
+        for group in groups:
+            for entry_point in entry_points(group=group):
+                if entry_point.name in self.commands:
+                    continue  # the group's own commands come first
+                try:
+                    command = entry_point.load()
+                except Exception as error:
+                    _add_note(
+                        error,
+                        f"erlen was loading the command {entry_point.name!r} "
+                        f"({entry_point.value}) that an installed package adds through the "
+                        f"{group!r} entry points. Fix or uninstall that package.",
+                    )
+                    raise
+                self.add_command(command, entry_point.name)
+                added = True
         return added
 
 
@@ -260,6 +275,40 @@ def get_version(ctx: click.Context, param: click.Parameter, value: t.Any) -> Non
         color=ctx.color,
     )
     ctx.exit()
+
+
+def _turn_on_flask_alias(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    if not value or ctx.resilient_parsing:
+        return
+    try:
+        from .. import flask_compat  # importing it turns the alias on
+
+        flask_compat.install()  # again, if a test turned it off since
+    except ImportError as error:
+        if error.name != "flask":
+            raise
+        raise click.UsageError(str(error), ctx) from None  # Flask itself is imported
+    info = ctx.ensure_object(ScriptInfo)
+    if info.load_dotenv_defaults:
+        load_dotenv(None)  # .flaskenv, and FLASK_* from files read before this option
+    else:
+        flask_alias().copy_environ()
+
+
+def _flask_alias_option() -> click.Option:
+    return click.Option(
+        ["--flask-alias"],
+        is_flag=True,
+        default=False,
+        is_eager=True,
+        expose_value=False,
+        envvar="ERLEN_FLASK_ALIAS",
+        allow_from_autoenv=False,
+        callback=_turn_on_flask_alias,
+        help="Turn on the flask alias (erlen.flask_compat) before the app loads: 'import "
+        "flask' gives erlen, so Flask's extensions run unchanged, and FLASK_* variables and "
+        ".flaskenv are read too. [env: ERLEN_FLASK_ALIAS=1]",
+    )
 
 
 def _env_file_option() -> click.Option:

@@ -15,9 +15,20 @@ __all__ = ["MultiDict", "CallbackDict", "FileStorage", "cached"]
 
 V = t.TypeVar("V")
 T = t.TypeVar("T")
+K = t.TypeVar("K")
+W = t.TypeVar("W")
 
 
-class MultiDict(dict[str, V]):
+class _MultiDictBase(dict[K, W]):
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``MultiDict``.
+
+    A class's bases can change only for bases of the same layout; this one
+    lets the Flask alias make erlen's ``MultiDict`` pass ``isinstance``
+    checks against Werkzeug's. With the alias off it does nothing.
+    """
+
+
+class MultiDict(_MultiDictBase[str, V]):
     """A dict whose keys may hold several values, as query strings and forms do.
 
     Indexing and :meth:`get` return the *first* value; :meth:`getlist` returns
@@ -225,8 +236,6 @@ class MultiDict(dict[str, V]):
         return f"{type(self).__name__}({list(self.items(multi=True))!r})"
 
 
-K = t.TypeVar("K")
-W = t.TypeVar("W")
 _NOTHING: t.Any = object()
 
 
@@ -292,7 +301,11 @@ class CallbackDict(dict[K, W]):
         self._changed()
 
 
-class FileStorage:
+class _FileStorageBase:
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``FileStorage`` (see above)."""
+
+
+class FileStorage(_FileStorageBase):
     """An uploaded file from a multipart form.
 
     ``stream`` is a file object positioned at the start of the content; small

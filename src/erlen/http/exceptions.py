@@ -80,7 +80,17 @@ __all__ = [
 ]
 
 
-class HTTPException(Exception):
+class _HTTPExceptionBase(Exception):
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``HTTPException``.
+
+    Python lets a class's bases change only for bases of the same layout.
+    This empty base is one, so that with the Flask alias on, erlen's errors
+    also become Werkzeug's (``except werkzeug.exceptions.NotFound`` catches
+    ``abort(404)``); with the alias off it does nothing.
+    """
+
+
+class HTTPException(_HTTPExceptionBase):
     """An HTTP error: a status ``code`` and a human ``description``.
 
     ``response`` may carry a ready :class:`~erlen.Response` to send instead
@@ -489,26 +499,58 @@ def abort(code: int | Response, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
     _default_aborter(code, *args, **kwargs)
 
 
-def from_werkzeug(error: BaseException) -> HTTPException | None:
+def from_werkzeug(error: BaseException, request: Request | None = None) -> HTTPException | None:
     """Return erlen's HTTP error for Werkzeug's ``error``, or ``None`` if it is not one.
 
-    Flask code raises Werkzeug's exceptions (``werkzeug.exceptions.abort(404)``);
-    erlen answers them as its own of the same code and description. Werkzeug
-    is never imported here: only an error from an already loaded Werkzeug
-    can be one of its exceptions.
+    Flask code and extensions raise Werkzeug's exceptions
+    (``werkzeug.exceptions.abort(404)``, Flask-Limiter's ``RateLimitExceeded``,
+    a ``TooManyRequests``); erlen answers each with its code. The page is
+    erlen's, with the error's description and the headers its class adds
+    (``Allow``, ``Retry-After`` ...), unless the error carries a response or
+    its class renders its own (it overrides ``get_response``, ``get_body``,
+    ``get_headers`` or ``get_description``): then that response is sent.
+    ``request`` gives the environ those methods take. Werkzeug is never
+    imported here: only an error from an already loaded Werkzeug can be one
+    of its exceptions.
     """
     werkzeug = sys.modules.get("werkzeug.exceptions")
     if werkzeug is None or not isinstance(error, werkzeug.HTTPException):
         return None
     code = error.code if isinstance(error.code, int) else 500
-    converted = default_exceptions.get(code, InternalServerError)(error.description)
+    converted = default_exceptions.get(code, InternalServerError)(description=error.description)
     if converted.code != code:
         converted.code = code  # a code erlen has no class for
+    environ = None if request is None else request.environ
     response = error.response
+    if response is None and _renders_itself(type(error)):
+        response = error.get_response(environ)
     if response is not None:
-        from ..response import Response
-
-        converted.response = Response(
-            response.get_data(), response.status_code, list(response.headers.items())
-        )
+        converted.response = _erlen_response(response)
+        return converted
+    extra = [pair for pair in error.get_headers(environ) if pair[0].lower() != "content-type"]
+    if extra:
+        converted.response = page = converted.get_response(request)
+        for name, value in extra:
+            page.headers.add(name, value)
     return converted
+
+
+_RENDERING = ("get_response", "get_body", "get_headers", "get_description")
+
+
+def _renders_itself(cls: type) -> bool:
+    """Whether a Werkzeug error class has a rendering method of its own (not Werkzeug's)."""
+    for name in _RENDERING:
+        owner = next(klass for klass in cls.__mro__ if name in vars(klass))
+        if not owner.__module__.startswith("werkzeug."):
+            return True
+    return False
+
+
+def _erlen_response(response: t.Any) -> Response:
+    from ..response import Response
+
+    if isinstance(response, Response):
+        return response
+    # Werkzeug's Response (or one alike): its body, status and every header.
+    return Response(response.get_data(), response.status_code, list(response.headers.items()))

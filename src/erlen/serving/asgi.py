@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import asyncio
 import inspect
-import threading
 import typing as t
 from contextvars import copy_context
 
 from ..ctx import AppContext, RequestContext, _cv, _signals
-from ..http.exceptions import BadRequest, HTTPException
+from ..http.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from ..http.scope import body_headers, build_environ, encode_headers
 from ..http.streams import too_large
 from ..response import prepare_body
+from .threads import Lane, NoWorkerAvailable
 
 _new_object = object.__new__
 
@@ -215,14 +215,20 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         on_loop = True if view is None else app._async_views.get(view)
         if on_loop is None:  # a view put into view_functions directly
             on_loop = app._is_async_view(view)  # type: ignore[arg-type]  # not None here
-        if on_loop:
+        if on_loop or app.config["ASGI_SYNC_VIEWS_ON_LOOP"]:
             context.on_loop = True
             response = await app.handle_async(request, context)
+            chunks = prepare_body(response, request.method)
         else:
-            response = await loop.run_in_executor(
-                app._executor, copy_context().run, app.handle, request, context
-            )
-        chunks = prepare_body(response, request.method)
+            # The whole sync part of the request in one hop to its worker: hooks,
+            # view, handlers and, for a body held in memory, the teardown too
+            # (as under WSGI, before the body is sent).
+            lane = context.lane = Lane(app._workers)
+            try:
+                response, chunks = await lane.run(_sync_cycle, app, request, context)
+            except NoWorkerAvailable:
+                response = _busy(app, request)
+                chunks = prepare_body(response, request.method)
         if body is not None and body.disconnected:
             response.close()
             return  # the client left while the view read its body: nobody to answer
@@ -235,22 +241,60 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
                 }
             )
             if chunks is None:
-                await _stream(app, context, response, receive, send)
+                lane = context.lane
+                if lane is None:
+                    lane = context.lane = Lane(app._workers)
+                await _stream(app, context, response, receive, send, lane)
             else:
                 content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                 await send({"type": "http.response.body", "body": content})
         except OSError:
             response.close()  # ASGI 2.4: send() raises when the client has gone
     except BaseException as error:
-        if context.needs_teardown():
-            await teardown_in_pool(app, context, error)
+        if context.needs_teardown() and not context.ended:
+            await _teardown(app, context, error, context.lane)
         raise
     else:
         # perf: with no teardown hooks and no uploaded files there is nothing to do.
-        if context.needs_teardown():
-            await teardown_in_pool(app, context, None)
+        if context.needs_teardown() and not context.ended:
+            await _teardown(app, context, None, context.lane)
     finally:
         _cv.reset(token)
+        if context.lane is not None:
+            context.lane.release()
+
+
+def _sync_cycle(
+    app: Erlen, request: Request, context: RequestContext
+) -> tuple[Response, list[bytes] | None]:
+    """The sync part of a request, on its worker thread: the cycle, and the teardown when it can."""
+    try:
+        response = app.handle(request, context)
+        chunks = prepare_body(response, request.method)
+    except BaseException as error:
+        if context.needs_teardown():
+            context.ended = True
+            context.teardown(error)
+        raise
+    if chunks is not None and context.needs_teardown():
+        context.ended = True
+        context.teardown(None)
+    return response, chunks
+
+
+def _busy(app: Erlen, request: Request) -> Response:
+    pool = app._workers
+    app.logger.warning(
+        "Refused %s %s with 503: all %d worker threads (ASGI_THREADS) stayed busy for "
+        "ASGI_THREAD_TIMEOUT = %s seconds.",
+        request.method,
+        request.path,
+        pool.size,
+        pool.timeout,
+    )
+    return ServiceUnavailable(
+        "The server is busy: every worker thread is in use. Try again in a moment."
+    ).get_response(request)
 
 
 class _ClientGone(Exception):
@@ -258,7 +302,12 @@ class _ClientGone(Exception):
 
 
 async def _stream(
-    app: Erlen, context: RequestContext, response: Response, receive: Receive, send: Send
+    app: Erlen,
+    context: RequestContext,
+    response: Response,
+    receive: Receive,
+    send: Send,
+    lane: Lane,
 ) -> None:
     """Send a streamed body as it is produced, and stop it if the client goes away."""
     loop = asyncio.get_running_loop()
@@ -273,7 +322,7 @@ async def _stream(
         if hasattr(response.response, "__aiter__"):
             await _pump_async(response, send_chunk)
         else:
-            await _pump_sync(app, response, send_chunk, loop)
+            await _pump_sync(response, send_chunk, lane)
         try:
             await send({"type": "http.response.body", "body": b"", "more_body": False})
         except OSError:
@@ -323,49 +372,65 @@ _END: t.Any = object()
 
 
 async def _pump_sync(
-    app: Erlen,
-    response: Response,
-    send_chunk: Callable[[bytes], Awaitable[None]],
-    loop: asyncio.AbstractEventLoop,
+    response: Response, send_chunk: Callable[[bytes], Awaitable[None]], lane: Lane
 ) -> None:
-    # A plain iterator may block (a file, a slow query): each step runs in the
-    # thread pool. The lock keeps close() from racing a step still running.
+    # A plain iterator may block (a file, a slow query): each step runs on the
+    # request's worker thread, one after the other, and so does closing it.
     iterator = response.iter_encoded()
-    lock = threading.Lock()
-    step_context = copy_context()
-    executor = app._executor
 
     def step() -> bytes:
-        with lock:
-            return next(iterator, _END)  # type: ignore[no-any-return]
+        return next(iterator, _END)  # type: ignore[no-any-return]
 
     def close() -> None:
-        with lock:
-            try:
-                close_iterator = getattr(iterator, "close", None)
-                if close_iterator is not None:
-                    close_iterator()
-            finally:
-                response.close()
+        try:
+            close_iterator = getattr(iterator, "close", None)
+            if close_iterator is not None:
+                close_iterator()
+        finally:
+            response.close()
 
     try:
         while True:
-            chunk = await loop.run_in_executor(executor, step_context.run, step)
+            chunk = await lane.run(step)
             if chunk is _END:
                 return
             if chunk:
                 await send_chunk(chunk)
     finally:
-        await loop.run_in_executor(executor, copy_context().run, close)
+        await lane.run(close)
+
+
+async def _teardown(
+    app: Erlen, context: RequestContext, error: BaseException | None, lane: Lane | None
+) -> None:
+    """End the request on its worker thread (teardown functions may block)."""
+    # Async teardown functions are sent back to the loop from there.
+    context.ended = True
+    own = lane is None
+    if lane is None:
+        lane = Lane(app._workers)
+    try:
+        await lane.run(context.teardown, error)
+    except NoWorkerAvailable:
+        # Teardown must run (it closes what the request opened): on a thread
+        # of its own, then, rather than not at all.
+        app.logger.warning(
+            "Every worker thread (ASGI_THREADS) stayed busy; the teardown of %s ran on "
+            "a thread of its own.",
+            context.request.path if context.request is not None else "a request",
+        )
+        run = copy_context().run
+        await asyncio.get_running_loop().run_in_executor(None, run, context.teardown, error)
+    finally:
+        if own:
+            lane.release()
 
 
 async def teardown_in_pool(
     app: Erlen, context: RequestContext, error: BaseException | None
 ) -> None:
-    """End the request in the thread pool: teardown functions may block."""
-    # Async teardown functions are sent back to the loop from there.
-    loop = asyncio.get_running_loop()
-    await loop.run_in_executor(app._executor, copy_context().run, context.teardown, error)
+    """End a request that has no worker yet, on a worker thread (a WebSocket's)."""
+    await _teardown(app, context, error, None)
 
 
 # -- lifespan ------------------------------------------------------------
