@@ -1,4 +1,4 @@
-"""The blog, served by erlen: ``gunicorn app:app``, ``uvicorn app:app``, ``erlen db upgrade``.
+"""The blog on erlen: ``gunicorn app:app``, ``uvicorn app:app``, ``erlen db upgrade``.
 
 The first line is the only one that differs from running it on Flask
 (``flask --app blog run``): from it on, ``import flask`` (here and in every

@@ -53,12 +53,12 @@ def test_upgrade_from_empty_then_downgrade(empty_database):
 
 
 def test_the_db_upgrade_command(tmp_path):
-    """``flask db upgrade`` (on erlen: ``erlen db upgrade`` through app.py) on an empty file."""
+    """``flask db upgrade`` (on erlen: ``erlen db upgrade``, which finds app.py) on an empty file."""
     database = tmp_path / "cli.sqlite3"
     if FRAMEWORK == "flask":
         command = [sys.executable, "-m", "flask", "--app", "blog", "db", "upgrade"]
     else:
-        command = [sys.executable, "-m", "erlen", "--app", "app", "db", "upgrade"]
+        command = [sys.executable, "-m", "erlen", "db", "upgrade"]
     env = {
         **os.environ,
         "BLOG_SECRET_KEY": TEST_SETTINGS["SECRET_KEY"],
