@@ -43,7 +43,6 @@ def create_app(config: Mapping[str, object] | object | None = None) -> Flask:
     if app.config["SESSION_TYPE"] == "redis" and not app.config.get("SESSION_REDIS"):
         # Connects on first use, not here.
         app.config["SESSION_REDIS"] = redis.Redis.from_url(app.config["REDIS_URL"])
-    os.makedirs(app.instance_path, exist_ok=True)  # where a relative SQLite file goes
 
     db.init_app(app)
     # The migrations folder sits beside the package, wherever the command runs.
