@@ -8,6 +8,7 @@ from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
 import pytest
 
+import erlen
 from erlen.http.converters import BaseConverter, ValidationError
 from erlen.http.exceptions import HTTPException, MethodNotAllowed, NotFound
 from erlen.routing import BuildError, RequestRedirect, Router, Rule
@@ -824,3 +825,20 @@ def test_iter_rules_and_repr():
     assert repr(first) == "<Rule '/a' (GET, POST) -> a>"
     assert first.is_static and not second.is_static
     assert second.arguments == {"x"}
+
+
+def test_url_for_encodes_what_a_value_needs_and_leaves_the_rest(app):
+    @app.route("/p/<name>")
+    def page(name):
+        return name
+
+    @app.route("/f/<path:rest>")
+    def files(rest):
+        return rest
+
+    with app.test_request_context("/"):
+        assert erlen.url_for("page", name="a b/ü%?#") == "/p/a%20b%2F%C3%BC%25%3F%23"
+        assert erlen.url_for("page", name="plain-name_1.~") == "/p/plain-name_1.~"
+        assert erlen.url_for("files", rest="dir/a b.txt") == "/f/dir/a%20b.txt"
+        assert erlen.url_for("page", name="x", q="1 2") == "/p/x?q=1+2"
+        assert erlen.url_for("page", name="x", skip=None) == "/p/x"

@@ -80,6 +80,13 @@ def url_for(
         return app.handle_url_build_error(error, endpoint, values)  # type: ignore[no-any-return]
     if request is not None:
         root = request.root_path
+        if not _external:
+            # perf: a path, the usual url_for: no scheme or host to look up.
+            if root:
+                path = quote(root, safe="/!$&'()*+,;=:@-._~%") + path
+            if _anchor is not None:
+                path += "#" + quote(_anchor, safe="/?!$&'()*+,;=:@-._~%")
+            return path
         scheme = _scheme or request.scheme
         host = request.host
     else:

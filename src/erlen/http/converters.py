@@ -51,6 +51,12 @@ class ValidationError(ValueError):
     """
 
 
+#: Whether a value is made only of what a path segment (or a path) may hold as
+#: it is: letters and digits and RFC 3986's unreserved and sub-delims, ":" and "@".
+_SEGMENT_SAFE = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@._~-]*").fullmatch
+_PATH_SAFE = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@._~/-]*").fullmatch
+
+
 class BaseConverter:
     """Match one part of a URL and turn it into a Python value and back.
 
@@ -88,7 +94,10 @@ class BaseConverter:
         return value
 
     def to_url(self, value: t.Any) -> str:
-        return quote(str(value), safe="!$&'()*+,;=:@-._~")
+        text = str(value)
+        if _SEGMENT_SAFE(text):  # perf: most values need no percent-encoding
+            return text
+        return quote(text, safe="!$&'()*+,;=:@-._~")
 
 
 class UnicodeConverter(BaseConverter):
@@ -121,7 +130,10 @@ class PathConverter(BaseConverter):
     converts = False
 
     def to_url(self, value: t.Any) -> str:
-        return quote(str(value), safe="!$&'()*+,;=:@-._~/")
+        text = str(value)
+        if _PATH_SAFE(text):  # perf: most values need no percent-encoding
+            return text
+        return quote(text, safe="!$&'()*+,;=:@-._~/")
 
 
 class _NumberConverter(BaseConverter):

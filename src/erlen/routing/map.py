@@ -410,6 +410,17 @@ class Router(_RuleTable):
         rules = self._by_endpoint.get(endpoint)
         if not rules:
             raise BuildError(endpoint, self._unknown_endpoint_message(endpoint))
+        if len(rules) == 1 and method is None:
+            # perf: the usual url_for: one rule, no defaults, exactly its values.
+            rule = rules[0]
+            if not rule.defaults and (
+                (not values and not rule.arguments)
+                or (values and values.keys() == rule.arguments and None not in values.values())
+            ):
+                try:
+                    return rule, rule.build(values or {})
+                except (ValueError, TypeError):
+                    pass  # the general path below explains it
         given = {k: v for k, v in values.items() if v is not None} if values else {}
         missing: set[str] = set()
         for rule in rules:
