@@ -120,6 +120,9 @@ class LoadServer:
             LOADAPP_LEAK_BYTES=str(args.leak_bytes),
         )
         env.pop("PYTHONDONTWRITEBYTECODE", None)
+        # A server measured for coverage (the test suite's subprocess patch)
+        # would run slower and hold the tracer's data: load it as it is.
+        env.pop("COVERAGE_PROCESS_CONFIG", None)
         if args.malloc_arena_max:
             env["MALLOC_ARENA_MAX"] = str(args.malloc_arena_max)
         if kind == "gunicorn":

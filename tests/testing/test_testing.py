@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import subprocess
 import sys
 
@@ -145,8 +146,10 @@ def test_import_is_lazy():
         "'asyncio', 'orjson', 'json', 'email.utils', 'logging', 'dataclasses') "
         "if m in sys.modules]; print(heavy)"
     )
+    # Without coverage's measurement of subprocesses: it imports json and the like itself.
+    env = {k: v for k, v in os.environ.items() if k != "COVERAGE_PROCESS_CONFIG"}
     output = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env
     )
     assert output.stdout.strip() == "[]"
 
