@@ -1257,6 +1257,45 @@ def test_disconnect_during_a_stream_body_upload_sends_nothing_and_does_not_raise
     assert "complete" not in seen
 
 
+@pytest.mark.parametrize("kind", KINDS)
+def test_teardown_runs_when_the_client_left_during_the_upload(app, kind):
+    # Nobody is answered, but what the request opened is still closed.
+    torn: list[str] = []
+
+    @app.teardown_request
+    def teardown(error):
+        torn.append(g.get("opened", "nothing"))
+
+    if kind == "async":
+
+        @app.route("/upload", methods=["POST"], stream_body=True)
+        async def upload():
+            g.opened = "a connection"
+            async for _ in request.stream:
+                pass
+            return "complete"
+
+    else:
+
+        @app.route("/upload", methods=["POST"], stream_body=True)
+        def upload():
+            g.opened = "a connection"
+            for _ in request.stream:
+                pass
+            return "complete"
+
+    async def main():
+        exchange = Exchange(closed_send_raises=True)
+        exchange.deliver(b"part", more_body=True)
+        exchange.disconnect()
+        scope = make_scope("/upload", "POST", headers=[("transfer-encoding", "chunked")])
+        await asyncio.wait_for(app(scope, exchange.receive, exchange.send), WAIT)
+        return exchange
+
+    assert run(main()).sent == []
+    assert torn == ["a connection"]
+
+
 # -- 6. streamed responses -----------------------------------------------------------
 
 
