@@ -38,7 +38,14 @@ if t.TYPE_CHECKING:
         [Erlen, RequestContext, Response, "list[bytes] | None", Receive, Send], Awaitable[None]
     ]
 
-__all__ = ["serve", "build_environ", "ClientDisconnected", "request_lane"]
+__all__ = [
+    "serve",
+    "build_environ",
+    "ClientDisconnected",
+    "request_lane",
+    "stream_response",
+    "run_serving_hooks",
+]
 
 
 class ClientDisconnected(BadRequest):
@@ -273,7 +280,9 @@ async def serve(
                     }
                 )
                 if chunks is None:
-                    await _stream(app, context, response, receive, send, request_lane(context))
+                    await stream_response(
+                        app, context, response, receive, send, request_lane(context)
+                    )
                 else:
                     content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
                     await send({"type": "http.response.body", "body": content})
@@ -338,7 +347,7 @@ class _ClientGone(Exception):
     """The server could not send: the client has closed the connection."""
 
 
-async def _stream(
+async def stream_response(
     app: Erlen,
     context: RequestContext,
     response: Response,
@@ -479,7 +488,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
         kind = message["type"]
         if kind == "lifespan.startup":
             try:
-                await _run_serving_hooks(app, app.before_serving_funcs)
+                await run_serving_hooks(app, app.before_serving_funcs)
             except Exception as error:  # noqa: BLE001 - reported to the server
                 app.logger.error(
                     "The app could not start: a before_serving function raised an error.",
@@ -490,7 +499,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
             await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
             try:
-                await _run_serving_hooks(app, app.after_serving_funcs)
+                await run_serving_hooks(app, app.after_serving_funcs)
             except Exception as error:  # noqa: BLE001 - reported to the server
                 app.logger.error("An after_serving function raised an error.", exc_info=error)
                 await send({"type": "lifespan.shutdown.failed", "message": _describe_error(error)})
@@ -499,7 +508,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
             return
 
 
-async def _run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
+async def run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
     token = _cv.set(AppContext(app))
     signals = _signals[0] if _signals else None
     try:

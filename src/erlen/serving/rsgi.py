@@ -6,9 +6,8 @@ stands for, and the request runs through the ASGI adapter's own driver
 (:func:`erlen.serving.asgi.serve`): the same routing, limits, thread per
 request, streaming and teardown. Only the two ends differ. The body comes
 from the protocol (``async for chunk in protocol``); the response goes out
-in one call (``protocol.response_bytes``) or, streamed, through the
-transport ``protocol.response_stream`` returns, with no ASGI messages in
-between. WebSockets and ASGI middleware on ``app.asgi_app`` get ASGI's
+in one call (``protocol.response_bytes``), with no ASGI messages, or,
+streamed, through the transport ``protocol.response_stream`` returns. WebSockets and ASGI middleware on ``app.asgi_app`` get ASGI's
 ``receive`` and ``send`` made of the protocol, so they run unchanged.
 
 ``__rsgi_init__`` and ``__rsgi_del__`` run the ``before_serving`` and
@@ -25,7 +24,7 @@ import typing as t
 from urllib.parse import quote
 
 from ..http.scope import BodyHeaders, announces_body
-from .asgi import ClientDisconnected, _run_serving_hooks, _stream, request_lane
+from .asgi import ClientDisconnected, request_lane, run_serving_hooks, stream_response
 from .asgi import serve as asgi_serve
 
 if t.TYPE_CHECKING:
@@ -199,7 +198,7 @@ async def _respond(
     else:
         send.open_stream(response.status_code, response.headers._list)
         try:
-            await _stream(app, context, response, receive, send, request_lane(context))
+            await stream_response(app, context, response, receive, send, request_lane(context))
         finally:
             # Ends the body now, also after an error that left the last message
             # unsent: RSGI has no way to cut a body short.
@@ -387,7 +386,7 @@ def start(app: Erlen, loop: asyncio.AbstractEventLoop) -> None:
     stops instead of serving an app that could not start.
     """
     try:
-        loop.run_until_complete(_run_serving_hooks(app, app.before_serving_funcs))
+        loop.run_until_complete(run_serving_hooks(app, app.before_serving_funcs))
     except Exception as error:  # noqa: BLE001 - logged, then the worker stops
         app.logger.error(
             "The app could not start: a before_serving function raised an error.", exc_info=error
@@ -398,6 +397,6 @@ def start(app: Erlen, loop: asyncio.AbstractEventLoop) -> None:
 def stop(app: Erlen, loop: asyncio.AbstractEventLoop) -> None:
     """Run the ``after_serving`` functions as a granian worker stops: ``app.__rsgi_del__``."""
     try:
-        loop.run_until_complete(_run_serving_hooks(app, app.after_serving_funcs))
+        loop.run_until_complete(run_serving_hooks(app, app.after_serving_funcs))
     except Exception as error:  # noqa: BLE001 - logged; the worker is stopping anyway
         app.logger.error("An after_serving function raised an error.", exc_info=error)
