@@ -246,6 +246,7 @@ READY_MARKERS = {
     "uvicorn": "Uvicorn running on",
     "hypercorn": "Running on http://",
     "granian": "Started worker-1",
+    "granian-rsgi": "Started worker-1",
 }
 
 
@@ -254,7 +255,7 @@ def server_argv(kind: str, target: str, port: int, *options: str) -> list[str]:
 
     ``kind`` is ``gunicorn`` (WSGI: one worker, threads, so connections stay
     alive), ``uvicorn`` or ``hypercorn`` (ASGI, which they find out by
-    themselves). Each gets a short graceful-shutdown timeout, so that a
+    themselves), ``granian`` (ASGI) or ``granian-rsgi`` (granian's RSGI). Each gets a short graceful-shutdown timeout, so that a
     connection left open cannot hold up :meth:`ServerProcess.stop`.
     """
     if kind == "gunicorn":
@@ -294,12 +295,12 @@ def server_argv(kind: str, target: str, port: int, *options: str) -> list[str]:
             "--graceful-timeout=3",
             "--log-level=info",  # prints "Running on"
         ]
-    elif kind == "granian":
+    elif kind in ("granian", "granian-rsgi"):
         argv = [
             sys.executable,
             "-m",
             "granian",
-            "--interface=asgi",
+            "--interface=rsgi" if kind == "granian-rsgi" else "--interface=asgi",
             f"--host={HOST}",
             f"--port={port}",
             "--workers=1",

@@ -58,6 +58,7 @@ READY_MARKERS = {
     # comes while a worker is still starting leaves that worker running.
     "granian-wsgi": "Started worker-2",
     "granian-asgi": "Started worker-2",
+    "granian-rsgi": "Started worker-2",
     "hypercorn": "Running on http://",
 }
 

@@ -100,14 +100,31 @@ async def _asgi_entry(
     await app.asgi_app(scope, receive, send)
 
 
-class _LazyASGI:
-    """``Erlen.asgi_app`` until first use; asyncio is imported only for ASGI."""
+class _LazyServing:
+    """A protocol adapter's entry point (``asgi_app``, ``__rsgi__`` ...), imported on first use.
+
+    So asyncio and the adapter load only for the protocol a server speaks.
+    """
+
+    def __init__(self, protocol: str, name: str) -> None:
+        self.protocol = protocol
+        self.name = name
+        self.attribute = name
+
+    def __set_name__(self, owner: type, attribute: str) -> None:
+        self.attribute = attribute
 
     def __get__(self, instance: t.Any, owner: type) -> t.Any:
-        from .serving.asgi import serve
+        if self.protocol == "asgi":
+            from .serving import asgi
 
-        owner.asgi_app = serve  # type: ignore[attr-defined]
-        return serve if instance is None else serve.__get__(instance, owner)
+            function = getattr(asgi, self.name)
+        else:
+            from .serving import rsgi
+
+            function = getattr(rsgi, self.name)
+        setattr(owner, self.attribute, function)
+        return function if instance is None else function.__get__(instance, owner)
 
 
 class Erlen(RequestCycle):
@@ -493,16 +510,22 @@ class Erlen(RequestCycle):
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=exc_info)
 
-    def _stream_failed(self, request: Request | None) -> bool:
+    def _stream_failed(self, request: Request | None, cut: bool = True) -> bool:
         """Log the error a streamed body raised midway; return whether to raise it on.
 
         Call it in the ``except`` block. The adapters cut the connection
         rather than end the body, so the client cannot take a partial body
-        for a whole one.
+        for a whole one; under RSGI, which cannot (``cut=False``), the log
+        says the body was ended.
         """
         self.logger.exception(
-            "Exception while streaming the response to %s [%s]; the connection is cut so "
-            "the client does not take a partial body for a whole one",
+            "Exception while streaming the response to %s [%s]; "
+            + (
+                "the connection is cut so the client does not take a partial body for a whole one"
+                if cut
+                else "the body was ended there (RSGI cannot cut the connection): the client "
+                "may take the partial body for a whole one"
+            ),
             getattr(request, "path", "?"),
             getattr(request, "method", "?"),
         )
@@ -802,7 +825,18 @@ class Erlen(RequestCycle):
 
     #: The ASGI application proper; wrap this one with ASGI middleware
     #: (``app.asgi_app = Middleware(app.asgi_app)``).
-    asgi_app: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyASGI())
+    asgi_app: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyServing("asgi", "serve"))
+
+    #: granian's native interface, RSGI (``granian --interface rsgi app:app``):
+    #: the same cycle as ASGI; ``__rsgi_init__`` and ``__rsgi_del__`` run the
+    #: serving hooks, as the ASGI lifespan does (see :mod:`erlen.serving.rsgi`).
+    __rsgi__: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyServing("rsgi", "serve"))
+    __rsgi_init__: Callable[..., t.Any] = t.cast(
+        "Callable[..., t.Any]", _LazyServing("rsgi", "start")
+    )
+    __rsgi_del__: Callable[..., t.Any] = t.cast(
+        "Callable[..., t.Any]", _LazyServing("rsgi", "stop")
+    )
 
     def __call__(self, environ: t.Any, start_response: t.Any, send: t.Any = None) -> t.Any:
         """Serve one request: ``(environ, start_response)`` is WSGI, ``(scope, receive, send)`` ASGI.

@@ -25,7 +25,7 @@ CLIENTS = 16
 REQUESTS_EACH = 8
 
 
-@pytest.fixture(params=["gunicorn", "uvicorn", "hypercorn", "granian"])
+@pytest.fixture(params=["gunicorn", "uvicorn", "hypercorn", "granian", "granian-rsgi"])
 def served(request, tmp_path):
     process = server_process(
         request.param,

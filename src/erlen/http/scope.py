@@ -22,6 +22,7 @@ __all__ = [
     "app_path",
     "undecoded_path",
     "body_headers",
+    "announces_body",
     "BodyHeaders",
 ]
 
@@ -157,14 +158,20 @@ def body_headers(scope: Scope) -> BodyHeaders | None:
                 content_type = value
             else:
                 chunked = True
-    if length is not None:
-        if length in (b"", b"0") and not chunked:
-            return None
-    elif not chunked and scope.get("http_version") in ("1.1", "1.0"):
-        # HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
-        # HTTP/2 and 3 need neither, so there the body is always listened for.
+    if not announces_body(length, chunked, scope.get("http_version")):
         return None
     return BodyHeaders(length, content_type, repeated)
+
+
+def announces_body(length: bytes | None, chunked: bool, http_version: str | None) -> bool:
+    """Whether a request with this ``Content-Length`` (or chunked coding) has a body.
+
+    HTTP/1.1 announces a body by one of those headers (RFC 9112 §6.3);
+    HTTP/2 and 3 need neither, so there the body is always listened for.
+    """
+    if length is not None:
+        return chunked or length not in (b"", b"0")
+    return chunked or http_version not in ("1.1", "1.0")
 
 
 # perf: response header names repeat; each is lower-cased and encoded once.

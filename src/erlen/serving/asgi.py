@@ -32,13 +32,33 @@ if t.TYPE_CHECKING:
     from ..response import Response
     from ..typing import Receive, Scope, Send
 
-__all__ = ["serve", "build_environ", "ClientDisconnected"]
+    #: How the RSGI adapter writes a response: (app, context, response, its
+    #: body or None to stream it, receive, send).
+    Responder = Callable[
+        [Erlen, RequestContext, Response, "list[bytes] | None", Receive, Send], Awaitable[None]
+    ]
+
+__all__ = [
+    "serve",
+    "build_environ",
+    "ClientDisconnected",
+    "request_lane",
+    "stream_response",
+    "run_serving_hooks",
+]
 
 
 class ClientDisconnected(BadRequest):
-    """The client went away before it had sent the whole request body."""
+    """The request body ended before all of it had come: the client went away.
 
-    description = "The client disconnected before it had sent the whole request body."
+    Under RSGI the same comes of a chunked body granian could not read
+    (granian does not tell the two apart), and the client may read the 400.
+    """
+
+    description = (
+        "The request body ended before all of it had come: the client disconnected, "
+        "or sent a body whose framing could not be read."
+    )
 
 
 async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
@@ -180,16 +200,31 @@ def _should_load(request: Request, limit: int | None) -> bool:
 
 # -- HTTP ----------------------------------------------------------------
 
+_FIND: t.Any = object()
 
-async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
-    """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``."""
+
+async def serve(
+    app: Erlen,
+    scope: Scope,
+    receive: Receive,
+    send: Send,
+    respond: Responder | None = None,
+    framing: t.Any = _FIND,
+) -> None:
+    """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``.
+
+    ``respond`` and ``framing`` are for the RSGI adapter, which drives HTTP
+    requests through here: ``respond`` writes the response its own way,
+    with ``receive`` and ``send`` standing for its protocol, and
+    ``framing`` is what :func:`body_headers` would find in the scope.
+    """
     if scope["type"] != "http":
         await _serve_other(app, scope, receive, send)
         return
     app._got_first_request = True  # setup methods refuse from now on
     # perf: HTTP is served right here, one coroutine fewer per request.
     loop = asyncio.get_running_loop()
-    found = body_headers(scope)
+    found = body_headers(scope) if framing is _FIND else framing
     body = None if found is None else _Body(receive, loop)
     request = app.request_class.from_scope(
         scope, _NO_BODY if body is None else body, app.config, found
@@ -229,27 +264,30 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
             except NoWorkerAvailable:
                 response = _busy(app, request)
                 chunks = prepare_body(response, request.method)
-        if body is not None and body.disconnected:
+        if respond is not None:
+            await respond(app, context, response, chunks, receive, send)
+        elif body is not None and body.disconnected:
+            # The client left while the view read its body: nobody to answer,
+            # but the teardown still runs (below), as for any request.
             response.close()
-            return  # the client left while the view read its body: nobody to answer
-        try:
-            await send(
-                {
-                    "type": "http.response.start",
-                    "status": response.status_code,
-                    "headers": encode_headers(response.headers),
-                }
-            )
-            if chunks is None:
-                lane = context.lane
-                if lane is None:
-                    lane = context.lane = Lane(app._workers)
-                await _stream(app, context, response, receive, send, lane)
-            else:
-                content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
-                await send({"type": "http.response.body", "body": content})
-        except OSError:
-            response.close()  # ASGI 2.4: send() raises when the client has gone
+        else:
+            try:
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": response.status_code,
+                        "headers": encode_headers(response.headers),
+                    }
+                )
+                if chunks is None:
+                    await stream_response(
+                        app, context, response, receive, send, request_lane(context)
+                    )
+                else:
+                    content = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+                    await send({"type": "http.response.body", "body": content})
+            except OSError:
+                response.close()  # ASGI 2.4: send() raises when the client has gone
     except BaseException as error:
         if context.needs_teardown() and not context.ended:
             await _teardown(app, context, error, context.lane)
@@ -262,6 +300,14 @@ async def serve(app: Erlen, scope: Scope, receive: Receive, send: Send) -> None:
         _cv.reset(token)
         if context.lane is not None:
             context.lane.release()
+
+
+def request_lane(context: RequestContext) -> Lane:
+    """The request's worker, taken from the pool on first use."""
+    lane: Lane | None = context.lane
+    if lane is None:
+        lane = context.lane = Lane(context.app._workers)
+    return lane
 
 
 def _sync_cycle(
@@ -301,7 +347,7 @@ class _ClientGone(Exception):
     """The server could not send: the client has closed the connection."""
 
 
-async def _stream(
+async def stream_response(
     app: Erlen,
     context: RequestContext,
     response: Response,
@@ -349,7 +395,7 @@ async def _stream(
         except (asyncio.CancelledError, _ClientGone):
             pass
         except Exception:
-            if app._stream_failed(context.request):
+            if app._stream_failed(context.request, getattr(send, "cuts_bodies", True)):
                 raise
 
 
@@ -442,7 +488,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
         kind = message["type"]
         if kind == "lifespan.startup":
             try:
-                await _run_serving_hooks(app, app.before_serving_funcs)
+                await run_serving_hooks(app, app.before_serving_funcs)
             except Exception as error:  # noqa: BLE001 - reported to the server
                 app.logger.error(
                     "The app could not start: a before_serving function raised an error.",
@@ -453,7 +499,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
             await send({"type": "lifespan.startup.complete"})
         elif kind == "lifespan.shutdown":
             try:
-                await _run_serving_hooks(app, app.after_serving_funcs)
+                await run_serving_hooks(app, app.after_serving_funcs)
             except Exception as error:  # noqa: BLE001 - reported to the server
                 app.logger.error("An after_serving function raised an error.", exc_info=error)
                 await send({"type": "lifespan.shutdown.failed", "message": _describe_error(error)})
@@ -462,7 +508,7 @@ async def _serve_lifespan(app: Erlen, receive: Receive, send: Send) -> None:
             return
 
 
-async def _run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
+async def run_serving_hooks(app: Erlen, functions: Iterable[Callable[[], t.Any]]) -> None:
     token = _cv.set(AppContext(app))
     signals = _signals[0] if _signals else None
     try:
