@@ -323,7 +323,7 @@ class RequestCycle(Scaffold):
         cls = rv.__class__
         # perf: the common returns are tested by exact type first, and built
         # without the general constructor when response_class keeps its own.
-        if self.response_class.__init__ is Response.__init__:
+        if self.response_class._own_init:
             if cls is str:
                 return self.response_class._of_bytes(rv.encode(), _HTML_TYPE)
             if cls is bytes:
@@ -355,6 +355,8 @@ class RequestCycle(Scaffold):
             )
         if isinstance(rv, Response):
             response = rv
+            if response.headers.__class__ is not Headers:
+                _fix_headers(response)  # the view assigned a dict or Werkzeug's headers
         elif isinstance(rv, (str, bytes, bytearray)):
             response = self.response_class(rv, status, headers)
             return response
@@ -444,7 +446,10 @@ class RequestCycle(Scaffold):
                     problem = error.handshake_problem(request)
                     if problem is not None:
                         self.logger.warning("%s", problem)
-                return error.get_response(request)
+                response = error.get_response(request)
+                if response.headers.__class__ is not Headers:
+                    _fix_headers(response)  # abort(response) with headers made elsewhere
+                return response
             raise error
         return await self._call_handler(handler, error if original is None else original, on_loop)
 

@@ -106,6 +106,15 @@ class Request(RequestHeaders):
 
     #: The JSON module Flask code finds here (``request.json_module.loads``):
     #: :mod:`erlen.json`, which goes through the current app's provider.
+    #: Whether the class builds its requests with Request's own ``__init__``
+    #: (set for each subclass): ``from_scope`` then skips the environ.
+    _own_init = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # perf: decided once per class, not tested on each request.
+        cls._own_init = cls.__init__ is Request.__init__
+
     json_module = _json
 
     #: Set by the app while routing.
@@ -158,7 +167,7 @@ class Request(RequestHeaders):
         and type are read from the scope directly. A subclass whose
         ``__init__`` takes over gets the whole environ up front.
         """
-        if cls.__init__ is not Request.__init__:
+        if not cls._own_init:
             return cls(build_environ(scope, body), config)
         # perf: no environ; __init__'s work done from the scope instead.
         request = cls.__new__(cls)

@@ -51,6 +51,15 @@ class Response(ResponseHeaders):
 
     #: The JSON module Flask code finds here (``request.json_module.loads``):
     #: :mod:`erlen.json`, which goes through the current app's provider.
+    #: Whether the class builds its responses with Response's own ``__init__``
+    #: (set for each subclass): ``make_response`` may then build them directly.
+    _own_init = True
+
+    def __init_subclass__(cls, **kwargs: t.Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # perf: decided once per class, not tested on each response.
+        cls._own_init = cls.__init__ is Response.__init__
+
     json_module = _json
 
     default_status = 200
@@ -397,8 +406,9 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
     Both adapters send what this returns: a body held in memory gets a
     ``Content-Length``; a HEAD request, a 204 and a 304 get no body.
     """
-    if response.headers.__class__ is not Headers:
-        _fix_headers(response)
+    # The headers a view or hook replaced (response.headers = {...}) were made
+    # Headers where the cycle got the response back: make_response, after the
+    # after_request hooks, and for an aborted request's response.
     body = response.response
     if body.__class__ is list and len(body) == 1 and body[0].__class__ is bytes:
         # perf: what Response(str) builds; Content-Length is already set.

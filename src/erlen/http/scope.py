@@ -158,7 +158,11 @@ def body_headers(scope: Scope) -> BodyHeaders | None:
                 content_type = value
             else:
                 chunked = True
-    if not announces_body(length, chunked, scope.get("http_version")):
+    # perf: announces_body() inlined, for the request without a body.
+    if length is None and not chunked:
+        if scope.get("http_version") in ("1.1", "1.0"):
+            return None
+    elif not announces_body(length, chunked, None):
         return None
     return BodyHeaders(length, content_type, repeated)
 

@@ -200,8 +200,6 @@ def _should_load(request: Request, limit: int | None) -> bool:
 
 # -- HTTP ----------------------------------------------------------------
 
-_FIND: t.Any = object()
-
 
 async def serve(
     app: Erlen,
@@ -209,22 +207,24 @@ async def serve(
     receive: Receive,
     send: Send,
     respond: Responder | None = None,
-    framing: t.Any = _FIND,
+    framing: t.Callable[[t.Any], t.Any] = body_headers,
 ) -> None:
     """Serve one ASGI connection (``http``, ``websocket`` or ``lifespan``) with ``app``.
 
     ``respond`` and ``framing`` are for the RSGI adapter, which drives HTTP
     requests through here: ``respond`` writes the response its own way,
     with ``receive`` and ``send`` standing for its protocol, and
-    ``framing`` is what :func:`body_headers` would find in the scope.
+    ``framing`` finds the body's framing headers in the scope, as
+    :func:`body_headers` does in an ASGI one.
     """
     if scope["type"] != "http":
         await _serve_other(app, scope, receive, send)
         return
-    app._got_first_request = True  # setup methods refuse from now on
+    if not app._got_first_request:
+        app._got_first_request = True  # setup methods refuse from now on
     # perf: HTTP is served right here, one coroutine fewer per request.
     loop = asyncio.get_running_loop()
-    found = body_headers(scope) if framing is _FIND else framing
+    found = framing(scope)
     body = None if found is None else _Body(receive, loop)
     request = app.request_class.from_scope(
         scope, _NO_BODY if body is None else body, app.config, found
@@ -235,6 +235,7 @@ async def serve(
     context.app = app
     context.request = request
     context.loop = loop
+    context.lane = None  # perf: an instance attribute reads faster than the class's
     token = _cv.set(context)
     try:
         view = app.match_request(request)

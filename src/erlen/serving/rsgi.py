@@ -173,7 +173,7 @@ async def serve(app: Erlen, scope: t.Any, protocol: t.Any) -> None:
         await app.asgi_app(asgi_scope(scope), receive, send)
     else:
         found = _scope(scope)
-        await asgi_serve(app, found, receive, send, _respond, _framing(found))
+        await asgi_serve(app, found, receive, send, _respond, _framing)
     if receive.cut and not send.answered:
         # The body broke off. Under ASGI that means the client left and nobody
         # is answered; granian asks for an answer, and with a broken chunked

@@ -39,7 +39,8 @@ class ResponseCut(BrokenPipeError):
 
 def serve(app: Erlen, environ: dict[str, t.Any], start_response: t.Callable[..., t.Any]) -> t.Any:
     """Handle one WSGI request with ``app`` and return the body iterable."""
-    app._got_first_request = True  # setup methods refuse from now on
+    if not app._got_first_request:
+        app._got_first_request = True  # setup methods refuse from now on
     request = app.request_class(environ, app.config)
     # perf: what RequestContext's constructor does for a ready request, without
     # type.__call__ and __init__ (which takes Flask's arguments).
