@@ -289,3 +289,14 @@ def test_bad_names_are_refused(name):
 def test_good_headers_pass(name, value):
     check_header(name, value)
     assert Headers([(name, value)])[name] == value
+
+
+def test_encode_headers_for_asgi_caches_pairs_and_copes_with_list_pairs():
+    from erlen.http.headers import Headers
+    from erlen.http.scope import encode_headers
+
+    headers = Headers([("Content-Type", "text/plain"), ("X-Name", "é")])
+    assert encode_headers(headers) == [(b"content-type", b"text/plain"), (b"x-name", b"\xe9")]
+    assert encode_headers(headers) == [(b"content-type", b"text/plain"), (b"x-name", b"\xe9")]
+    headers._list.append(["X-List", "1"])  # type: ignore[arg-type]  # code that edited _list
+    assert encode_headers(headers)[-1] == (b"x-list", b"1")

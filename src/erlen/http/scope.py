@@ -178,21 +178,23 @@ def announces_body(length: bytes | None, chunked: bool, http_version: str | None
     return chunked or http_version not in ("1.1", "1.0")
 
 
-# perf: response header names repeat; each is lower-cased and encoded once.
-_HEADER_NAMES: dict[str, bytes] = {}
+# perf: response headers repeat (Content-Type, and Content-Length of the
+# usual sizes): each pair is lower-cased and encoded once, up to a bound.
+_HEADER_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
 
 
 def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
     """Return ``headers`` as an ASGI message carries them: lower-cased, as bytes."""
-    names = _HEADER_NAMES
-    return [
-        (names.get(name) or _header_name(name), value.encode("latin-1"))
-        for name, value in headers._list
-    ]
+    pairs = _HEADER_PAIRS
+    try:
+        return [pairs.get(pair) or _encode_pair(pair) for pair in headers._list]
+    except TypeError:  # a pair that is a list, not a tuple (code that edited _list)
+        return [_encode_pair(tuple(pair)) for pair in headers._list]  # type: ignore[arg-type]
 
 
-def _header_name(name: str) -> bytes:
-    raw = name.lower().encode("latin-1")
-    if len(_HEADER_NAMES) < 256:
-        _HEADER_NAMES[name] = raw
-    return raw
+def _encode_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
+    name, value = pair
+    encoded = (name.lower().encode("latin-1"), value.encode("latin-1"))
+    if len(_HEADER_PAIRS) < 1024:  # a bound: values such as cookies rarely repeat
+        _HEADER_PAIRS[pair] = encoded
+    return encoded
