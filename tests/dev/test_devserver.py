@@ -770,8 +770,21 @@ def test_run_simple_serves_until_sigterm(capsys):
 
     thread = threading.Thread(target=client, daemon=True)
     thread.start()
+    # A bound: if the server is still serving long after the signal, say so
+    # and signal again, rather than hang the suite.
+    served = threading.Event()
+    late: list[bool] = []
+
+    def watchdog() -> None:
+        if not served.wait(4 * TIMEOUT):
+            late.append(True)
+            signal.pthread_kill(threading.main_thread().ident, signal.SIGTERM)
+
+    threading.Thread(target=watchdog, daemon=True).start()
     run_simple(HOST, port, hello_app, fd=sock.detach())  # returns: no traceback, no exit
+    served.set()
     thread.join(TIMEOUT)
+    assert not late, "the server went on serving after SIGTERM until the test's bound"
     assert answers == [b"hello"]
     err = capsys.readouterr().err
     assert f" * Serving hello_app on http://127.0.0.1:{port}/ (CTRL+C to quit)" in err

@@ -307,6 +307,10 @@ class RequestParser:
                 hosts += 1
             elif name == b"expect" and value.lower() == b"100-continue":
                 expect = 1
+        if hosts > 1:
+            # RFC 9112 §3.2: more than one Host line is a 400, in any version;
+            # which host was meant is ambiguous (a way past host checks).
+            raise ProtocolError("a request may have only one Host header; this one has several")
         if version == b"1.1" and hosts != 1:
             # RFC 9112 §3.2: exactly one Host header in an HTTP/1.1 request.
             raise ProtocolError("an HTTP/1.1 request needs exactly one Host header")
