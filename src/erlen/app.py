@@ -17,7 +17,7 @@ import typing as t
 import weakref
 from collections.abc import Callable
 from datetime import timedelta
-from types import CoroutineType
+from types import CoroutineType, FunctionType
 
 from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute
@@ -72,23 +72,6 @@ def _as_timedelta(value: timedelta | int | float) -> timedelta:
     return value if isinstance(value, timedelta) else timedelta(seconds=value)
 
 
-class _LazyTemplating:
-    """A class attribute that is a name of :mod:`erlen.templating`, imported on first use."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __get__(self, instance: t.Any, owner: type) -> t.Any:
-        from . import templating
-
-        value = getattr(templating, self.name)
-        setattr(owner, _TEMPLATING_ATTRS[self.name], value)
-        return value
-
-
-_TEMPLATING_ATTRS = {"Environment": "jinja_environment"}
-
-
 async def _asgi_entry(
     app_ref: weakref.ref[Erlen], scope: t.Any, receive: t.Any, send: t.Any
 ) -> None:
@@ -100,14 +83,17 @@ async def _asgi_entry(
     await app.asgi_app(scope, receive, send)
 
 
-class _LazyServing:
-    """A protocol adapter's entry point (``asgi_app``, ``__rsgi__`` ...), imported on first use.
+class _Lazy:
+    """A class attribute that is a name of another erlen module, imported on first use.
 
-    So asyncio and the adapter load only for the protocol a server speaks.
+    So asyncio and a protocol adapter load only for the protocol a server
+    speaks (``asgi_app``, ``__rsgi__`` ...), and Jinja2 only for an app that
+    renders templates (``jinja_environment``). A function found this way
+    becomes a method of the class.
     """
 
-    def __init__(self, protocol: str, name: str) -> None:
-        self.protocol = protocol
+    def __init__(self, module: str, name: str) -> None:
+        self.module = module
         self.name = name
         self.attribute = name
 
@@ -115,16 +101,13 @@ class _LazyServing:
         self.attribute = attribute
 
     def __get__(self, instance: t.Any, owner: type) -> t.Any:
-        if self.protocol == "asgi":
-            from .serving import asgi
+        from importlib import import_module
 
-            function = getattr(asgi, self.name)
-        else:
-            from .serving import rsgi
-
-            function = getattr(rsgi, self.name)
-        setattr(owner, self.attribute, function)
-        return function if instance is None else function.__get__(instance, owner)
+        value = getattr(import_module(f".{self.module}", __package__), self.name)
+        setattr(owner, self.attribute, value)
+        if instance is not None and isinstance(value, FunctionType):
+            return value.__get__(instance, owner)
+        return value
 
 
 class Erlen(RequestCycle):
@@ -161,7 +144,7 @@ class Erlen(RequestCycle):
     aborter_class = Aborter
     #: The class of :attr:`jinja_env`.
     jinja_environment: type[Environment] = t.cast(
-        "type[Environment]", _LazyTemplating("Environment")
+        "type[Environment]", _Lazy("templating", "Environment")
     )
     #: Options for the Jinja2 environment, read when it is created.
     jinja_options: dict[str, t.Any] = {}
@@ -825,17 +808,17 @@ class Erlen(RequestCycle):
 
     #: The ASGI application proper; wrap this one with ASGI middleware
     #: (``app.asgi_app = Middleware(app.asgi_app)``).
-    asgi_app: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyServing("asgi", "serve"))
+    asgi_app: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _Lazy("serving.asgi", "serve"))
 
     #: granian's native interface, RSGI (``granian --interface rsgi app:app``):
     #: the same cycle as ASGI; ``__rsgi_init__`` and ``__rsgi_del__`` run the
     #: serving hooks, as the ASGI lifespan does (see :mod:`erlen.serving.rsgi`).
-    __rsgi__: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _LazyServing("rsgi", "serve"))
+    __rsgi__: Callable[..., t.Any] = t.cast("Callable[..., t.Any]", _Lazy("serving.rsgi", "serve"))
     __rsgi_init__: Callable[..., t.Any] = t.cast(
-        "Callable[..., t.Any]", _LazyServing("rsgi", "start")
+        "Callable[..., t.Any]", _Lazy("serving.rsgi", "start")
     )
     __rsgi_del__: Callable[..., t.Any] = t.cast(
-        "Callable[..., t.Any]", _LazyServing("rsgi", "stop")
+        "Callable[..., t.Any]", _Lazy("serving.rsgi", "stop")
     )
 
     def __call__(self, environ: t.Any, start_response: t.Any, send: t.Any = None) -> t.Any:

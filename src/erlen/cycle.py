@@ -488,7 +488,7 @@ class RequestCycle(Scaffold):
         """
         if isinstance(e, RequestRedirect):
             return e
-        handler = self._find_error_handler(e, _request_or_none())
+        handler = self._find_error_handler(e, _current_request())
         if handler is None:
             return e
         return self.ensure_sync(handler)(e)
@@ -589,7 +589,7 @@ class RequestCycle(Scaffold):
         In debug mode the answer is the debug page; in tests (or with
         ``PROPAGATE_EXCEPTIONS``) the error is raised to the caller instead.
         """
-        return _drive(self._handle_exception(e, _request_or_none(), False))
+        return _drive(self._handle_exception(e, _current_request(), False))
 
     async def _answer_user_error(
         self, error: Exception, request: Request, on_loop: bool
@@ -709,11 +709,6 @@ def _replaced(app: RequestCycle, name: str) -> bool:
     """Whether the method ``name`` is replaced on ``app`` or on its class."""
     # Called on the error path only: a request without errors never pays for it.
     return name in vars(app) or getattr(type(app), name) is not getattr(RequestCycle, name)
-
-
-def _request_or_none() -> Request | None:
-    context = _cv.get(None)
-    return None if context is None else context.request
 
 
 def _request_for(method: str) -> Request:
