@@ -21,8 +21,8 @@ from types import CoroutineType, FunctionType
 
 from ._packages import find_instance_path
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute
-from .ctx import AppContext, RequestContext, _AppCtxGlobals, _cv, _signals
-from .cycle import RequestCycle, _current_request, _scopes
+from .ctx import AppContext, RequestContext, _AppCtxGlobals, _current_request, _cv, _signals
+from .cycle import RequestCycle, _scopes
 from .http.exceptions import Aborter
 from .json.provider import DefaultJSONProvider, JSONProvider
 from .request import Request
@@ -487,8 +487,7 @@ class Erlen(RequestCycle):
         ``exc_info`` is what :func:`sys.exc_info` returns (or the error
         itself). Override it to log unhandled errors elsewhere.
         """
-        context = _cv.get(None)
-        request = None if context is None else context.request
+        request = _current_request()
         method = request.method if request is not None else "?"
         path = request.path if request is not None else "?"
         self.logger.error("Exception on %s [%s]", path, method, exc_info=exc_info)

@@ -259,6 +259,12 @@ def _current() -> AppContext:
     return context
 
 
+def _current_request() -> Request | None:
+    """The request being handled here, or ``None`` (no context, or an app context only)."""
+    context = _cv.get(None)
+    return None if context is None else context.request
+
+
 def _current_request_context() -> RequestContext:
     context = _cv.get(None)
     if context is None or context.request is None:

@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterator
 from types import CoroutineType, GeneratorType
 
 from .csrf import SAFE_METHODS, CrossOriginRequestRefused, check_request, check_websocket
-from .ctx import RequestContext, _cv, _signals
+from .ctx import RequestContext, _current_request, _cv, _signals
 from .http.exceptions import (
     BadRequest,
     BadRequestKeyError,
@@ -750,11 +750,6 @@ def _safe_redirect_target(request: Request, path: str) -> str:
     if query:
         location += "?" + query.decode("latin-1")
     return location
-
-
-def _current_request() -> Request | None:
-    context = _cv.get(None)
-    return context.request if context is not None else None
 
 
 def _current_endpoint() -> str | None:

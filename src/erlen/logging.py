@@ -12,7 +12,7 @@ import logging
 import sys
 import typing as t
 
-from .ctx import _cv
+from .ctx import _current_request
 
 if t.TYPE_CHECKING:
     from .app import Erlen
@@ -29,8 +29,7 @@ class _ErrorsStream:
     """
 
     def _target(self) -> t.TextIO:
-        context = _cv.get(None)
-        request = None if context is None else context.request
+        request = _current_request()
         if request is not None:
             environ = request.__dict__.get("environ")
             if environ is not None:

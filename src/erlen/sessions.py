@@ -16,7 +16,7 @@ import typing as t
 from collections.abc import Iterable, Iterator, Mapping, MutableMapping
 from datetime import datetime, timedelta, timezone
 
-from .ctx import _cv
+from .ctx import _current_request
 from .json.tag import TaggedJSONSerializer
 
 if t.TYPE_CHECKING:
@@ -239,11 +239,6 @@ class NullSession(SecureCookieSession):
 
 
 # -- interfaces -------------------------------------------------------------------
-
-
-def _current_request() -> Request | None:
-    context = _cv.get(None)
-    return None if context is None else context.request
 
 
 def _lifetime(app: Erlen) -> timedelta:
