@@ -16,6 +16,7 @@ import shutil
 import signal
 import subprocess
 import tempfile
+import typing as t
 from pathlib import Path
 
 import pytest
@@ -66,18 +67,61 @@ def _log_tail(path: Path) -> str:
         return "(no log)"
 
 
-class Postgres:
+class _Server:
+    """A server process of the tests' own, on a free port, in a folder of its own."""
+
+    #: The signal that asks the server to shut down.
+    stop_signal = signal.SIGTERM
+
+    def __init__(self, prefix: str, log_name: str) -> None:
+        self.folder = Path(tempfile.mkdtemp(prefix=prefix))
+        self.log_path = self.folder / log_name
+        self.process: subprocess.Popen[bytes] | None = None
+        self.port = 0
+
+    def _launch(self, port: int, log: t.IO[bytes]) -> subprocess.Popen[bytes]:
+        raise NotImplementedError
+
+    def _ready_or_exited(self) -> bool:
+        raise NotImplementedError
+
+    def _start(self, timeout: float, not_ready: str) -> None:
+        """Launch on a free port until the server answers; another try if the port was taken."""
+        for _attempt in range(3):
+            self.port = free_port()
+            with open(self.log_path, "ab") as log:
+                self.process = self._launch(self.port, log)
+            if poll_until(self._ready_or_exited, timeout) and self.process.poll() is None:
+                return
+            taken = "Address already in use" in _log_tail(self.log_path)
+            self.stop(keep_folder=True)
+            if not taken:
+                break
+        pytest.fail(
+            f"{not_ready} on port {self.port} within {timeout} s. "
+            f"Its log:\n{_log_tail(self.log_path)}",
+            pytrace=False,
+        )
+
+    def stop(self, keep_folder: bool = False) -> None:
+        process, self.process = self.process, None
+        if process is not None:
+            _stop(process, self.stop_signal)
+        if not keep_folder:
+            shutil.rmtree(self.folder, ignore_errors=True)
+
+
+class Postgres(_Server):
     """A PostgreSQL server of its own; :attr:`url` is SQLAlchemy's URL for it."""
 
     user = "blog"
+    stop_signal = signal.SIGINT  # "fast" shutdown: ends sessions, then exits
 
     def __init__(self) -> None:
         self.initdb = _find("initdb", "/usr/lib/postgresql/*/bin/initdb")
         self.postgres = _find("postgres", "/usr/lib/postgresql/*/bin/postgres")
-        self.folder = Path(tempfile.mkdtemp(prefix="blog-postgres-"))
-        self.log_path = self.folder / "postgres.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
+        super().__init__("blog-postgres-", "postgres.log")
+        self._data = self.folder / "data"
         self.run_as: str | None = None
         if os.geteuid() == 0:
             self.run_as = "postgres" if _has_account("postgres") else "nobody"
@@ -88,9 +132,8 @@ class Postgres:
         return f"postgresql+psycopg://{self.user}@{HOST}:{self.port}/{database}"
 
     def start(self, timeout: float = 30.0) -> None:
-        data = self.folder / "data"
         result = subprocess.run(
-            [self.initdb, "-D", str(data), "-U", self.user, "--auth=trust"]
+            [self.initdb, "-D", str(self._data), "-U", self.user, "--auth=trust"]
             + ["--encoding=UTF8", "--locale=C", "--no-sync"],
             user=self.run_as,
             cwd=self.folder,
@@ -103,36 +146,25 @@ class Postgres:
                 f"{result.stdout.decode(errors='replace')}{result.stderr.decode(errors='replace')}",
                 pytrace=False,
             )
-        for _attempt in range(3):
-            self.port = free_port()
-            with open(self.log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    [self.postgres, "-D", str(data), "-p", str(self.port)]
-                    + [
-                        "-c",
-                        f"listen_addresses={HOST}",
-                        "-c",
-                        f"unix_socket_directories={self.folder}",
-                    ]
-                    # A throwaway database: no need to survive a crash.
-                    + ["-c", "fsync=off", "-c", "synchronous_commit=off"]
-                    + ["-c", "full_page_writes=off"],
-                    user=self.run_as,
-                    cwd=self.folder,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if poll_until(self._ready_or_exited, timeout) and self.process.poll() is None:
-                return
-            taken = "Address already in use" in _log_tail(self.log_path)
-            self.stop(keep_folder=True)
-            if not taken:
-                break
-        pytest.fail(
-            f"PostgreSQL did not accept connections on port {self.port} within {timeout} s. "
-            f"Its log:\n{_log_tail(self.log_path)}",
-            pytrace=False,
+        self._start(timeout, "PostgreSQL did not accept connections")
+
+    def _launch(self, port: int, log: t.IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [self.postgres, "-D", str(self._data), "-p", str(port)]
+            + [
+                "-c",
+                f"listen_addresses={HOST}",
+                "-c",
+                f"unix_socket_directories={self.folder}",
+            ]
+            # A throwaway database: no need to survive a crash.
+            + ["-c", "fsync=off", "-c", "synchronous_commit=off"]
+            + ["-c", "full_page_writes=off"],
+            user=self.run_as,
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def _ready_or_exited(self) -> bool:
@@ -159,23 +191,13 @@ class Postgres:
             connection.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
-    def stop(self, keep_folder: bool = False) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            _stop(process, signal.SIGINT)  # "fast" shutdown: ends sessions, then exits
-        if not keep_folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
-
-class Redis:
+class Redis(_Server):
     """A Redis server of its own, keeping nothing on disk."""
 
     def __init__(self) -> None:
         self.program = _find("redis-server")
-        self.folder = Path(tempfile.mkdtemp(prefix="blog-redis-"))
-        self.log_path = self.folder / "redis.log"
-        self.process: subprocess.Popen[bytes] | None = None
-        self.port = 0
+        super().__init__("blog-redis-", "redis.log")
 
     @property
     def url(self) -> str:
@@ -187,27 +209,16 @@ class Redis:
         return redis.Redis(host=HOST, port=self.port, socket_timeout=5)
 
     def start(self, timeout: float = 20.0) -> None:
-        for _attempt in range(3):
-            self.port = free_port()
-            with open(self.log_path, "ab") as log:
-                self.process = subprocess.Popen(
-                    [self.program, "--port", str(self.port), "--bind", HOST]
-                    + ["--save", "", "--appendonly", "no", "--dir", str(self.folder)],
-                    cwd=self.folder,
-                    stdin=subprocess.DEVNULL,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            if poll_until(self._ready_or_exited, timeout) and self.process.poll() is None:
-                return
-            taken = "Address already in use" in _log_tail(self.log_path)
-            self.stop(keep_folder=True)
-            if not taken:
-                break
-        pytest.fail(
-            f"Redis did not answer PING on port {self.port} within {timeout} s. "
-            f"Its log:\n{_log_tail(self.log_path)}",
-            pytrace=False,
+        self._start(timeout, "Redis did not answer PING")
+
+    def _launch(self, port: int, log: t.IO[bytes]) -> subprocess.Popen[bytes]:
+        return subprocess.Popen(
+            [self.program, "--port", str(port), "--bind", HOST]
+            + ["--save", "", "--appendonly", "no", "--dir", str(self.folder)],
+            cwd=self.folder,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
 
     def _ready_or_exited(self) -> bool:
@@ -221,13 +232,6 @@ class Redis:
                 return bool(client.ping())
         except redis.ConnectionError:
             return False
-
-    def stop(self, keep_folder: bool = False) -> None:
-        process, self.process = self.process, None
-        if process is not None:
-            _stop(process, signal.SIGTERM)
-        if not keep_folder:
-            shutil.rmtree(self.folder, ignore_errors=True)
 
 
 def _has_account(name: str) -> bool:
