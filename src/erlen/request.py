@@ -175,7 +175,11 @@ class Request(RequestHeaders):
         request._body = request._input = body
         request._config = config if config is not None else DEFAULT_LIMITS
         request.method = scope.get("method", "GET")
-        path = app_path(scope)
+        path = scope["path"] or "/"
+        if scope.get("root_path"):  # perf: app_path's work only when there is a root
+            path = app_path(scope)
+        # perf: set on the instance, where the router reads it faster than on the class.
+        request._invalid_path = False
         if not path.isascii():
             raw = undecoded_path(scope, path)
             if raw is not None:

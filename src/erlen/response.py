@@ -15,6 +15,8 @@ from .http.headers import Headers, check_header
 from .http.negotiation import parse_options_header
 from .http.status import status_line
 
+_new_object = object.__new__
+
 __all__ = ["Response", "jsonify", "redirect"]
 
 _TEXT_TYPES = ("application/json", "application/xml", "application/javascript")
@@ -80,9 +82,10 @@ class Response(ResponseHeaders):
         # constant and there are no other headers).
         self = cls.__new__(cls)
         self.status_code = 200
-        self.headers = Headers._trusted(
-            [("Content-Type", content_type), ("Content-Length", str(len(body)))]
-        )
+        # perf: Headers._trusted inlined, one call fewer.
+        headers = _new_object(Headers)
+        headers._list = [("Content-Type", content_type), ("Content-Length", str(len(body)))]
+        self.headers = headers
         self.response = [body]
         return self
 

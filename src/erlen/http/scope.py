@@ -179,17 +179,30 @@ def announces_body(length: bytes | None, chunked: bool, http_version: str | None
 
 
 # perf: response headers repeat (Content-Type, and Content-Length of the
-# usual sizes): each pair is lower-cased and encoded once, up to a bound.
+# usual sizes): each pair, and each whole list of pairs, is lower-cased and
+# encoded once, up to a bound.
 _HEADER_PAIRS: dict[tuple[str, str], tuple[bytes, bytes]] = {}
+_HEADER_LISTS: dict[tuple[tuple[str, str], ...], tuple[tuple[bytes, bytes], ...]] = {}
 
 
 def encode_headers(headers: Headers) -> list[tuple[bytes, bytes]]:
-    """Return ``headers`` as an ASGI message carries them: lower-cased, as bytes."""
-    pairs = _HEADER_PAIRS
+    """Return ``headers`` as an ASGI message carries them: lower-cased, as bytes.
+
+    A new list each time: ASGI middleware may add to it in place.
+    """
+    lists = _HEADER_LISTS
     try:
-        return [pairs.get(pair) or _encode_pair(pair) for pair in headers._list]
+        key = tuple(headers._list)
+        encoded = lists.get(key)
     except TypeError:  # a pair that is a list, not a tuple (code that edited _list)
         return [_encode_pair(tuple(pair)) for pair in headers._list]  # type: ignore[arg-type]
+    if encoded is None:
+        pairs = _HEADER_PAIRS
+        encoded = tuple([pairs.get(pair) or _encode_pair(pair) for pair in key])
+        if len(lists) >= 1024:  # a bound; lists with cookies or ETags rarely repeat
+            lists.clear()
+        lists[key] = encoded
+    return list(encoded)
 
 
 def _encode_pair(pair: tuple[str, str]) -> tuple[bytes, bytes]:
