@@ -36,6 +36,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SESSION_COOKIE_PARTITIONED": False,
     "SESSION_REFRESH_EACH_REQUEST": True,
     "SEND_FILE_MAX_AGE_DEFAULT": None,
+    # Serve a static file through a symlink that leads out of the static folder.
+    "STATIC_FOLLOW_SYMLINKS": False,
     "TEMPLATES_AUTO_RELOAD": None,
     "EXPLAIN_TEMPLATE_LOADING": False,
     "MAX_COOKIE_SIZE": 4093,

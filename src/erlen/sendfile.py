@@ -138,7 +138,11 @@ def send_file(
 
 
 def send_from_directory(
-    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
+    directory: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    follow_symlinks: bool = False,
+    **kwargs: t.Any,
 ) -> Response:
     """Return a response that sends the file ``path`` from ``directory``.
 
@@ -146,6 +150,12 @@ def send_from_directory(
     :func:`safe_join`, so it can never reach outside ``directory``. Anything
     unsafe, missing, or not a regular file is a 404. A relative ``directory``
     is taken from the app's ``root_path``. ``kwargs`` go to :func:`send_file`.
+
+    A symbolic link inside ``directory`` is followed only while its target
+    stays inside ``directory``; one that leads out is a 404, since whoever
+    can make a link in an upload folder could otherwise serve any file the
+    app can read. ``follow_symlinks=True`` follows every link: use it only
+    for a folder whose links you made yourself.
 
     ::
 
@@ -156,8 +166,11 @@ def send_from_directory(
     directory = os.fspath(directory)
     if not os.path.isabs(directory):
         directory = os.path.join(_root_path(_cv.get(None)), directory)
-    target = safe_join(directory, path)
-    if target is None:
+    parts = _safe_parts(os.fspath(path))
+    if parts is None:
+        raise NotFound()
+    target = _join(directory, parts)
+    if target is None or not (follow_symlinks or _stays_inside(directory, parts)):
         raise NotFound()
     try:
         return send_file(target, **kwargs)
@@ -190,10 +203,17 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
     >>> safe_join("/srv/static", "../app.py") is None
     True
     """
-    base = os.fspath(directory)
+    parts = _safe_parts(*(os.fspath(given) for given in paths))
+    return None if parts is None else _join(os.fspath(directory), parts)
+
+
+# -- path checks and opening -------------------------------------------------
+
+
+def _safe_parts(*paths: str) -> list[str] | None:
+    """Return the segments of ``paths`` (``/``-separated), or ``None`` if one is unsafe."""
     parts: list[str] = []
-    for given in paths:
-        path = os.fspath(given)
+    for path in paths:
         if not path:
             continue
         if path[0] == "/" or "\\" in path or "\x00" in path:
@@ -204,6 +224,11 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
             if _unsafe_segment(segment):
                 return None
             parts.append(segment)
+    return parts
+
+
+def _join(base: str, parts: list[str]) -> str | None:
+    """Join checked ``parts`` onto ``base``, or ``None`` if the result leaves it."""
     if not parts:
         return base
     joined = os.path.join(base, *parts)
@@ -219,7 +244,25 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
     return joined
 
 
-# -- path checks and opening -------------------------------------------------
+def _stays_inside(directory: str, parts: list[str]) -> bool:
+    """Whether ``directory/parts`` resolves to a place inside ``directory``.
+
+    perf: one ``lstat`` per segment (one or two for most static files); the
+    costlier ``realpath`` runs only when a segment is a symbolic link. A
+    segment that does not exist passes: opening it answers 404.
+    """
+    path = directory
+    for part in parts:
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            return True
+        if stat.S_ISLNK(mode):
+            root = os.path.realpath(directory)
+            resolved = os.path.realpath(os.path.join(directory, *parts))
+            return resolved.startswith(root.rstrip(os.sep) + os.sep)
+    return True
 
 
 @lru_cache(maxsize=64)
