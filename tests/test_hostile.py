@@ -451,6 +451,13 @@ OPEN_REDIRECT = [
         location="/%5Cevil.example/",
     ),
     Raw("slash-redirect-tab", get(b"/%09/evil.example"), at(308), location="/%09/evil.example/"),
+    # redirect() of a checked ?next= whose tab a browser would trim to //evil.example.
+    Raw(
+        "redirect-leading-tab",
+        get(b"/next?next=%09//evil.example"),
+        at(302),
+        location="%09//evil.example",
+    ),
 ]
 
 RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT
