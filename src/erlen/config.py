@@ -25,6 +25,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TRAP_BAD_REQUEST_ERRORS": None,
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
+    # Refuse a short or placeholder secret key outside debug mode and testing.
+    "SECRET_KEY_STRICT": False,
     "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
     "SESSION_COOKIE_NAME": "session",
     "SESSION_COOKIE_DOMAIN": None,
