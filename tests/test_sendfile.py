@@ -671,6 +671,8 @@ def _linked_folder(tmp_path):
     (files / "file-in.txt").symlink_to(files / "sub" / "a.txt")
     (files / "dir-in").symlink_to("sub", target_is_directory=True)  # relative
     (files / "sub" / "up").symlink_to("..", target_is_directory=True)
+    (files / "loop").symlink_to(files / "loop")
+    (files / "dangling").symlink_to(files / "nowhere")
     return files
 
 
@@ -695,6 +697,13 @@ def test_send_from_directory_follows_links_that_stay_inside(app, client, tmp_pat
     response = client.get(f"/files/{name}")
     assert response.status_code == 200
     assert response.data == b"inside"
+
+
+@pytest.mark.parametrize("name", ["loop", "dangling", "sub/up", "dir-in", "loop/x"])
+def test_send_from_directory_answers_404_for_broken_links_and_folders(app, client, tmp_path, name):
+    files = _linked_folder(tmp_path)
+    app.add_url_rule("/files/<path:name>", "files", lambda name: send_from_directory(files, name))
+    assert client.get(f"/files/{name}").status_code == 404
 
 
 def test_send_from_directory_through_a_linked_folder(app, client, tmp_path):

@@ -46,6 +46,13 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NOCTTY", 0)
 )
 
+# perf: refuses a link as the last segment of a path in the open call itself
+# (ELOOP), so send_from_directory checks links without a syscall of its own
+# for a file at the top of its folder. None where the system lacks it.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", None)
+# What opening a link with O_NOFOLLOW raises (BSDs say EMLINK).
+_LINK_ERRNOS = frozenset((errno.ELOOP, errno.EMLINK))
+
 # What "no such file" looks like from os.open on a path a client chose.
 _MISSING_ERRNOS = frozenset(
     (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EINVAL)
@@ -127,8 +134,33 @@ def send_file(
         so browsers revalidate each time (cheap: a 304). A callable gets the
         path and returns either.
     """
+    return _send_file(
+        path_or_file,
+        _OPEN_FLAGS,
+        mimetype,
+        as_attachment,
+        download_name,
+        conditional,
+        etag,
+        last_modified,
+        max_age,
+    )
+
+
+def _send_file(
+    path_or_file: str | os.PathLike[str] | t.IO[bytes],
+    flags: int,
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: MaxAge = None,
+) -> Response:
+    """:func:`send_file`, opening a path with ``flags``."""
     context = _cv.get(None)
-    source, file = _open(path_or_file, context, etag, last_modified)
+    source, file = _open(path_or_file, context, etag, last_modified, flags)
     try:
         headers = _representation_headers(file.name, mimetype, as_attachment, download_name)
         return _respond(context, source, file, headers, conditional, max_age)
@@ -170,12 +202,23 @@ def send_from_directory(
     if parts is None:
         raise NotFound()
     target = _join(directory, parts)
-    if target is None or not (follow_symlinks or _stays_inside(directory, parts)):
+    if target is None:
         raise NotFound()
+    flags = _OPEN_FLAGS if follow_symlinks else _no_links_out(directory, parts, target)
     try:
-        return send_file(target, **kwargs)
+        return _send_file(target, flags, **kwargs)
     except OSError as error:
         # Only opening the file raises OSError in send_file (reads come later).
+        if flags == _OPEN_FLAGS or error.errno not in _LINK_ERRNOS:
+            if error.errno in _MISSING_ERRNOS:
+                raise NotFound() from None
+            raise
+        # The file itself is a link: followed if it stays in the folder.
+        if not _resolves_inside(directory, target):
+            raise NotFound() from None
+    try:
+        return _send_file(target, _OPEN_FLAGS, **kwargs)
+    except OSError as error:
         if error.errno in _MISSING_ERRNOS:
             raise NotFound() from None
         raise
@@ -244,25 +287,34 @@ def _join(base: str, parts: list[str]) -> str | None:
     return joined
 
 
-def _stays_inside(directory: str, parts: list[str]) -> bool:
-    """Whether ``directory/parts`` resolves to a place inside ``directory``.
+def _no_links_out(directory: str, parts: list[str], target: str) -> int:
+    """Return the flags to open ``target`` with, or raise 404 for a link out.
 
-    perf: one ``lstat`` per segment (one or two for most static files); the
-    costlier ``realpath`` runs only when a segment is a symbolic link. A
-    segment that does not exist passes: opening it answers 404.
+    The folders on the way are checked here, with one ``lstat`` each; the
+    file itself is opened with ``O_NOFOLLOW``, which refuses a link at no
+    cost (:func:`send_from_directory` then resolves it). The costlier
+    ``realpath`` runs only where there is a link. A segment that does not
+    exist passes: opening it answers 404.
     """
+    checked = parts[:-1] if _NOFOLLOW is not None else parts
     path = directory
-    for part in parts:
+    for part in checked:
         path = os.path.join(path, part)
         try:
             mode = os.lstat(path).st_mode
         except OSError:
-            return True
+            break
         if stat.S_ISLNK(mode):
-            root = os.path.realpath(directory)
-            resolved = os.path.realpath(os.path.join(directory, *parts))
-            return resolved.startswith(root.rstrip(os.sep) + os.sep)
-    return True
+            if not _resolves_inside(directory, target):
+                raise NotFound()
+            return _OPEN_FLAGS  # every link on the way resolved inside
+    return _OPEN_FLAGS if _NOFOLLOW is None else _OPEN_FLAGS | _NOFOLLOW
+
+
+def _resolves_inside(directory: str, target: str) -> bool:
+    """Whether ``target``, links resolved, lies inside ``directory`` (resolved too)."""
+    inside = os.path.join(os.path.realpath(directory), "")
+    return os.path.realpath(target).startswith(inside)
 
 
 @lru_cache(maxsize=64)
@@ -300,6 +352,7 @@ def _open(
     context: AppContext | None,
     etag: bool | str,
     last_modified: datetime | int | float | None,
+    flags: int = _OPEN_FLAGS,
 ) -> tuple[int | t.IO[bytes], _File]:
     """Open the file (or take the caller's file object) and describe it."""
     source: int | t.IO[bytes]
@@ -307,7 +360,7 @@ def _open(
         path = os.fspath(path_or_file)
         if not os.path.isabs(path):
             path = os.path.join(_root_path(context), path)
-        source, status = _open_regular(path)
+        source, status = _open_regular(path, flags)
         file = _describe(path, status.st_mtime, status.st_size)
     else:
         if isinstance(path_or_file, io.TextIOBase):
@@ -354,9 +407,9 @@ def _with_validators(
     return file._replace(mtime=mtime, last_modified=date, tag=tag, weak=weak, etag=header)
 
 
-def _open_regular(path: str) -> tuple[int, os.stat_result]:
+def _open_regular(path: str, flags: int = _OPEN_FLAGS) -> tuple[int, os.stat_result]:
     """Open ``path`` for reading and stat it once; refuse anything but a regular file."""
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = os.open(path, flags)
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):
