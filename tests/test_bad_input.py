@@ -13,7 +13,7 @@ import html
 import io
 import json
 import warnings
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 from wsgiref.validate import validator
 
 import pytest
@@ -785,6 +785,83 @@ def test_header_injection_is_a_plain_500_for_the_client(app, client, view):
     for name, value in response.headers.items():
         assert not any(c in name + value for c in "\r\n\x00")
     assert "x=1" not in response.text
+
+
+# Ways a view sets a header value; each takes the value.
+_HEADER_SETTERS = {
+    "item": lambda v: _with(lambda r: r.headers.__setitem__("X-Value", v)),
+    "set": lambda v: _with(lambda r: r.headers.set("X-Value", v)),
+    "add": lambda v: _with(lambda r: r.headers.add("X-Value", v)),
+    "location": lambda v: _with(lambda r: setattr(r, "location", v)),
+    "tuple-dict": lambda v: ("x", 200, {"X-Value": v}),
+    "tuple-list": lambda v: ("x", [("X-Value", v)]),
+    "make-response": lambda v: make_response(("x", 200, {"X-Value": v})),
+    "constructor": lambda v: Response("x", headers={"X-Value": v}),
+}
+# RFC 9110 §5.5: no whitespace at either end, no control character but the tab.
+_BAD_VALUES = {
+    "leading-tab": ("\t//evil.example", "starts with whitespace"),
+    "leading-space": (" /evil.example", "starts with whitespace"),
+    "trailing-space": ("/a ", "ends with whitespace"),
+    "trailing-tab": ("a\t", "ends with whitespace"),
+    "control": ("a\x01b", "control character"),
+    "delete": ("a\x7fb", "control character"),
+}
+
+
+def _with(change):
+    response = Response("x")
+    change(response)
+    return response
+
+
+@pytest.mark.parametrize("setter", _HEADER_SETTERS)
+@pytest.mark.parametrize("value", _BAD_VALUES)
+def test_header_value_with_whitespace_at_an_end_raises_for_the_developer(setter, value):
+    text, message = _BAD_VALUES[value]
+    app = Erlen("whitespace_app")
+    app.config["TESTING"] = True
+    app.add_url_rule("/", "view", lambda: _HEADER_SETTERS[setter](text))
+    with pytest.raises(ValueError, match=message) as info:
+        app.test_client().get("/")
+    assert "X-Value" in str(info.value) or "Location" in str(info.value)
+
+
+@pytest.mark.parametrize("setter", ["item", "location", "tuple-dict"])
+def test_header_value_with_whitespace_is_a_plain_500_for_the_client(app, client, setter):
+    app.add_url_rule("/ws", "ws", lambda: _HEADER_SETTERS[setter](request.args["v"]))
+    assert client.get("/ws", query_string={"v": "/here"}).status_code == 200
+    response = client.get("/ws", query_string={"v": "\t//evil.example"})
+    assert_clear_error(response, 500, "Internal Server Error")
+    assert "X-Value" not in response.headers
+    assert "Location" not in response.headers
+
+
+def test_header_value_inner_whitespace_is_kept(app, client):
+    app.add_url_rule("/ws", "ws", lambda: _HEADER_SETTERS["item"]("a  b"))
+    assert client.get("/ws").headers["X-Value"] == "a  b"
+    response = Response()
+    response.headers["X-Value"] = "a\tb"  # RFC 9110 allows a tab inside (not PEP 3333)
+    assert response.headers["X-Value"] == "a\tb"
+
+
+@pytest.mark.parametrize(
+    ("target", "location"),
+    [
+        ("\t//evil.example", "%09//evil.example"),
+        (" //evil.example", "%20//evil.example"),
+        ("/here\t", "/here%09"),
+        ("/a\x0b/b", "/a%0B/b"),
+    ],
+)
+def test_redirect_encodes_whitespace_so_it_stays_on_the_site(app, client, target, location):
+    app.add_url_rule("/go", "go", lambda: redirect(request.args["next"]))
+    response = client.get("/go", query_string={"next": target})
+    assert response.status_code == 302
+    assert response.headers["Location"] == location
+    # What a browser does with it: a path on this site, not //evil.example.
+    resolved = urljoin("http://localhost/go", response.headers["Location"].strip(" \t"))
+    assert urlsplit(resolved).netloc == "localhost"
 
 
 def test_header_injection_in_after_request_hook(app, client):

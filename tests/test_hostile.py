@@ -30,10 +30,11 @@ import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
 
-from erlen import Erlen, Response, redirect, request, url_for
+from erlen import Erlen, Response, redirect, render_template_string, request, url_for
 from erlen.middleware import ProxyFix
 from servers import HOST, ServerProcess, server_env, server_process
 
@@ -450,6 +451,13 @@ OPEN_REDIRECT = [
         location="/%5Cevil.example/",
     ),
     Raw("slash-redirect-tab", get(b"/%09/evil.example"), at(308), location="/%09/evil.example/"),
+    # redirect() of a checked ?next= whose tab a browser would trim to //evil.example.
+    Raw(
+        "redirect-leading-tab",
+        get(b"/next?next=%09//evil.example"),
+        at(302),
+        location="%09//evil.example",
+    ),
 ]
 
 RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT
@@ -730,6 +738,56 @@ def test_redirect_goes_where_the_app_says(client, target):
     response = client.get("/next", query_string={"next": target})
     assert response.status_code == 302
     assert response.headers["Location"] == target
+
+
+_OFF_SITE_VALUES = [
+    "/evil.example",
+    "//evil.example",
+    "///evil.example",
+    "\\evil.example",
+    "/\\evil.example",
+    "\\/evil.example",
+    "/%2F/evil.example",
+]
+
+
+def _stays_here(location: str) -> None:
+    assert location.startswith("/"), location
+    assert not location.startswith(("//", "/\\")), location
+    # As a browser resolves it (a backslash counts as a slash there).
+    resolved = urljoin("http://localhost/out", location.replace("\\", "/"))
+    assert urlsplit(resolved).netloc == "localhost", location
+
+
+@pytest.mark.parametrize("value", _OFF_SITE_VALUES)
+def test_url_for_never_builds_a_url_to_another_host(app, client, value):
+    @app.route("/page/<path:page>")
+    def inner(page):
+        return page
+
+    @app.route("/<path:page>")
+    def page(page):
+        return f"page {page}"
+
+    @app.route("/out")
+    def out():
+        # The pattern from issue 15: a path converter fed from the query string.
+        return redirect(url_for("page", page=request.args["to"]))
+
+    @app.route("/link")
+    def link():
+        return render_template_string("{{ url_for('page', page=to) }}", to=request.args["to"])
+
+    response = client.get("/out", query_string={"to": value})
+    assert response.status_code == 302
+    location = response.headers["Location"]
+    _stays_here(location)
+    assert client.get(location).text.startswith("page ")
+    _stays_here(client.get("/link", query_string={"to": value}).text.replace("&#34;", '"'))
+    with app.test_request_context():
+        # Deeper in the path the value keeps its slashes: the URL stays on this host.
+        assert url_for("inner", page=value).startswith("/page/")
+        _stays_here(url_for("page", page=value, _external=True).removeprefix("http://localhost"))
 
 
 @pytest.mark.parametrize(

@@ -536,6 +536,36 @@ def test_build_picks_the_rule_the_values_fit():
     assert router.build("items", {"page": 3}) == "/list/3"
 
 
+class RawConverter(BaseConverter):
+    """A careless custom converter: its values go into the URL as they are."""
+
+    regex = "[^/]*"
+
+    def to_url(self, value):
+        return str(value)
+
+
+@pytest.mark.parametrize(
+    ("endpoint", "value", "expected"),
+    [
+        ("path", "/evil.example", "/evil.example"),
+        ("path", "//evil.example", "/evil.example"),
+        ("path", "\\evil.example", "/%5Cevil.example"),
+        ("raw", "\\evil.example", "/%5Cevil.example/x"),
+        ("raw", "/\\evil.example", "/%5Cevil.example/x"),
+        ("raw", "", "/x"),
+        ("deeper", "/evil.example", "/files//evil.example"),
+    ],
+)
+def test_build_never_starts_with_two_slashes(endpoint, value, expected):
+    router = Router()
+    router.converters["raw"] = RawConverter
+    router.add(Rule("/<path:value>", endpoint="path"))
+    router.add(Rule("/<raw:value>/x", endpoint="raw"))
+    router.add(Rule("/files/<path:value>", endpoint="deeper"))
+    assert router.build(endpoint, {"value": value}) == expected
+
+
 def test_build_unknown_endpoint_suggests_close_name(router):
     with pytest.raises(BuildError) as info:
         router.build("usr", {"uid": 1})

@@ -661,6 +661,64 @@ def test_send_from_directory_raises_not_found(app, tmp_path, name):
         send_from_directory(tmp_path / "files", name)
 
 
+def _linked_folder(tmp_path):
+    """files/ with links out of it (to a file, to a folder) and links inside it."""
+    write(tmp_path, "files/sub/a.txt", b"inside")
+    write(tmp_path, "outside/secret.txt", b"SECRET")
+    files = tmp_path / "files"
+    (files / "file-out.txt").symlink_to(tmp_path / "outside" / "secret.txt")
+    (files / "dir-out").symlink_to(tmp_path / "outside", target_is_directory=True)
+    (files / "file-in.txt").symlink_to(files / "sub" / "a.txt")
+    (files / "dir-in").symlink_to("sub", target_is_directory=True)  # relative
+    (files / "sub" / "up").symlink_to("..", target_is_directory=True)
+    (files / "loop").symlink_to(files / "loop")
+    (files / "dangling").symlink_to(files / "nowhere")
+    return files
+
+
+@pytest.mark.parametrize("name", ["file-out.txt", "dir-out/secret.txt"])
+def test_send_from_directory_refuses_links_out_of_the_folder(app, client, tmp_path, name):
+    files = _linked_folder(tmp_path)
+    app.add_url_rule("/files/<path:name>", "files", lambda name: send_from_directory(files, name))
+    response = client.get(f"/files/{name}")
+    assert response.status_code == 404
+    assert b"SECRET" not in response.data
+    # Asked for explicitly, links are followed wherever they lead.
+    with app.test_request_context():
+        followed = send_from_directory(files, name, follow_symlinks=True)
+        assert b"".join(followed.response) == b"SECRET"
+        followed.close()
+
+
+@pytest.mark.parametrize("name", ["file-in.txt", "dir-in/a.txt", "sub/up/sub/a.txt"])
+def test_send_from_directory_follows_links_that_stay_inside(app, client, tmp_path, name):
+    files = _linked_folder(tmp_path)
+    app.add_url_rule("/files/<path:name>", "files", lambda name: send_from_directory(files, name))
+    response = client.get(f"/files/{name}")
+    assert response.status_code == 200
+    assert response.data == b"inside"
+
+
+@pytest.mark.parametrize("name", ["loop", "dangling", "sub/up", "dir-in", "loop/x"])
+def test_send_from_directory_answers_404_for_broken_links_and_folders(app, client, tmp_path, name):
+    files = _linked_folder(tmp_path)
+    app.add_url_rule("/files/<path:name>", "files", lambda name: send_from_directory(files, name))
+    assert client.get(f"/files/{name}").status_code == 404
+
+
+def test_send_from_directory_through_a_linked_folder(app, client, tmp_path):
+    # The folder itself may be a link (a deployment's "current" release): that is the folder.
+    _linked_folder(tmp_path)
+    (tmp_path / "current").symlink_to(tmp_path / "files", target_is_directory=True)
+    app.add_url_rule(
+        "/files/<path:name>",
+        "files",
+        lambda name: send_from_directory(tmp_path / "current", name),
+    )
+    assert client.get("/files/sub/a.txt").data == b"inside"
+    assert client.get("/files/file-out.txt").status_code == 404
+
+
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 def test_send_from_directory_refuses_a_fifo_without_blocking(app, tmp_path):
     (tmp_path / "files").mkdir()

@@ -568,6 +568,94 @@ def test_cookie_within_its_lifetime_loads(app, client, monkeypatch):
     assert client.get("/get/user").text == "'ann'"
 
 
+# -- weak secret keys ------------------------------------------------------------------
+
+STRONG = "3f0c5e8a9b1d2c4e6f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4f5a6b7c8d9e"
+
+
+def _key_warnings(caplog, app):
+    return [
+        record
+        for record in caplog.records
+        if record.name == app.name and "token_hex(32)" in record.getMessage()
+    ]
+
+
+@pytest.mark.parametrize(
+    ("key", "why"),
+    [
+        ("dev", "placeholder 'dev'"),
+        ("changeme", "placeholder 'changeme'"),
+        ("Secret", "placeholder 'Secret'"),
+        ("a", "placeholder 'a'"),
+        (b"change me", "placeholder 'change me'"),
+        ("your-secret-key-here", "placeholder"),
+        ("please-change-me-to-a-long-random-string", "placeholder"),
+        ("x" * 40, "only 1 different characters"),
+        ("k" * 31, "only 31 bytes long"),
+        (secrets.token_bytes(16), "only 16 bytes long"),
+    ],
+)
+def test_weak_secret_key_is_logged_once_at_first_use(app, client, caplog, key, why):
+    app.config["TESTING"] = False
+    app.secret_key = key
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/plain").status_code == 200
+        assert _key_warnings(caplog, app) == []  # not used yet: not checked yet
+        client.get("/set/user/ann")
+        assert client.get("/get/user").text == "'ann'"
+    [record] = _key_warnings(caplog, app)
+    assert record.levelno == logging.WARNING
+    message = record.getMessage()
+    assert f"SECRET_KEY is {why}" in message or ("SECRET_KEY is" in message and why in message)
+    assert "python -c 'import secrets; print(secrets.token_hex(32))'" in message
+    if isinstance(key, bytes) and "placeholder" not in why:
+        assert repr(key) not in message  # a real (if short) key is never written out
+
+
+def test_strong_secret_key_and_testing_mode_log_nothing(app, client, caplog):
+    with caplog.at_level(logging.WARNING):
+        app.secret_key = "dev"  # TESTING is on in this fixture: tests use short keys
+        client.get("/set/user/ann")
+        app.config["TESTING"] = False
+        app.secret_key = STRONG
+        client.get("/set/user/bob")
+        app.secret_key = secrets.token_bytes(32)
+        client.get("/set/user/cy")
+    assert _key_warnings(caplog, app) == []
+
+
+def test_weak_fallback_key_is_logged_too(app, client, caplog):
+    app.config["TESTING"] = False
+    app.secret_key = STRONG
+    app.config["SECRET_KEY_FALLBACKS"] = ["old"]
+    with caplog.at_level(logging.WARNING):
+        client.get("/set/user/ann")
+    [record] = _key_warnings(caplog, app)
+    assert "a key in SECRET_KEY_FALLBACKS is only 3 bytes long" in record.getMessage()
+
+
+def test_secret_key_strict_refuses_a_weak_key_outside_debug_and_testing(app, client, caplog):
+    app.config.update(TESTING=False, SECRET_KEY_STRICT=True)
+    app.secret_key = "changeme"
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/plain").status_code == 200
+        assert client.get("/set/user/ann").status_code == 500
+    [error] = [r for r in caplog.records if r.exc_info and r.name == app.name]
+    assert isinstance(error.exc_info[1], RuntimeError)
+    assert "SECRET_KEY_STRICT is on" in str(error.exc_info[1])
+    assert "token_hex(32)" in str(error.exc_info[1])
+    # In debug mode it is the warning only; with a strong key, no complaint at all.
+    caplog.clear()
+    app.debug = True
+    with caplog.at_level(logging.WARNING):
+        assert client.get("/set/user/ann").status_code == 200
+    assert len(_key_warnings(caplog, app)) == 1
+    app.debug = False
+    app.secret_key = STRONG
+    assert client.get("/set/user/ann").status_code == 200
+
+
 # -- key rotation ----------------------------------------------------------------------
 
 

@@ -177,6 +177,22 @@ def test_traversal_attempts_never_reach_a_file(app, path, monkeypatch):
     assert not forbidden & {os.path.realpath(name) for name in opened}
 
 
+def test_symlinks_out_of_the_static_folder_are_404(app, client, site):
+    static = site / "static"
+    (static / "leak.txt").symlink_to(site / "secret.txt")
+    (static / "code").symlink_to(site, target_is_directory=True)
+    (static / "style.css").symlink_to(static / "css" / "site.css")
+    for path in ("/static/leak.txt", "/static/code/app.py"):
+        response = client.get(path)
+        assert response.status_code == 404, path
+        assert b"SECRET" not in response.data
+    assert client.get("/static/style.css").data == b"body { color: red }"
+    # An app whose static folder links out on purpose says so.
+    app.config["STATIC_FOLLOW_SYMLINKS"] = True
+    assert client.get("/static/leak.txt").data == SECRET
+    assert client.get("/static/code/app.py").data == SECRET
+
+
 @pytest.mark.parametrize("path", ["/static/css", "/static/css/", "/static/sub", "/static/"])
 def test_directories_are_404(client, path):
     assert client.get(path).status_code == 404

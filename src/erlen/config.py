@@ -25,6 +25,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "TRAP_BAD_REQUEST_ERRORS": None,
     "SECRET_KEY": None,
     "SECRET_KEY_FALLBACKS": [],
+    # Refuse a short or placeholder secret key outside debug mode and testing.
+    "SECRET_KEY_STRICT": False,
     "PERMANENT_SESSION_LIFETIME": timedelta(days=31),
     "SESSION_COOKIE_NAME": "session",
     "SESSION_COOKIE_DOMAIN": None,
@@ -36,6 +38,8 @@ DEFAULT_CONFIG: dict[str, t.Any] = {
     "SESSION_COOKIE_PARTITIONED": False,
     "SESSION_REFRESH_EACH_REQUEST": True,
     "SEND_FILE_MAX_AGE_DEFAULT": None,
+    # Serve a static file through a symlink that leads out of the static folder.
+    "STATIC_FOLLOW_SYMLINKS": False,
     "TEMPLATES_AUTO_RELOAD": None,
     "EXPLAIN_TEMPLATE_LOADING": False,
     "MAX_COOKIE_SIZE": 4093,

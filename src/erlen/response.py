@@ -470,12 +470,19 @@ def redirect(location: str, code: int = 302, Response: type[Response] | None = N
     """Return a response that sends the client to ``location``.
 
     ``code`` is 301, 302 (default), 303, 307 or 308. A location holding a
-    newline is refused (it would inject headers).
+    newline is refused (it would inject headers); spaces, tabs and other
+    control characters are percent-encoded, so ``"\\t//evil.example"``
+    stays the relative path it looks like instead of the other site a
+    browser would trim it to.
     """
     if code not in (300, 301, 302, 303, 305, 307, 308):
         raise ValueError(f"redirect() got code {code}; a redirect uses 301, 302, 303, 307 or 308.")
-    check_header("Location", location)  # refuse CR/LF before quoting could hide them
-    if not location.isascii() or " " in location:
+    if not (location.isascii() and location.isprintable()) or " " in location:
+        if "\r" in location or "\n" in location or "\x00" in location:
+            check_header("Location", location)  # refuse CR/LF before quoting could hide them
+        # Spaces, tabs and other controls are percent-encoded, wherever they
+        # are: "\t//evil.example" (which a browser would trim to another
+        # site's //evil.example) becomes the path "%09//evil.example".
         location = quote(location, safe="/:?#[]@!$&'()*+,;=%~")
     check_header("Location", location)
     from html import escape

@@ -117,7 +117,8 @@ class Scaffold:
 
         app = _cv.get().app  # perf: not the current_app proxy
         max_age = app.get_send_file_max_age(filename)
-        return send_from_directory(folder, filename, max_age=max_age)
+        follow = bool(app.config["STATIC_FOLLOW_SYMLINKS"])
+        return send_from_directory(folder, filename, max_age=max_age, follow_symlinks=follow)
 
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None

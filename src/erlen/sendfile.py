@@ -46,6 +46,13 @@ _OPEN_FLAGS = (
     | getattr(os, "O_NOCTTY", 0)
 )
 
+# perf: refuses a link as the last segment of a path in the open call itself
+# (ELOOP), so send_from_directory checks links without a syscall of its own
+# for a file at the top of its folder. None where the system lacks it.
+_NOFOLLOW = getattr(os, "O_NOFOLLOW", None)
+# What opening a link with O_NOFOLLOW raises (BSDs say EMLINK).
+_LINK_ERRNOS = frozenset((errno.ELOOP, errno.EMLINK))
+
 # What "no such file" looks like from os.open on a path a client chose.
 _MISSING_ERRNOS = frozenset(
     (errno.ENOENT, errno.ENOTDIR, errno.EISDIR, errno.ENAMETOOLONG, errno.ELOOP, errno.EINVAL)
@@ -127,8 +134,33 @@ def send_file(
         so browsers revalidate each time (cheap: a 304). A callable gets the
         path and returns either.
     """
+    return _send_file(
+        path_or_file,
+        _OPEN_FLAGS,
+        mimetype,
+        as_attachment,
+        download_name,
+        conditional,
+        etag,
+        last_modified,
+        max_age,
+    )
+
+
+def _send_file(
+    path_or_file: str | os.PathLike[str] | t.IO[bytes],
+    flags: int,
+    mimetype: str | None = None,
+    as_attachment: bool = False,
+    download_name: str | None = None,
+    conditional: bool = True,
+    etag: bool | str = True,
+    last_modified: datetime | int | float | None = None,
+    max_age: MaxAge = None,
+) -> Response:
+    """:func:`send_file`, opening a path with ``flags``."""
     context = _cv.get(None)
-    source, file = _open(path_or_file, context, etag, last_modified)
+    source, file = _open(path_or_file, context, etag, last_modified, flags)
     try:
         headers = _representation_headers(file.name, mimetype, as_attachment, download_name)
         return _respond(context, source, file, headers, conditional, max_age)
@@ -138,7 +170,11 @@ def send_file(
 
 
 def send_from_directory(
-    directory: str | os.PathLike[str], path: str | os.PathLike[str], **kwargs: t.Any
+    directory: str | os.PathLike[str],
+    path: str | os.PathLike[str],
+    *,
+    follow_symlinks: bool = False,
+    **kwargs: t.Any,
 ) -> Response:
     """Return a response that sends the file ``path`` from ``directory``.
 
@@ -146,6 +182,12 @@ def send_from_directory(
     :func:`safe_join`, so it can never reach outside ``directory``. Anything
     unsafe, missing, or not a regular file is a 404. A relative ``directory``
     is taken from the app's ``root_path``. ``kwargs`` go to :func:`send_file`.
+
+    A symbolic link inside ``directory`` is followed only while its target
+    stays inside ``directory``; one that leads out is a 404, since whoever
+    can make a link in an upload folder could otherwise serve any file the
+    app can read. ``follow_symlinks=True`` follows every link: use it only
+    for a folder whose links you made yourself.
 
     ::
 
@@ -156,13 +198,27 @@ def send_from_directory(
     directory = os.fspath(directory)
     if not os.path.isabs(directory):
         directory = os.path.join(_root_path(_cv.get(None)), directory)
-    target = safe_join(directory, path)
+    parts = _safe_parts(os.fspath(path))
+    if parts is None:
+        raise NotFound()
+    target = _join(directory, parts)
     if target is None:
         raise NotFound()
+    flags = _OPEN_FLAGS if follow_symlinks else _no_links_out(directory, parts, target)
     try:
-        return send_file(target, **kwargs)
+        return _send_file(target, flags, **kwargs)
     except OSError as error:
         # Only opening the file raises OSError in send_file (reads come later).
+        if flags == _OPEN_FLAGS or error.errno not in _LINK_ERRNOS:
+            if error.errno in _MISSING_ERRNOS:
+                raise NotFound() from None
+            raise
+        # The file itself is a link: followed if it stays in the folder.
+        if not _resolves_inside(directory, target):
+            raise NotFound() from None
+    try:
+        return _send_file(target, _OPEN_FLAGS, **kwargs)
+    except OSError as error:
         if error.errno in _MISSING_ERRNOS:
             raise NotFound() from None
         raise
@@ -190,10 +246,17 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
     >>> safe_join("/srv/static", "../app.py") is None
     True
     """
-    base = os.fspath(directory)
+    parts = _safe_parts(*(os.fspath(given) for given in paths))
+    return None if parts is None else _join(os.fspath(directory), parts)
+
+
+# -- path checks and opening -------------------------------------------------
+
+
+def _safe_parts(*paths: str) -> list[str] | None:
+    """Return the segments of ``paths`` (``/``-separated), or ``None`` if one is unsafe."""
     parts: list[str] = []
-    for given in paths:
-        path = os.fspath(given)
+    for path in paths:
         if not path:
             continue
         if path[0] == "/" or "\\" in path or "\x00" in path:
@@ -204,6 +267,11 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
             if _unsafe_segment(segment):
                 return None
             parts.append(segment)
+    return parts
+
+
+def _join(base: str, parts: list[str]) -> str | None:
+    """Join checked ``parts`` onto ``base``, or ``None`` if the result leaves it."""
     if not parts:
         return base
     joined = os.path.join(base, *parts)
@@ -219,7 +287,34 @@ def safe_join(directory: str | os.PathLike[str], *paths: str | os.PathLike[str])
     return joined
 
 
-# -- path checks and opening -------------------------------------------------
+def _no_links_out(directory: str, parts: list[str], target: str) -> int:
+    """Return the flags to open ``target`` with, or raise 404 for a link out.
+
+    The folders on the way are checked here, with one ``lstat`` each; the
+    file itself is opened with ``O_NOFOLLOW``, which refuses a link at no
+    cost (:func:`send_from_directory` then resolves it). The costlier
+    ``realpath`` runs only where there is a link. A segment that does not
+    exist passes: opening it answers 404.
+    """
+    checked = parts[:-1] if _NOFOLLOW is not None else parts
+    path = directory
+    for part in checked:
+        path = os.path.join(path, part)
+        try:
+            mode = os.lstat(path).st_mode
+        except OSError:
+            break
+        if stat.S_ISLNK(mode):
+            if not _resolves_inside(directory, target):
+                raise NotFound()
+            return _OPEN_FLAGS  # every link on the way resolved inside
+    return _OPEN_FLAGS if _NOFOLLOW is None else _OPEN_FLAGS | _NOFOLLOW
+
+
+def _resolves_inside(directory: str, target: str) -> bool:
+    """Whether ``target``, links resolved, lies inside ``directory`` (resolved too)."""
+    inside = os.path.join(os.path.realpath(directory), "")
+    return os.path.realpath(target).startswith(inside)
 
 
 @lru_cache(maxsize=64)
@@ -257,6 +352,7 @@ def _open(
     context: AppContext | None,
     etag: bool | str,
     last_modified: datetime | int | float | None,
+    flags: int = _OPEN_FLAGS,
 ) -> tuple[int | t.IO[bytes], _File]:
     """Open the file (or take the caller's file object) and describe it."""
     source: int | t.IO[bytes]
@@ -264,7 +360,7 @@ def _open(
         path = os.fspath(path_or_file)
         if not os.path.isabs(path):
             path = os.path.join(_root_path(context), path)
-        source, status = _open_regular(path)
+        source, status = _open_regular(path, flags)
         file = _describe(path, status.st_mtime, status.st_size)
     else:
         if isinstance(path_or_file, io.TextIOBase):
@@ -311,9 +407,9 @@ def _with_validators(
     return file._replace(mtime=mtime, last_modified=date, tag=tag, weak=weak, etag=header)
 
 
-def _open_regular(path: str) -> tuple[int, os.stat_result]:
+def _open_regular(path: str, flags: int = _OPEN_FLAGS) -> tuple[int, os.stat_result]:
     """Open ``path`` for reading and stat it once; refuse anything but a regular file."""
-    fd = os.open(path, _OPEN_FLAGS)
+    fd = os.open(path, flags)
     try:
         status = os.fstat(fd)
         if not stat.S_ISREG(status.st_mode):

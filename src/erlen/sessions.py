@@ -54,6 +54,71 @@ _NO_SECRET_KEY = (
 _NOTHING: t.Any = object()
 
 
+#: Shorter keys are weak: 32 random bytes (``secrets.token_hex(32)``) are what to use.
+MIN_SECRET_KEY_LENGTH = 32
+# Keys copied from tutorials, examples and templates: anyone can try them.
+_PLACEHOLDER_KEYS = frozenset(
+    [
+        *("a", "x", "xxx", "abc", "123", "1234", "12345", "123456", "key", "test", "testing"),
+        *("dev", "development", "debug", "default", "secret", "secretkey", "secret-key"),
+        *("secret_key", "secret key", "mysecret", "mysecretkey", "my-secret-key", "password"),
+        *("changeme", "change-me", "change_me", "change me", "change this", "changethis"),
+        *("replaceme", "replace-me", "replace me", "todo", "insecure", "notsecret", "s3cr3t"),
+        *("supersecret", "super-secret", "super secret", "supersecretkey", "super secret key"),
+        *("super-secret-key", "your-secret-key", "your_secret_key", "yoursecretkey"),
+        *("your secret key", "keyboard cat", "flask", "erlen", "secret123", "hard to guess"),
+        "hard to guess string",
+        "you-will-never-guess",
+        "your-secret-key-here",
+        "change-this-to-a-random-secret-key",
+        "please-change-me-to-a-long-random-string",
+    ]
+)
+
+
+def _weakness(key: str | bytes) -> str | None:
+    """Say what makes ``key`` weak, or return ``None``."""
+    text = key.decode("latin-1") if isinstance(key, bytes) else key
+    if text.strip().lower() in _PLACEHOLDER_KEYS:
+        return f"the well-known placeholder {text!r}"
+    size = len(key) if isinstance(key, bytes) else len(key.encode("utf-8", "surrogatepass"))
+    if size < MIN_SECRET_KEY_LENGTH:
+        return f"only {size} bytes long (at least {MIN_SECRET_KEY_LENGTH} are needed)"
+    if len(set(text)) < 6:
+        return f"made of only {len(set(text))} different characters"
+    return None
+
+
+def _check_secret_keys(app: Erlen, keys: list[str | bytes]) -> None:
+    """Log a warning for (or, with ``SECRET_KEY_STRICT``, refuse) a weak secret key.
+
+    Called when the session serializer is built: once per set of keys, so
+    requests pay nothing for it. The warning goes to ``app.logger``, where
+    the development server and production servers show it; never with
+    ``TESTING`` on.
+    """
+    if app.testing:
+        return
+    for index, key in enumerate(reversed(keys)):
+        why = _weakness(key)
+        if why is None:
+            continue
+        setting = "SECRET_KEY" if index == 0 else "a key in SECRET_KEY_FALLBACKS"
+        message = (
+            f"{setting} is {why}. Anyone who guesses it can forge session cookies "
+            "(and sign in as any user). Make a key of 32 random bytes with\n"
+            "    python -c 'import secrets; print(secrets.token_hex(32))'\n"
+            "and set it from the environment (ERLEN_SECRET_KEY, read by "
+            "app.config.from_prefixed_env()), out of version control."
+        )
+        if app.config.get("SECRET_KEY_STRICT") and not app.debug:
+            raise RuntimeError(
+                message + " SECRET_KEY_STRICT is on, so erlen refuses to sign with it "
+                "outside debug mode and testing."
+            )
+        app.logger.warning("%s", message)
+
+
 class SessionMixin(MutableMapping[str, t.Any]):
     """What erlen expects of a session object, beyond a mutable mapping.
 
@@ -445,6 +510,7 @@ class SecureCookieSessionInterface(SessionInterface):
                     f"not {type(key).__name__} ({key!r}). Quote the value if it comes "
                     "from the environment or a config file."
                 )
+        _check_secret_keys(app, keys)
         from itsdangerous import URLSafeTimedSerializer
 
         # itsdangerous signs with the last key and tries them all, last first.

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from erlen import Erlen, request, url_for
+from erlen import Erlen, Response, redirect, request, url_for
 
 app = Erlen(__name__)
 # The answers echo what arrived as UTF-8, not as \u escapes, so the tests read the bytes.
@@ -44,6 +44,13 @@ def whoami() -> dict[str, Any]:
         "root_path": request.root_path,
         "external": url_for("whoami", _external=True),
     }
+
+
+@app.route("/next")
+def follow_next() -> Response:
+    # An app that checked ?next= for a leading "//" and passes it on.
+    target = request.args.get("next", "/")
+    return redirect(target if not target.startswith(("//", "/\\")) else "/")
 
 
 # Two catch-all routes with a trailing slash: a request without it gets the

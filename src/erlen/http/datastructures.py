@@ -339,16 +339,39 @@ class FileStorage(_FileStorageBase):
         return self.stream.seek(offset, whence)
 
     def save(
-        self, destination: str | os.PathLike[str] | t.BinaryIO, buffer_size: int = 16384
+        self,
+        destination: str | os.PathLike[str] | t.BinaryIO,
+        buffer_size: int = 16384,
+        *,
+        name: str | None = None,
     ) -> None:
         """Write the content to a path or a binary file object.
 
-        The file name the client sent is *not* used: choose the destination
-        yourself, never from ``filename`` unchecked (it may hold ``../``).
+        The file name the client sent is *not* used: it may hold ``../``.
+        To save into a folder, pass the folder and a name, and the name is
+        checked to stay in the folder (``ValueError`` otherwise)::
+
+            from erlen.utils import secure_filename
+
+            upload = request.files["photo"]
+            upload.save(app.config["UPLOAD_FOLDER"], name=secure_filename(upload.filename))
         """
         import shutil
 
+        if name is not None:
+            if not isinstance(destination, (str, os.PathLike)):
+                raise TypeError(
+                    "FileStorage.save(folder, name=...) takes the folder as a path, "
+                    f"not {type(destination).__name__}."
+                )
+            destination = _path_in_folder(os.fspath(destination), name)
         if isinstance(destination, (str, os.PathLike)):
+            if os.path.isdir(destination):
+                raise IsADirectoryError(
+                    f"FileStorage.save() was given the folder {os.fspath(destination)!r}; "
+                    "to save into it, pass a file name too: "
+                    "save(folder, name=secure_filename(upload.filename))."
+                )
             with open(destination, "wb") as out:
                 shutil.copyfileobj(self.stream, out, buffer_size)
         else:
@@ -368,6 +391,32 @@ class FileStorage(_FileStorageBase):
 
     def __repr__(self) -> str:
         return f"<FileStorage: {self.filename!r} ({self.content_type!r})>"
+
+
+def _path_in_folder(folder: str, name: str) -> str:
+    """Return ``folder/name``, or raise ``ValueError`` if it would not be in ``folder``."""
+    why = None
+    if not name or name in (".", ".."):
+        why = "it is empty" if not name else "it names a folder, not a file"
+    elif any(c in name for c in "/\\\x00") or (os.altsep and os.altsep in name):
+        why = "it holds a path (a slash, a backslash or NUL), not just a file name"
+    elif name[1:2] == ":" or os.path.isabs(name):
+        why = "it is an absolute path or a drive"
+    else:
+        path = os.path.join(folder, name)
+        # A link already there (planted in an upload folder, say) would be
+        # written through: the real place must be in the folder too.
+        inside = os.path.join(os.path.realpath(folder), "")
+        if not os.path.realpath(path).startswith(inside):
+            why = f"{path!r} is a link to a place outside the folder"
+        else:
+            return path
+    raise ValueError(
+        f"FileStorage.save() refused the name {name!r} in the folder {folder!r}: {why}. "
+        "Pass a bare file name; for the name a client sent, use "
+        "erlen.utils.secure_filename(upload.filename), and choose a name yourself "
+        "(uuid.uuid4().hex) when it gives ''."
+    )
 
 
 class cached(t.Generic[T]):

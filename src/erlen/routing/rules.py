@@ -359,7 +359,10 @@ class Rule:
         built = []
         for part in parts:
             built.append(part if part.__class__ is str else part[1].to_url(values[part[0]]))
-        return "".join(built)
+        path = "".join(built)
+        if path[1:2] in _SLASHES:
+            return _on_this_host(path)
+        return path
 
     def build_domain(self, values: Mapping[str, t.Any]) -> str | None:
         """Return the rule's subdomain or host for ``values``.
@@ -426,6 +429,23 @@ class _RedirectingRule(Rule):
         if values is not None:
             self._redirect(values)
         return values
+
+
+_SLASHES = ("/", "\\")
+
+
+def _on_this_host(path: str) -> str:
+    """Return ``path`` without the ``//`` or ``/\\`` start a value gave it.
+
+    A browser reads ``//evil.example`` and ``/\\evil.example`` as another
+    host, so a value such as ``"/evil.example"`` in ``/<path:page>`` must not
+    make one: the slashes after the first are dropped, as Flask does, and a
+    backslash a custom converter left raw is percent-encoded.
+    """
+    rest = path.lstrip("/")
+    if rest.startswith("\\"):
+        rest = "%5C" + rest[1:]
+    return "/" + rest
 
 
 def _fill(segments: Segments, values: Mapping[str, t.Any], quote_static: bool = True) -> str:
