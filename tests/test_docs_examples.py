@@ -272,12 +272,26 @@ def test_commands():
 # -- databases --------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def books_app(tmp_path):
+@pytest.fixture(scope="module")
+def postgres():
+    """A real PostgreSQL in a temporary folder (the blog example's), stopped at the end."""
+    services = load(ROOT / "examples" / "blog" / "tests" / "services.py")
+    server = services.Postgres()
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def books_app(request, tmp_path):
     app = load(EXAMPLES / "databases" / "app.py").app
-    app.config["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.db'}"
+    if request.param == "sqlite":
+        app.config["DATABASE_URL"] = f"sqlite:///{tmp_path / 'test.db'}"
+    else:  # the same code, another URL, as the page says
+        server = request.getfixturevalue("postgres")
+        app.config["DATABASE_URL"] = server.create_database(f"books_{uuid.uuid4().hex}")
     result = app.test_cli_runner().invoke(args=["init-db"])
-    assert result.output == "Created the tables.\n"
+    assert result.output == "Created the tables.\n", result.output
     yield app
     app.extensions["engine"].dispose()
 
