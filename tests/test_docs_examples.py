@@ -312,6 +312,12 @@ def test_databases(books_app, client_for):
     assert bad.status_code == 400 and "as JSON" in bad.text
 
 
+def test_databases_guide_tests_pass():
+    result = run_pytest(EXAMPLES / "databases", EXAMPLES / "databases")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "2 passed" in result.stdout
+
+
 def test_databases_session_is_closed_after_each_request(books_app, client_for):
     client = client_for(books_app)
     client.get("/books")

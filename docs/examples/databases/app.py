@@ -32,8 +32,10 @@ app.config.from_prefixed_env()
 def get_engine():
     # One engine (and its connection pool) per app, made on first use.
     if "engine" not in app.extensions:
-        os.makedirs(app.instance_path, exist_ok=True)
         engine = create_engine(app.config["DATABASE_URL"])
+        if engine.url.get_backend_name() == "sqlite" and engine.url.database:
+            # SQLite makes the file, but not its folder (the instance folder).
+            os.makedirs(os.path.dirname(os.path.abspath(engine.url.database)), exist_ok=True)
         app.extensions["engine"] = engine
         app.extensions["sessions"] = sessionmaker(engine)
     return app.extensions["engine"]
