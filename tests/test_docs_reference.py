@@ -54,7 +54,38 @@ PUBLIC_MODULES = [
     "erlen.logging",
     "erlen.flask_compat",
     "erlen.debughelpers",
+    # What request.args, form, files and headers hold, and the typed header values.
+    "erlen.http.datastructures",
+    "erlen.http.headers",
+    "erlen.http.lists",
+    "erlen.http.auth",
+    "erlen.http.cache_control",
+    "erlen.http.ranges",
+    "erlen.http.etags",
+    "erlen.http.cookies",
+    "erlen.http.forms",
 ]
+
+# Modules with an __all__ that the reference leaves out, and why. A new module
+# goes in PUBLIC_MODULES (and the reference), or here with its reason.
+NOT_IN_REFERENCE = {
+    "erlen.cli.": "their names are re-exported and documented by erlen.cli",
+    "erlen.testing.": "their names are re-exported and documented by erlen.testing",
+    "erlen.routing.": "their names are re-exported and documented by erlen.routing",
+    "erlen.cycle": "RequestCycle is Erlen's base: its methods are documented on Erlen",
+    "erlen.dev.": "the development server, reloader and debug pages, used through erlen run",
+    "erlen.serving.": "the protocol adapters, used through the app object by servers",
+    "erlen.http.converters": "its names are re-exported and documented by erlen.routing",
+    "erlen.http.exceptions": "its names are re-exported and documented by erlen.exceptions",
+    "erlen.http.status": "its names are re-exported and documented by erlen.http",
+    "erlen.http.dates": "its names are re-exported and documented by erlen.http",
+    "erlen.http.negotiation": "its names are re-exported and documented by erlen.http",
+    "erlen.http.query": "its names are re-exported and documented by erlen.http",
+    "erlen.http.conditional": "the If-* evaluation behind Response.make_conditional",
+    "erlen.http.hosts": "the Host check behind TRUSTED_HOSTS",
+    "erlen.http.scope": "an ASGI scope read as an environ, for the adapters",
+    "erlen.http.streams": "the bounded body streams behind request.stream",
+}
 
 # `.. autoclass:: erlen.Erlen` or `.. py:data:: erlen.request`, then its indented lines
 # (the pages hold them in ```{eval-rst} blocks: autodoc writes reStructuredText).
@@ -147,6 +178,29 @@ def _has_docstring(obj: object) -> bool:
     if inspect.isfunction(obj) or inspect.isbuiltin(obj):
         return bool(obj.__doc__)
     return bool(getattr(obj, "__dict__", {}).get("__doc__"))
+
+
+def test_every_module_with_public_names_is_in_the_reference_or_says_why_not():
+    source = Path(__file__).resolve().parents[1] / "src"
+    unplaced = []
+    for path in sorted((source / "erlen").rglob("*.py")):
+        parts = path.relative_to(source).with_suffix("").parts
+        name = ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+        if any(part.startswith("_") and part != "__init__" for part in parts):
+            continue  # private modules, and __main__
+        if not re.search(r"^__all__\b", path.read_text(encoding="utf-8"), re.M):
+            continue  # an old import path re-exporting a documented module, or no names
+        if name in PUBLIC_MODULES or any(
+            name == known or (known.endswith(".") and name.startswith(known))
+            for known in NOT_IN_REFERENCE
+        ):
+            continue
+        unplaced.append(name)
+    assert unplaced == [], (
+        f"{', '.join(unplaced)}: a module with public names (__all__) that is neither in "
+        "PUBLIC_MODULES of tests/test_docs_reference.py (and docs/reference/) nor in its "
+        "NOT_IN_REFERENCE with a reason."
+    )
 
 
 def test_every_directive_names_something_real():
