@@ -11,7 +11,7 @@ sys.path.insert(0, str(DOCS.parent / "src"))
 
 project = "erlen"
 author = "erlen's authors"
-copyright = "erlen's authors"  # noqa: A001 (Sphinx's setting name)
+copyright = "erlen's authors"
 
 extensions = [
     "myst_parser",
