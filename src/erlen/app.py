@@ -290,7 +290,7 @@ class Erlen(RequestCycle):
         return self.config_class(root, defaults)
 
     def auto_find_instance_path(self) -> str:
-        """The instance folder erlen uses when none is given (see :doc:`config`)."""
+        """The instance folder erlen uses when none is given (see :doc:`/config`)."""
         return find_instance_path(self.import_name, self.name)
 
     def make_aborter(self) -> Aborter:

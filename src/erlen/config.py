@@ -16,6 +16,8 @@ from .request import DEFAULT_LIMITS
 
 __all__ = ["Config", "ConfigAttribute", "DEFAULT_CONFIG"]
 
+#: The settings every app starts with (Flask's defaults, with erlen's own
+#: added): ``app.config`` is a copy. docs/config.md lists them.
 DEFAULT_CONFIG: dict[str, t.Any] = {
     "DEBUG": False,
     "TESTING": False,

@@ -243,8 +243,32 @@ def _why_not_loaded(error: Exception) -> str:
 
 
 def _set_app(ctx: click.Context, param: click.Parameter, value: str | None) -> None:
+    if not value and not ctx.resilient_parsing:
+        value = _app_from_flask_app()
     if value:
         ctx.ensure_object(ScriptInfo).app_import_path = value
+
+
+def _app_from_flask_app() -> str | None:
+    """``FLASK_APP``, with a note on stderr, when it is set and ``ERLEN_APP`` is not.
+
+    A Flask project often sets ``FLASK_APP`` (in the shell, or in ``.env``);
+    erlen reads ``ERLEN_APP``, so rather than ignore it, erlen uses it and
+    says so. With the flask alias on, ``FLASK_*`` variables are already read
+    as ``ERLEN_*`` ones, silently: there is nothing to say.
+    """
+    found = os.environ.get("FLASK_APP")
+    if not found or os.environ.get("ERLEN_APP") or flask_alias() is not None:
+        return None
+    click.echo(
+        f" * Using FLASK_APP={found} to find the app: erlen reads ERLEN_APP, which is "
+        f"not set. Set ERLEN_APP={found} (or pass --app {found}) to say it the erlen way.",
+        err=True,
+    )
+    # Set for the reloader's child (and the app's own subprocesses), which then
+    # find the app without saying it again.
+    os.environ["ERLEN_APP"] = found
+    return found
 
 
 def _load_env_files(ctx: click.Context, param: click.Parameter, value: str | None) -> None:

@@ -169,6 +169,8 @@ def _prefers_json(request: Request) -> bool:
 
 
 class BadRequest(HTTPException):
+    """400: the request is malformed; ``abort(400, "why")`` says what was wrong."""
+
     code = 400
     description = "The browser (or proxy) sent a request that this server could not understand."
 
@@ -188,10 +190,14 @@ class BadRequestKeyError(BadRequest, KeyError):
 
 
 class SecurityError(BadRequest):
+    """400: a request refused as unsafe, such as a path that leaves its folder."""
+
     description = "The request was refused because it looks unsafe."
 
 
 class Unauthorized(HTTPException):
+    """401: the request needs credentials; ``www_authenticate`` names the scheme."""
+
     code = 401
     description = "The server could not verify that you are authorized to access this URL."
 
@@ -215,11 +221,15 @@ class Unauthorized(HTTPException):
 
 
 class Forbidden(HTTPException):
+    """403: the client is known but may not do this."""
+
     code = 403
     description = "You don't have permission to access the requested resource."
 
 
 class NotFound(HTTPException):
+    """404: no route matches the URL, or the view says the thing does not exist."""
+
     code = 404
     description = (
         "The requested URL was not found on the server. If you entered the URL "
@@ -249,51 +259,71 @@ class MethodNotAllowed(HTTPException):
 
 
 class NotAcceptable(HTTPException):
+    """406: no form of the resource matches the request's ``Accept`` header."""
+
     code = 406
     description = "The resource cannot be sent in a form the client said it accepts."
 
 
 class RequestTimeout(HTTPException):
+    """408: the client took too long to send its request."""
+
     code = 408
     description = "The server closed the connection while waiting for the request."
 
 
 class Conflict(HTTPException):
+    """409: the request conflicts with the resource's current state."""
+
     code = 409
     description = "The request conflicts with the current state of the resource."
 
 
 class Gone(HTTPException):
+    """410: the resource existed but has been removed for good."""
+
     code = 410
     description = "The requested URL is no longer available on this server."
 
 
 class LengthRequired(HTTPException):
+    """411: the request has a body but no valid ``Content-Length``."""
+
     code = 411
     description = "A request with this method needs a valid Content-Length header."
 
 
 class PreconditionFailed(HTTPException):
+    """412: an ``If-Match`` or ``If-Unmodified-Since`` condition failed."""
+
     code = 412
     description = "A precondition in the request headers was not met."
 
 
 class RequestEntityTooLarge(HTTPException):
+    """413: the body is larger than ``MAX_CONTENT_LENGTH`` or a form limit."""
+
     code = 413
     description = "The request body is larger than this server accepts."
 
 
 class URITooLong(HTTPException):
+    """414: the URL is longer than the server accepts."""
+
     code = 414
     description = "The URL is longer than this server accepts."
 
 
 class UnsupportedMediaType(HTTPException):
+    """415: the body's ``Content-Type`` is not one the view reads."""
+
     code = 415
     description = "The server does not support the media type of the request body."
 
 
 class RangeNotSatisfiable(HTTPException):
+    """416: the ``Range`` asked for lies outside the resource."""
+
     code = 416
     description = "The requested range cannot be served for this resource."
 
@@ -313,26 +343,36 @@ class RangeNotSatisfiable(HTTPException):
 
 
 class ExpectationFailed(HTTPException):
+    """417: the server cannot meet the request's ``Expect`` header."""
+
     code = 417
     description = "The server cannot meet the request's Expect header."
 
 
 class ImATeapot(HTTPException):
+    """418: RFC 2324's joke status, there for completeness."""
+
     code = 418
     description = "This server is a teapot, not a coffee machine."
 
 
 class UnprocessableEntity(HTTPException):
+    """422: the body parsed, but its contents are not valid."""
+
     code = 422
     description = "The request was well-formed but its contents could not be processed."
 
 
 class Locked(HTTPException):
+    """423: the resource is locked (WebDAV)."""
+
     code = 423
     description = "The resource is locked."
 
 
 class FailedDependency(HTTPException):
+    """424: the request depended on another request that failed (WebDAV)."""
+
     code = 424
     description = "The request depended on another request that failed."
 
@@ -378,21 +418,29 @@ class UpgradeRequired(HTTPException):
 
 
 class PreconditionRequired(HTTPException):
+    """428: the request must be conditional (``If-Match``)."""
+
     code = 428
     description = "This request must be conditional (If-Match or If-Unmodified-Since)."
 
 
 class TooManyRequests(HTTPException):
+    """429: the client sent too many requests in a given time."""
+
     code = 429
     description = "Too many requests were sent in a given amount of time."
 
 
 class RequestHeaderFieldsTooLarge(HTTPException):
+    """431: a header, or all of them together, is too large."""
+
     code = 431
     description = "The request's header fields are too large."
 
 
 class UnavailableForLegalReasons(HTTPException):
+    """451: the resource cannot be served for legal reasons."""
+
     code = 451
     description = "The resource is unavailable for legal reasons."
 
@@ -418,26 +466,36 @@ class InternalServerError(HTTPException):
 
 
 class NotImplemented(HTTPException):  # noqa: A001 - the HTTP name
+    """501: the server does not support what the request asks for."""
+
     code = 501
     description = "The server does not support the action requested."
 
 
 class BadGateway(HTTPException):
+    """502: a proxy got an invalid answer from the server behind it."""
+
     code = 502
     description = "The proxy server received an invalid response from an upstream server."
 
 
 class ServiceUnavailable(HTTPException):
+    """503: the server cannot answer now (overloaded, or down for maintenance)."""
+
     code = 503
     description = "The server is temporarily unable to service the request."
 
 
 class GatewayTimeout(HTTPException):
+    """504: a proxy timed out waiting for the server behind it."""
+
     code = 504
     description = "The connection to an upstream server timed out."
 
 
 class HTTPVersionNotSupported(HTTPException):
+    """505: the request's HTTP version is not supported."""
+
     code = 505
     description = "The server does not support the HTTP version of the request."
 
