@@ -34,6 +34,7 @@ PUBLIC_MODULES = [
     "erlen.helpers",
     "erlen.templating",
     "erlen.sendfile",
+    "erlen.utils",
     "erlen.sessions",
     "erlen.views",
     "erlen.scaffold",
