@@ -39,6 +39,10 @@ __all__ = [
 F = t.TypeVar("F", bound=Callable[..., t.Any])
 
 _cv: ContextVar[AppContext] = ContextVar("erlen.context")
+# perf: the bound methods, for the adapters: a global read, where ``_cv.set``
+# is an attribute lookup Python 3.11 does not specialize.
+_set_context = _cv.set
+_reset_context = _cv.reset
 
 #: :mod:`erlen.signals`, once a receiver has been connected to one of its
 #: signals; empty until then. Every place that sends a signal tests this

@@ -35,7 +35,7 @@ from .http.exceptions import (
 from .http.headers import Headers
 from .http.hosts import check_host
 from .request import Request
-from .response import Response, _fix_headers
+from .response import Response, _fix_headers, response_of_bytes
 from .routing import RequestRedirect, Router, Rule
 from .scaffold import Scaffold, _describe
 from .serving.concurrency import drive as _drive
@@ -323,15 +323,17 @@ class RequestCycle(Scaffold):
         cls = rv.__class__
         # perf: the common returns are tested by exact type first, and built
         # without the general constructor when response_class keeps its own.
-        if self.response_class._own_init:
+        # (``is Response`` first: a class attribute of a class is a slow read.)
+        response_class = self.response_class
+        if response_class is Response or response_class._own_init:
             if cls is str:
-                return self.response_class._of_bytes(rv.encode(), _HTML_TYPE)
+                return response_of_bytes(response_class, rv.encode(), _HTML_TYPE)
             if cls is bytes:
-                return self.response_class._of_bytes(rv, _HTML_TYPE)
+                return response_of_bytes(response_class, rv, _HTML_TYPE)
             if cls is dict or cls is list:
                 encode = self.json._response_body  # perf: None unless app.json's defaults
                 if encode is not None:
-                    return self.response_class._of_bytes(encode(rv), _JSON_TYPE)
+                    return response_of_bytes(response_class, encode(rv), _JSON_TYPE)
         status = headers = None
         if cls is tuple:
             if len(rv) == 3:

@@ -15,20 +15,21 @@ import inspect
 import typing as t
 from contextvars import copy_context
 
-from ..ctx import AppContext, RequestContext, _cv, _signals
+from ..ctx import AppContext, RequestContext, _cv, _reset_context, _set_context, _signals
 from ..http.exceptions import BadRequest, HTTPException, ServiceUnavailable
 from ..http.scope import body_headers, build_environ, encode_headers
 from ..http.streams import too_large
+from ..request import Request
 from ..response import prepare_body
 from .threads import Lane, NoWorkerAvailable
 
 _new_object = object.__new__
+_from_scope = Request.from_scope  # perf: bound once, see serve()
 
 if t.TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Iterable
 
     from ..app import Erlen
-    from ..request import Request
     from ..response import Response
     from ..typing import Receive, Scope, Send
 
@@ -226,7 +227,10 @@ async def serve(
     loop = asyncio.get_running_loop()
     found = framing(scope)
     body = None if found is None else _Body(receive, loop)
-    request = app.request_class.from_scope(
+    request_class = app.request_class
+    # perf: Request's own from_scope called as a function; a class method of a
+    # class is a lookup Python 3.11 does not specialize.
+    request = (_from_scope if request_class is Request else request_class.from_scope)(
         scope, _NO_BODY if body is None else body, app.config, found
     )
     # perf: what RequestContext.__init__ does, without type.__call__'s
@@ -236,7 +240,7 @@ async def serve(
     context.request = request
     context.loop = loop
     context.lane = None  # perf: an instance attribute reads faster than the class's
-    token = _cv.set(context)
+    token = _set_context(context)
     try:
         view = app.match_request(request)
         if body is not None and view is not None and not request.url_rule.stream_body:
@@ -304,7 +308,7 @@ async def serve(
         ) and not context.ended:
             await _teardown(app, context, None, context.lane)
     finally:
-        _cv.reset(token)
+        _reset_context(token)
         if context.lane is not None:
             context.lane.release()
 
