@@ -45,6 +45,32 @@ if t.TYPE_CHECKING:
 __all__ = ["Erlen"]
 
 # The options of a rule (Werkzeug's, and erlen's own) that routes pass on.
+#: Annotations that never make a view typed, as objects and as the strings
+#: ``from __future__ import annotations`` leaves (the static view's, say).
+_PLAIN_ANNOTATIONS = frozenset(
+    {str, int, float, bool, bytes, dict, list, None, type(None), t.Any}
+    | {"str", "int", "float", "bool", "bytes", "dict", "list", "None", "Response"}
+    | {"t.Any", "typing.Any", "Any", "ResponseReturnValue", "ft.ResponseReturnValue"}
+)
+
+
+def _may_be_typed(view: t.Any) -> bool:
+    """Whether a view may be typed; ``False`` is certain, ``True`` is looked at closely."""
+    if hasattr(view, "view_class"):
+        return True
+    annotations = getattr(view, "__annotations__", None)
+    if not annotations:
+        return False
+    try:
+        return not all(value in _PLAIN_ANNOTATIONS for value in annotations.values())
+    except TypeError:  # an unhashable annotation: let erlen.typed look
+        return True
+
+
+#: Route options that only describe a route in the OpenAPI document.
+_OPENAPI_OPTIONS = frozenset(
+    {"responses", "tags", "security", "deprecated", "summary", "include_in_schema"}
+)
 _RULE_OPTIONS = frozenset(
     {
         "defaults",
@@ -420,23 +446,34 @@ class Erlen(RequestCycle):
                 m.upper() for m in methods
             } and self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True)
         on_loop = options.pop("on_loop", None)
+        described = {name: options.pop(name) for name in _OPENAPI_OPTIONS & options.keys()}
         unknown = set(options) - _RULE_OPTIONS
         if unknown:
             raise TypeError(
                 f"Unknown route option(s): {', '.join(sorted(unknown))}. Routes accept "
                 "methods, endpoint, defaults, strict_slashes, merge_slashes, subdomain, "
                 "host, redirect_to, build_only, alias, stream_body, on_loop and "
-                "provide_automatic_options."
+                "provide_automatic_options; and, for the OpenAPI document, responses, "
+                "tags, security, deprecated, summary and include_in_schema."
             )
         if "stream_body" not in options and getattr(view_func, "stream_body", False):
             options["stream_body"] = True
         required = getattr(view_func, "required_methods", None)
         if required:
             methods = [*methods, *required]
+        existing = None
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             # != as Flask: a bound method is a new object each time it is read.
-            if existing is not None and existing != view_func:
+            # A typed view registered again is compared by the function it wraps.
+            if (
+                existing is not None
+                and existing != view_func
+                and not (
+                    hasattr(existing, "_erlen_typed")
+                    and getattr(existing, "__wrapped__", None) == view_func
+                )
+            ):
                 raise _SetupError(
                     f"View function mapping is overwriting an existing endpoint function: "
                     f"{endpoint!r} is already {_describe(existing)}, and now {rule!r} maps it "
@@ -452,7 +489,20 @@ class Erlen(RequestCycle):
             **options,
         )
         self.url_map.add(url_rule)
+        if described:
+            self.__dict__.setdefault("_openapi_options", {})[endpoint] = described
         if view_func is not None:
+            # perf: only a view with annotations (or a class-based one) is looked
+            # at; any other is registered as it is, and erlen.typed never loads.
+            if _may_be_typed(view_func):
+                from .typed.registration import typed_view
+
+                view_func, typed = typed_view(self, view_func, url_rule, existing)
+                if typed and "_openapi_routes" not in self.__dict__:
+                    self.__dict__["_openapi_routes"] = True
+                    from .openapi.routes import add_openapi_routes
+
+                    add_openapi_routes(self)
             self.view_functions[endpoint] = view_func
             # Decided once, here: the ASGI adapter runs an async view on the
             # event loop and a plain one in the thread pool, unless on_loop=True

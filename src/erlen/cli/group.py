@@ -20,7 +20,7 @@ import click
 
 from ..app import Erlen
 from ..ctx import current_app, has_app_context
-from .commands import routes_command, shell_command
+from .commands import openapi_command, routes_command, shell_command
 from .discovery import _APP_ERROR, NoAppException, _add_note
 from .env import _NEEDS_DOTENV, _debug_option, flask_alias, load_dotenv
 from .run import run_command
@@ -81,7 +81,7 @@ class ErlenGroup(AppGroup):
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
         if add_default_commands:
-            for command in (run_command, shell_command, routes_command):
+            for command in (run_command, shell_command, routes_command, openapi_command):
                 self.add_command(command)
         self._plugin_groups: set[str] = set()  # the entry point groups read
 

@@ -1,0 +1,13 @@
+"""Typed views: values read from the request by the view's annotations.
+
+The markers (:class:`Query`, :class:`Header`, :class:`Cookie`,
+:class:`Form`, :class:`Body`) and the status annotations
+(:class:`Created`, :class:`Accepted`) are also importable from ``erlen``.
+The rest loads when the first typed view is registered.
+"""
+
+from __future__ import annotations
+
+from .params import Accepted, Body, Cookie, Created, Form, Header, Param, Query
+
+__all__ = ["Param", "Query", "Header", "Cookie", "Form", "Body", "Created", "Accepted"]

@@ -1,0 +1,314 @@
+"""The validation libraries behind typed views: msgspec and pydantic v2.
+
+Each adapter turns a type into the few callables a typed view needs, made
+once at registration: a JSON decoder for bodies, a converter for values
+that arrive as strings (query, headers, cookies, forms), an encoder for
+answers, and JSON Schemas for the OpenAPI document. Every error comes out
+as :class:`Invalid`, a list of ``{"loc", "msg", "type"}`` dicts, whatever
+the library said.
+
+The libraries are imported here, and this module is imported only when a
+typed view is registered.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+import typing as t
+from collections.abc import Callable
+
+__all__ = ["Invalid", "NotJSON", "Adapter", "adapter_for", "library_of", "installed"]
+
+Errors = list[dict[str, t.Any]]
+
+#: A converter's stand-in for a value that was not sent: the view's default applies.
+MISSING: t.Any = type("Missing", (), {"__repr__": lambda self: "MISSING"})()
+
+
+class Invalid(Exception):
+    """Values that did not fit their types; ``errors`` says where and why."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__(errors)
+        self.errors = errors
+
+
+class NotJSON(Exception):
+    """A body that is not JSON at all; the message is the decoder's."""
+
+
+def installed(library: str) -> bool:
+    """Whether ``library`` ("msgspec" or "pydantic") can be imported."""
+    if library in sys.modules:
+        return True
+    from importlib.util import find_spec
+
+    return find_spec(library) is not None
+
+
+def library_of(tp: t.Any) -> str | None:
+    """Return the library a type belongs to ("msgspec", "pydantic"), or ``None``.
+
+    A type made of parts (``list[Item]``, ``Item | None``) belongs to the
+    library of its first model. The check reads ``sys.modules``: a type
+    cannot be a ``Struct`` unless msgspec is already imported.
+    """
+    if isinstance(tp, type):
+        msgspec = sys.modules.get("msgspec")
+        if msgspec is not None and issubclass(tp, msgspec.Struct):
+            return "msgspec"
+        pydantic = sys.modules.get("pydantic")
+        if pydantic is not None and issubclass(tp, pydantic.BaseModel):
+            return "pydantic"
+    for arg in t.get_args(tp):
+        found = library_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+class Adapter:
+    """What a typed view needs from a validation library."""
+
+    name = ""
+
+    def json_decoder(self, tp: t.Any) -> Callable[[bytes], t.Any]:
+        raise NotImplementedError
+
+    def converter(
+        self, fields: list[tuple[str, t.Any, bool]]
+    ) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:
+        """Return a function checking ``{name: raw value}`` against ``fields``.
+
+        ``fields`` are ``(name, type, required)``; a field that is not
+        required and not sent comes back as :data:`MISSING`.
+        """
+        raise NotImplementedError
+
+    def model_converter(self, tp: t.Any) -> Callable[[dict[str, t.Any]], t.Any]:
+        """Return a function building a ``tp`` from loosely typed values (a form)."""
+        raise NotImplementedError
+
+    def encoder(self, tp: t.Any) -> Callable[[t.Any], bytes]:
+        raise NotImplementedError
+
+    def schemas(
+        self, types: list[t.Any], ref_template: str
+    ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
+        """Return a schema per type (``$ref`` where it can) and the components they use."""
+        raise NotImplementedError
+
+
+# -- msgspec ----------------------------------------------------------------
+
+# "Expected `int`, got `str` - at `$.items[0].price`"
+_MSGSPEC_AT = re.compile(r"^(?P<msg>.*?)(?: - at `\$(?P<path>[^`]*)`)?$", re.DOTALL)
+_MSGSPEC_PART = re.compile(r"\.([^.\[]+)|\[(\d+)\]|\[(.*?)\]")
+_MSGSPEC_MISSING = re.compile(r"^Object missing required field `(?P<field>[^`]+)`$")
+
+
+def _msgspec_errors(error: Exception) -> Errors:
+    """Turn a msgspec error (one, with a path in its message) into the list form."""
+    match = _MSGSPEC_AT.match(str(error))
+    assert match is not None  # the pattern matches any string
+    message, path = match.group("msg"), match.group("path") or ""
+    loc: list[t.Any] = []
+    for key, index, other in _MSGSPEC_PART.findall(path):
+        loc.append(int(index) if index else key or other)
+    missing = _MSGSPEC_MISSING.match(message)
+    if missing:
+        return [{"loc": [*loc, missing.group("field")], "msg": "Field required", "type": "missing"}]
+    kind = "type_error" if message.startswith("Expected `") else "value_error"
+    return [{"loc": loc, "msg": message, "type": kind}]
+
+
+class MsgspecAdapter(Adapter):
+    """msgspec: ``Struct``, dataclasses, ``TypedDict`` and plain types."""
+
+    name = "msgspec"
+
+    def __init__(self) -> None:
+        import msgspec
+
+        self.msgspec = msgspec
+        self._encode = msgspec.json.Encoder().encode
+
+    def json_decoder(self, tp: t.Any) -> Callable[[bytes], t.Any]:
+        msgspec = self.msgspec
+        decode = msgspec.json.Decoder(tp).decode
+        validation_error, decode_error = msgspec.ValidationError, msgspec.DecodeError
+
+        def decode_json(body: bytes) -> t.Any:
+            try:
+                return decode(body)
+            except validation_error as error:
+                raise Invalid(_msgspec_errors(error)) from None
+            except decode_error as error:
+                raise NotJSON(str(error)) from None
+
+        return decode_json
+
+    def converter(
+        self, fields: list[tuple[str, t.Any, bool]]
+    ) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:
+        msgspec = self.msgspec
+        unset = msgspec.UNSET
+        definition = [
+            (name, tp) if required else (name, t.Union[tp, msgspec.UnsetType], unset)  # noqa: UP007
+            for name, tp, required in fields
+        ]
+        model = msgspec.defstruct("Parameters", definition, kw_only=True)
+        convert, validation_error = msgspec.convert, msgspec.ValidationError
+        names = [name for name, _, _ in fields]
+
+        def check(values: dict[str, t.Any]) -> dict[str, t.Any]:
+            try:
+                found = convert(values, model, strict=False)
+            except validation_error as error:
+                raise Invalid(_msgspec_errors(error)) from None
+            return {
+                name: MISSING if value is unset else value
+                for name in names
+                for value in (getattr(found, name),)
+            }
+
+        return check
+
+    def model_converter(self, tp: t.Any) -> Callable[[dict[str, t.Any]], t.Any]:
+        convert, validation_error = self.msgspec.convert, self.msgspec.ValidationError
+
+        def build(values: dict[str, t.Any]) -> t.Any:
+            try:
+                return convert(values, tp, strict=False)
+            except validation_error as error:
+                raise Invalid(_msgspec_errors(error)) from None
+
+        return build
+
+    def encoder(self, tp: t.Any) -> Callable[[t.Any], bytes]:
+        return self._encode
+
+    def schemas(
+        self, types: list[t.Any], ref_template: str
+    ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
+        found, components = self.msgspec.json.schema_components(
+            types, ref_template=ref_template.replace("{model}", "{name}")
+        )
+        return list(found), dict(components)
+
+
+# -- pydantic ---------------------------------------------------------------
+
+
+def _pydantic_errors(error: t.Any) -> Errors:
+    return [
+        {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
+        for item in error.errors(include_url=False, include_context=False, include_input=False)
+    ]
+
+
+class PydanticAdapter(Adapter):
+    """pydantic v2: ``BaseModel``, dataclasses, ``TypedDict`` and plain types."""
+
+    name = "pydantic"
+
+    def __init__(self) -> None:
+        import pydantic
+
+        self.pydantic = pydantic
+
+    def json_decoder(self, tp: t.Any) -> Callable[[bytes], t.Any]:
+        pydantic = self.pydantic
+        validate: Callable[[t.Any], t.Any]
+        if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+            validate = tp.model_validate_json  # type: ignore[attr-defined]
+        else:
+            validate = pydantic.TypeAdapter(tp).validate_json
+        validation_error = pydantic.ValidationError
+
+        def decode_json(body: bytes) -> t.Any:
+            try:
+                return validate(body)
+            except validation_error as error:
+                errors = _pydantic_errors(error)
+                if errors and errors[0]["type"] == "json_invalid":
+                    raise NotJSON(errors[0]["msg"]) from None
+                raise Invalid(errors) from None
+
+        return decode_json
+
+    def converter(
+        self, fields: list[tuple[str, t.Any, bool]]
+    ) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:
+        pydantic = self.pydantic
+        definitions: dict[str, t.Any] = {
+            name: (tp, ...) if required else (tp, MISSING) for name, tp, required in fields
+        }
+        # Field names may be anything a parameter may be called, "model_*" included.
+        config = pydantic.ConfigDict(protected_namespaces=(), arbitrary_types_allowed=True)
+        model = pydantic.create_model("Parameters", __config__=config, **definitions)
+        validation_error = pydantic.ValidationError
+
+        def check(values: dict[str, t.Any]) -> dict[str, t.Any]:
+            try:
+                found = model.model_validate(values)
+            except validation_error as error:
+                raise Invalid(_pydantic_errors(error)) from None
+            return dict(found.__dict__)
+
+        return check
+
+    def model_converter(self, tp: t.Any) -> Callable[[dict[str, t.Any]], t.Any]:
+        pydantic = self.pydantic
+        validate: Callable[[t.Any], t.Any]
+        if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
+            validate = tp.model_validate  # type: ignore[attr-defined]
+        else:
+            validate = pydantic.TypeAdapter(tp).validate_python
+        validation_error = pydantic.ValidationError
+
+        def build(values: dict[str, t.Any]) -> t.Any:
+            try:
+                return validate(values)
+            except validation_error as error:
+                raise Invalid(_pydantic_errors(error)) from None
+
+        return build
+
+    def encoder(self, tp: t.Any) -> Callable[[t.Any], bytes]:
+        dump = self.pydantic.TypeAdapter(tp).dump_json
+
+        def encode(value: t.Any) -> bytes:
+            # warnings=False: a view may answer a dict where the type says a model.
+            return dump(value, warnings=False)
+
+        return encode
+
+    def schemas(
+        self, types: list[t.Any], ref_template: str
+    ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
+        found: list[dict[str, t.Any]] = []
+        components: dict[str, t.Any] = {}
+        for tp in types:
+            schema = self.pydantic.TypeAdapter(tp).json_schema(ref_template=ref_template)
+            components.update(schema.pop("$defs", {}))
+            if isinstance(tp, type) and schema.get("type") == "object":
+                # A model of its own goes to the components, as msgspec's do.
+                components[tp.__name__] = schema
+                schema = {"$ref": ref_template.format(model=tp.__name__)}
+            found.append(schema)
+        return found, components
+
+
+_ADAPTERS: dict[str, Adapter] = {}
+
+
+def adapter_for(library: str) -> Adapter:
+    """Return the (one, shared) adapter of ``library``."""
+    adapter = _ADAPTERS.get(library)
+    if adapter is None:
+        adapter = _ADAPTERS[library] = (
+            MsgspecAdapter() if library == "msgspec" else PydanticAdapter()
+        )
+    return adapter
