@@ -152,26 +152,26 @@ class MsgspecAdapter(Adapter):
     def converter(
         self, fields: list[tuple[str, t.Any, bool]]
     ) -> Callable[[dict[str, t.Any]], dict[str, t.Any]]:
-        msgspec = self.msgspec
-        unset = msgspec.UNSET
-        definition = [
-            (name, tp) if required else (name, t.Union[tp, msgspec.UnsetType], unset)  # noqa: UP007
-            for name, tp, required in fields
-        ]
-        model = msgspec.defstruct("Parameters", definition, kw_only=True)
-        convert, validation_error = msgspec.convert, msgspec.ValidationError
-        names = [name for name, _, _ in fields]
+        convert, validation_error = self.msgspec.convert, self.msgspec.ValidationError
 
         def check(values: dict[str, t.Any]) -> dict[str, t.Any]:
-            try:
-                found = convert(values, model, strict=False)
-            except validation_error as error:
-                raise Invalid(_msgspec_errors(error)) from None
-            return {
-                name: MISSING if value is unset else value
-                for name in names
-                for value in (getattr(found, name),)
-            }
+            # One value at a time: msgspec stops at a value's first error, and
+            # each value gets its own report this way.
+            found: dict[str, t.Any] = {}
+            errors: Errors = []
+            for name, tp, required in fields:
+                if name not in values:
+                    if required:
+                        errors.append({"loc": [name], "msg": "Field required", "type": "missing"})
+                    found[name] = MISSING
+                    continue
+                try:
+                    found[name] = convert(values[name], tp, strict=False)
+                except validation_error as error:
+                    errors.extend({**e, "loc": [name, *e["loc"]]} for e in _msgspec_errors(error))
+            if errors:
+                raise Invalid(errors)
+            return found
 
         return check
 
