@@ -2,7 +2,7 @@
 
 import datetime
 import io
-from typing import Annotated, Optional
+from typing import Annotated
 
 import pytest
 from typed_models import MODELS, Color, Size
@@ -33,7 +33,7 @@ def test_query_values_are_converted(app, client):
         exact: Annotated[bool, Query()] = False,
         color: Annotated[Color, Query()] = Color.RED,
         size: Annotated[Size, Query()] = Size.SMALL,
-        since: Annotated[Optional[datetime.date], Query()] = None,
+        since: Annotated[datetime.date | None, Query()] = None,
     ) -> dict:
         return {
             "q": q,
@@ -113,7 +113,7 @@ def test_a_bad_query_value_is_422_naming_it(app, client, query, where):
         limit: Annotated[int, Query()] = 10,
         exact: Annotated[bool, Query()] = False,
         color: Annotated[Color, Query()] = Color.RED,
-        since: Annotated[Optional[datetime.date], Query()] = None,
+        since: Annotated[datetime.date | None, Query()] = None,
         ids: Annotated[list[int], Query()] = [],  # noqa: B006 - never mutated
     ) -> dict:
         return {}
@@ -162,7 +162,7 @@ def test_header_values(app, client):
     def whoami(
         x_token: Annotated[str, Header()],
         x_retries: Annotated[int, Header()] = 0,
-        agent: Annotated[Optional[str], Header(alias="User-Agent")] = None,
+        agent: Annotated[str | None, Header(alias="User-Agent")] = None,
     ) -> dict:
         return {"token": x_token, "retries": x_retries, "agent": agent}
 
