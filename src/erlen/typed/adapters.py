@@ -222,7 +222,12 @@ class PydanticAdapter(Adapter):
         pydantic = self.pydantic
         validate: Callable[[t.Any], t.Any]
         if isinstance(tp, type) and issubclass(tp, pydantic.BaseModel):
-            validate = tp.model_validate_json  # type: ignore[attr-defined]
+            model: t.Any = tp
+            if not model.__pydantic_complete__:
+                model.model_rebuild()  # forward references: resolved now, not per request
+            # perf: what model_validate_json calls, without its Python wrapper
+            # (about a third of the 3 µs of a small model).
+            validate = model.__pydantic_validator__.validate_json
         else:
             validate = pydantic.TypeAdapter(tp).validate_json
         validation_error = pydantic.ValidationError
@@ -283,7 +288,18 @@ class PydanticAdapter(Adapter):
             # warnings=False: a view may answer a dict where the type says a model.
             return dump(value, warnings=False)
 
-        return encode
+        if not (isinstance(tp, type) and issubclass(tp, self.pydantic.BaseModel)):
+            return encode
+        # perf: the model's own serializer, for an instance of exactly that
+        # model, costs half of the TypeAdapter's dump_json (1 µs against 2).
+        to_json = tp.__pydantic_serializer__.to_json
+
+        def encode_model(value: t.Any) -> bytes:
+            if type(value) is tp:
+                return to_json(value)
+            return encode(value)
+
+        return encode_model
 
     def schemas(
         self, types: list[t.Any], ref_template: str

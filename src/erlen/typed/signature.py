@@ -203,6 +203,21 @@ def inspect_view(
     else:
         returns = None if returns is _EMPTY or returns is None else returns
     if not typed:
+        blind = [
+            parameter.name
+            for parameter, _, _ in found
+            if parameter.name in failed
+            and parameter.name not in path_converters
+            and parameter.default is _EMPTY
+        ]
+        if blind:
+            # Such a view could never be called: say why now, not with a 500 later.
+            raise TypeError(
+                f"The view {view} takes {', '.join(map(repr, blind))}, whose annotation "
+                "does not resolve, so erlen cannot tell where its value comes from. "
+                "Import the names the annotation uses at module level (a class defined "
+                "inside a function cannot be named in a string annotation)."
+            )
         return None
     library = _pick_library(view, [tp for _, tp, _ in found] + [returns])
     if library is None:
