@@ -267,3 +267,22 @@ def test_two_json_bodies_fail_at_registration(app, models):
         @app.post("/items")
         def create(first: models.Item, second: models.Item) -> models.Item:
             return first
+
+
+def test_a_path_string_read_as_an_enum_or_a_date(app, client, models):
+    @app.post("/days/<day>/<color>")
+    def paint(day: datetime.date, color: Color, item: models.Item) -> dict:
+        return {"weekday": day.isoweekday(), "color": color.value}
+
+    assert client.post("/days/2026-12-07/green", json={"name": "a", "price": 1}).json == {
+        "weekday": 1,
+        "color": "green",
+    }
+    errors = _errors(client.post("/days/monday/blue", json={"name": "a", "price": 1}))
+    assert ("path", "day") in errors and ("path", "color") in errors
+    document = app.test_client().get("/openapi.json").json
+    operation = document["paths"]["/days/{day}/{color}"]["post"]
+    color = next(p for p in operation["parameters"] if p["name"] == "color")["schema"]
+    if "$ref" in color:
+        color = document["components"]["schemas"][color["$ref"].rpartition("/")[2]]
+    assert color["enum"] == ["red", "green"]

@@ -269,6 +269,10 @@ class _Builder:
         ]
         if spec is not None:
             for param in spec.params:
+                if param.source == "path" and param.convert:
+                    for found in parameters:
+                        if found["name"] == param.name:
+                            found["schema"] = self.schemas.of(param.type, spec.library)
                 if param.source in ("query", "header", "cookie"):
                     parameters.extend(self.parameter(param, spec.library))
             body = self.request_body(spec)

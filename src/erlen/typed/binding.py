@@ -168,12 +168,14 @@ def _file_step(param: ParamSpec) -> Step:
 def _values_step(source: str, params: list[ParamSpec], adapter: Adapter) -> Step:
     """Single values of one source (query, header, cookie, form), checked together."""
     check = adapter.converter([(p.name, p.type, p.required) for p in params])
-    wanted = [(p.name, p.wire, _is_list(p.type)) for p in params]
+    wanted = [(p.name, p.wire, _is_list(p.type) and source != "path") for p in params]
     wire_of = {p.name: p.wire for p in params}
 
     def read_values(request: Request, kwargs: dict[str, t.Any]) -> None:
         if source == "query":
             values: t.Any = request.args
+        elif source == "path":
+            values = kwargs
         elif source == "header":
             values = request.headers
         elif source == "cookie":
@@ -213,6 +215,9 @@ def _steps(spec: ViewSpec, adapter: Adapter) -> list[Step]:
     steps: list[Step] = []
     grouped: dict[str, list[ParamSpec]] = {}
     for param in spec.params:
+        if param.source == "path" and param.convert:
+            grouped.setdefault("path", []).append(param)
+            continue
         if param.source in ("path", "keep"):
             continue
         own = adapter_for(library_of(param.type) or spec.library)

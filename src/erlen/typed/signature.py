@@ -9,7 +9,6 @@ library is already in ``sys.modules``.
 from __future__ import annotations
 
 import dataclasses
-import enum
 import inspect
 import sys
 import typing as t
@@ -37,6 +36,8 @@ class ParamSpec:
     marker: Param | None = None
     #: Whether the value is a model filled from several fields (query or form).
     model: bool = False
+    #: Whether a path value is converted again, from the converter's string.
+    convert: bool = False
 
     @property
     def required(self) -> bool:
@@ -135,10 +136,14 @@ def _hints(function: t.Callable[..., t.Any]) -> tuple[dict[str, t.Any], list[str
 _CONVERTED = {"int": int, "float": float, "uuid": uuid.UUID}
 
 
-def _check_path_type(view: str, name: str, tp: t.Any, converter: t.Any) -> None:
-    """Raise if a path parameter's annotation disagrees with its URL converter."""
+def _check_path_type(view: str, name: str, tp: t.Any, converter: t.Any) -> bool:
+    """Raise if a path parameter's annotation disagrees with its URL converter.
+
+    Return whether the converter's string still has to be converted to the
+    annotation's type (an enum, a date ... read from a string part).
+    """
     if converter is None or tp is t.Any or tp is object:
-        return
+        return False
     from ..http import converters
 
     expected: t.Any = None
@@ -147,12 +152,15 @@ def _check_path_type(view: str, name: str, tp: t.Any, converter: t.Any) -> None:
             expected = python_type
     if isinstance(converter, (converters.UnicodeConverter, converters.PathConverter)):
         expected = str
-    if expected is None or not isinstance(tp, type):
-        return  # a custom converter: it knows what it returns
-    if issubclass(expected, tp) or (issubclass(tp, enum.Enum) and expected is str):
-        return
+    if expected is None:
+        return False  # a custom converter: it knows what it returns
+    if isinstance(tp, type) and issubclass(expected, tp):
+        return False
+    if expected is str:
+        return True  # Color, datetime.date, Literal[...]: the library reads the string
     raise TypeError(
-        f"The view {view} annotates its URL parameter {name!r} as {tp.__name__}, but "
+        f"The view {view} annotates its URL parameter {name!r} as "
+        f"{getattr(tp, '__name__', tp)}, but "
         f"the rule's converter gives {expected.__name__}. Change the annotation to "
         f"{expected.__name__}, or the rule's converter (<int:{name}>, <float:{name}>, "
         f"<uuid:{name}>, <{name}> for a string)."
@@ -263,7 +271,8 @@ def _classify(
     if tp is _EMPTY:
         tp = t.Any
     if name in path_converters and marker is None:
-        _check_path_type(view, name, _strip_optional(tp), path_converters[name])
+        if _check_path_type(view, name, _strip_optional(tp), path_converters[name]):
+            return ParamSpec(name, "path", tp, name, default, model=False, convert=True)
         return ParamSpec(name, "path", tp, name, default)
     if marker is None:
         if _has_model(_strip_optional(tp)):
