@@ -277,3 +277,21 @@ def test_a_422_goes_to_the_apps_error_handler(app, client, models):
     response = client.post("/items", json={"name": "pen"})
     assert response.status_code == 422
     assert response.json == {"mine": ["body.price"]}
+
+
+def test_a_handler_for_validation_problems_reshapes_them(app, client, models):
+    from erlen.typed import ValidationProblem
+
+    @app.errorhandler(ValidationProblem)
+    def invalid(error):
+        fields = {".".join(map(str, e["loc"][1:])): e["type"] for e in error.errors}
+        return {"message": "Please check the fields.", "fields": fields}, 422
+
+    @app.post("/items")
+    def create(item: models.Item) -> models.Item:
+        return item
+
+    response = client.post("/items", json={"name": "pen"})
+    assert response.status_code == 422
+    assert response.json == {"message": "Please check the fields.", "fields": {"price": "missing"}}
+    assert client.post("/items", data="{", content_type="application/json").status_code == 400
