@@ -498,8 +498,8 @@ class Erlen(RequestCycle):
                 from .typed.registration import typed_view
 
                 view_func, typed = typed_view(self, view_func, url_rule, existing)
-                if typed and "_openapi_routes" not in self.__dict__:
-                    self.__dict__["_openapi_routes"] = True
+                if typed and "_has_typed_views" not in self.__dict__:
+                    self.__dict__["_has_typed_views"] = True
                     from .openapi.routes import add_openapi_routes
 
                     add_openapi_routes(self)

@@ -282,3 +282,20 @@ def test_requests_built_from_the_document_get_the_documented_answers(client):
                 schema = {**problem, "components": {"schemas": components}}
                 jsonschema.Draft202012Validator(schema).validate(bad.json)
     assert checked >= 8
+
+
+def test_erlen_openapi_is_listed_only_for_an_app_with_typed_views(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "plain_site.py").write_text(
+        "from erlen import Erlen\napp = Erlen(__name__)\n\n@app.get('/')\ndef index():\n    return 'hi'\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    listed = CliRunner().invoke(main, ["--app", "plain_site", "--help"]).output
+    assert "openapi" not in listed
+    result = CliRunner().invoke(main, ["--app", "plain_site", "openapi", "--indent", "0"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["paths"]["/"]["get"]["responses"] == {
+        "200": {"description": "OK"}
+    }
+    monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
+    assert "openapi " in CliRunner().invoke(main, ["--app", "openapi_app:app", "--help"]).output
