@@ -295,3 +295,18 @@ def test_a_handler_for_validation_problems_reshapes_them(app, client, models):
     assert response.status_code == 422
     assert response.json == {"message": "Please check the fields.", "fields": {"price": "missing"}}
     assert client.post("/items", data="{", content_type="application/json").status_code == 400
+
+
+def test_a_plain_return_type_goes_through_the_apps_json(app, client, models):
+    @app.post("/items")
+    def create(item: models.Item) -> Created[dict]:
+        return {"name": item.name, "when": None}
+
+    @app.post("/echo")
+    def echo(item: models.Item) -> dict:
+        return {"price": item.price}
+
+    response = client.post("/items", json={"name": "pen", "price": 1})
+    assert response.status_code == 201
+    assert response.json == {"name": "pen", "when": None}
+    assert client.post("/echo", json={"name": "pen", "price": 1}).json == {"price": 1.0}

@@ -20,7 +20,7 @@ from ..http.exceptions import RequestEntityTooLarge
 from ..response import Response
 from .adapters import MISSING, Adapter, Invalid, NotJSON, adapter_for, library_of
 from .problems import BodyNotJSON, BodyTooLarge, ValidationProblem, WrongContentType
-from .signature import ParamSpec, ViewSpec, _strip_optional, is_model
+from .signature import ParamSpec, ViewSpec, _has_model, _strip_optional, is_model
 
 if t.TYPE_CHECKING:
     from ..request import Request
@@ -237,39 +237,51 @@ def _steps(spec: ViewSpec, adapter: Adapter) -> list[Step]:
 def _answer(
     spec: ViewSpec, adapter: Adapter, response_class: type[Response]
 ) -> Callable[[t.Any], t.Any]:
-    """Return the function turning the view's value into what the cycle receives."""
+    """Return the function turning the view's value into what the cycle receives.
+
+    A return type with a model in it is encoded by that model's library. Any
+    other value goes to the cycle as from any view (a dict through
+    ``app.json``), except a model instance, which its library encodes.
+    """
     passthrough = (Response, str, bytes)
-    if spec.returns is not None:
-        encode = adapter_for(library_of(spec.returns) or spec.library).encoder(spec.returns)
-    else:
-        encoders: dict[type, Callable[[t.Any], bytes] | None] = {}
-
-        def encode(value: t.Any) -> bytes:  # only called for models, see below
-            return adapter.encoder(type(value))(value)
-
-        def encodable(value: t.Any) -> bool:
-            kind = type(value)
-            found = encoders.get(kind, False)
-            if found is False:
-                found = encoders[kind] = encode if is_model(kind) else None
-            return found is not None
-
     status = spec.status
+    if spec.returns is not None and _has_model(spec.returns):
+        encode = adapter_for(library_of(spec.returns) or spec.library).encoder(spec.returns)
 
-    def answer(value: t.Any) -> t.Any:
-        if isinstance(value, passthrough):
-            return value
-        if type(value) is tuple:
-            first = value[0] if value else None
-            if isinstance(first, passthrough) or (spec.returns is None and not encodable(first)):
+        def answer(value: t.Any) -> t.Any:
+            if isinstance(value, passthrough):
                 return value
-            body = response_class(encode(first), status, content_type=_JSON)
-            return (body, *value[1:])
-        if spec.returns is None and not encodable(value):
-            return value
-        return response_class(encode(value), status, content_type=_JSON)
+            if type(value) is tuple:
+                if not value or isinstance(value[0], passthrough):
+                    return value
+                return (response_class(encode(value[0]), status, content_type=_JSON), *value[1:])
+            return response_class(encode(value), status, content_type=_JSON)
 
-    return answer
+        return answer
+
+    encoders: dict[type, Callable[[t.Any], bytes] | None] = {}
+
+    def encoder_of(value: t.Any) -> Callable[[t.Any], bytes] | None:
+        kind = type(value)
+        if kind not in encoders:
+            encoders[kind] = (
+                adapter_for(library_of(kind) or spec.library).encoder(kind)
+                if is_model(kind)
+                else None
+            )
+        return encoders[kind]
+
+    def answer_plain(value: t.Any) -> t.Any:
+        first = value[0] if type(value) is tuple and value else value
+        encode = None if isinstance(first, passthrough) else encoder_of(first)
+        if encode is not None:
+            body = response_class(encode(first), status, content_type=_JSON)
+            return (body, *value[1:]) if first is not value else body
+        if status != 200 and first is value and not isinstance(value, Response):
+            return value, status
+        return value
+
+    return answer_plain
 
 
 def bind(app: t.Any, spec: ViewSpec) -> Callable[..., t.Any]:

@@ -15,7 +15,7 @@ import typing as t
 import uuid
 
 from .adapters import installed, library_of
-from .params import Body, Form, Param, _Status
+from .params import Body, Param, _Status
 
 __all__ = ["ParamSpec", "ViewSpec", "inspect_view", "is_model"]
 
@@ -300,7 +300,3 @@ def _classify(
     if source in ("query", "header", "cookie") and is_model(_strip_optional(tp)):
         return ParamSpec(name, source, tp, wire, default, marker, model=True)
     return ParamSpec(name, source, tp, wire, default, marker)
-
-
-def is_form_marker(marker: Param | None) -> bool:
-    return isinstance(marker, Form)
