@@ -107,7 +107,8 @@ class MethodView(View):
             from .http.exceptions import MethodNotAllowed
 
             raise MethodNotAllowed(self.methods or ())
-        typed = self._typed_methods
+        # The class's own table: a subclass registered apart has its own.
+        typed = type(self).__dict__.get("_typed_methods")
         if typed is not None and name in typed:
             return typed[name](self, **kwargs)
         return handler(**kwargs)

@@ -205,3 +205,18 @@ def test_an_erlen_app_made_elsewhere_is_unaffected():
         return "hi"
 
     assert other.view_functions["index"] is index
+
+
+def test_a_subclass_of_a_typed_method_view_is_read_on_its_own(app, client):
+    class Base(MethodView):
+        def put(self, name: str, item: MItem) -> MItem:
+            return item
+
+    class Plain(Base):
+        def put(self, name: str):
+            return f"plain {name}"
+
+    app.add_url_rule("/base/<name>", view_func=Base.as_view("base"))
+    app.add_url_rule("/plain/<name>", view_func=Plain.as_view("plain"))
+    assert client.put("/base/x", json={"name": "a", "price": 1}).json["name"] == "a"
+    assert client.put("/plain/x").text == "plain x"
