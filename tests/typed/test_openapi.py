@@ -13,6 +13,7 @@ from typed_models import MItem
 
 from erlen import Query
 from erlen.cli import main
+from erlen.openapi import build_document
 
 
 @pytest.fixture
@@ -299,3 +300,69 @@ def test_erlen_openapi_is_listed_only_for_an_app_with_typed_views(tmp_path, monk
     }
     monkeypatch.syspath_prepend(str(__import__("pathlib").Path(__file__).parent))
     assert "openapi " in CliRunner().invoke(main, ["--app", "openapi_app:app", "--help"]).output
+
+
+@pytest.mark.parametrize("library", ["msgspec", "pydantic"])
+def test_documents_of_every_kind_of_type_validate(library):
+    import datetime
+    import enum
+    import uuid
+
+    from typed_models import MODELS, Pair, Point
+
+    from erlen import Body, Cookie, Erlen, Form, Header
+    from erlen.datastructures import FileStorage
+
+    models = MODELS[library]
+
+    class Level(enum.Enum):
+        LOW = "low"
+        HIGH = "high"
+
+    app = Erlen(f"kinds_{library}")
+
+    @app.post("/orders/<uuid:ref>/<any(a, b):kind>")
+    def order(
+        ref: uuid.UUID,
+        kind: str,
+        order: models.Order,
+        level: Annotated[Level, Query(example="low")] = Level.LOW,
+        at: Annotated[datetime.datetime | None, Query()] = None,
+        ids: Annotated[list[int], Query()] = [],  # noqa: B006
+        token: Annotated[str, Header(description="An opaque token")] = "",
+        seen: Annotated[bool, Cookie()] = False,
+    ) -> models.Order:
+        return order
+
+    @app.put("/points")
+    def point(point: Point) -> Point:
+        return point
+
+    @app.put("/pairs")
+    def pair(pair: Pair) -> Pair:
+        return pair
+
+    @app.post("/numbers")
+    def numbers(values: Annotated[list[float], Body()]) -> dict:
+        return {}
+
+    @app.post("/files")
+    def files(title: Annotated[str, Form()], upload: Annotated[FileStorage, Form()]) -> models.Item:
+        return models.Item(name=title, price=0)
+
+    @app.post("/signup")
+    def signup(form: Annotated[models.Signup, Form()]) -> models.Signup:
+        return form
+
+    document = build_document(app)
+    validate(document)
+    operation = document["paths"]["/orders/{ref}/{kind}"]["post"]
+    by_name = {param["name"]: param for param in operation["parameters"]}
+    assert by_name["ref"]["schema"] == {"type": "string", "format": "uuid"}
+    assert by_name["kind"]["schema"] == {"type": "string", "enum": ["a", "b"]}
+    assert by_name["level"]["example"] == "low"
+    assert by_name["Token"]["description"] == "An opaque token"
+    assert by_name["ids"]["schema"]["type"] == "array"
+    assert "Point" in document["components"]["schemas"]
+    upload = document["paths"]["/files"]["post"]["requestBody"]["content"]["multipart/form-data"]
+    assert upload["schema"]["required"] == ["title", "upload"]
