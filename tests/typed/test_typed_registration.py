@@ -220,3 +220,16 @@ def test_a_subclass_of_a_typed_method_view_is_read_on_its_own(app, client):
     app.add_url_rule("/plain/<name>", view_func=Plain.as_view("plain"))
     assert client.put("/base/x", json={"name": "a", "price": 1}).json["name"] == "a"
     assert client.put("/plain/x").text == "plain x"
+
+
+def test_a_callable_object_is_not_read_for_types(app, client):
+    class Greeter:
+        greeting: MItem  # a class annotation, not a parameter
+
+        def __call__(self, name):
+            return f"hello {name}"
+
+    greeter = Greeter()
+    app.add_url_rule("/hello/<name>", endpoint="hello", view_func=greeter)
+    assert app.view_functions["hello"] is greeter
+    assert client.get("/hello/ada").text == "hello ada"

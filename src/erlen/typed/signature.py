@@ -181,6 +181,8 @@ def inspect_view(
     :param view: how error messages name the view.
     :param skip_first: leave out the first parameter (a method's ``self``).
     """
+    if not (inspect.isfunction(function) or inspect.ismethod(function)):
+        return None  # a callable object, a partial: its annotations are not its signature's
     if not getattr(function, "__annotations__", None):
         return None
     hints, failed = _hints(function)
