@@ -8,7 +8,7 @@ import pytest
 import string_annotated_views
 from typed_models import MODELS, MItem, PItem
 
-from erlen import Blueprint, Erlen, Query
+from erlen import Blueprint, Created, Erlen, Query
 from erlen.views import MethodView
 
 
@@ -233,3 +233,28 @@ def test_a_callable_object_is_not_read_for_types(app, client):
     app.add_url_rule("/hello/<name>", endpoint="hello", view_func=greeter)
     assert app.view_functions["hello"] is greeter
     assert client.get("/hello/ada").text == "hello ada"
+
+
+def test_a_typed_view_under_a_decorator_made_with_functools_wraps(app, client, models):
+    import functools
+
+    from erlen import abort, request
+
+    def token_required(view):
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            if request.headers.get("X-Token") != "secret":
+                abort(401)
+            return view(*args, **kwargs)
+
+        return checked
+
+    @app.post("/items")
+    @token_required
+    def create(item: models.Item) -> Created[models.Item]:
+        return item
+
+    assert client.post("/items", json={"name": "a", "price": 1}).status_code == 401
+    response = client.post("/items", json={"name": "a", "price": 1}, headers={"X-Token": "secret"})
+    assert response.status_code == 201
+    assert response.json["name"] == "a"
