@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import inspect
-import sys
+import types
 import typing as t
 import uuid
 
@@ -56,13 +56,6 @@ class ViewSpec:
     #: "msgspec" or "pydantic": the library of the view's parameters.
     library: str = "msgspec"
 
-    @property
-    def body(self) -> ParamSpec | None:
-        for param in self.params:
-            if param.source in ("body", "form", "file"):
-                return param
-        return None
-
 
 def _strip_optional(tp: t.Any) -> t.Any:
     args = t.get_args(tp)
@@ -74,11 +67,7 @@ def _strip_optional(tp: t.Any) -> t.Any:
 
 
 def _is_union(tp: t.Any) -> bool:
-    origin = t.get_origin(tp)
-    if origin is t.Union:
-        return True
-    union_type = getattr(sys.modules.get("types"), "UnionType", None)
-    return union_type is not None and isinstance(tp, union_type)
+    return t.get_origin(tp) is t.Union or isinstance(tp, types.UnionType)
 
 
 def is_model(tp: t.Any) -> bool:
@@ -119,7 +108,7 @@ def _hints(function: t.Callable[..., t.Any]) -> tuple[dict[str, t.Any], list[str
     except Exception:  # noqa: BLE001 - one unresolvable name: resolve the others alone
         pass
     raw = dict(getattr(function, "__annotations__", {}))
-    namespace = getattr(function, "__globals__", {})
+    namespace = getattr(inspect.unwrap(function), "__globals__", {})
     hints: dict[str, t.Any] = {}
     failed: list[str] = []
     for name, value in raw.items():
