@@ -310,3 +310,24 @@ def test_a_plain_return_type_goes_through_the_apps_json(app, client, models):
     assert response.status_code == 201
     assert response.json == {"name": "pen", "when": None}
     assert client.post("/echo", json={"name": "pen", "price": 1}).json == {"price": 1.0}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"\xff\xfe\x00",
+        b'{"name": "\xc3(", "price": 1}',
+        b"[" * 5000,
+        b'{"price": 1e999999}',
+        b"nul",
+    ],
+)
+def test_hostile_bodies_are_4xx_problems(app, client, models, body):
+    @app.post("/items")
+    def create(item: models.Item) -> models.Item:
+        return item
+
+    response = client.post("/items", data=body, content_type="application/json")
+    assert response.status_code in (400, 422), response.text
+    assert response.content_type == PROBLEM
+    assert response.json["status"] == response.status_code

@@ -286,3 +286,36 @@ def test_a_path_string_read_as_an_enum_or_a_date(app, client, models):
     if "$ref" in color:
         color = document["components"]["schemas"][color["$ref"].rpartition("/")[2]]
     assert sorted(color["enum"]) == ["green", "red"]
+
+
+@pytest.mark.parametrize("library", ["msgspec", "pydantic"])
+def test_a_header_model(app, client, library):
+    import msgspec
+    import pydantic
+
+    if library == "msgspec":
+
+        class Client(msgspec.Struct):
+            user_agent: str
+            x_retries: int = 0
+
+    else:
+
+        class Client(pydantic.BaseModel):
+            user_agent: str
+            x_retries: int = 0
+
+    @app.get("/client")
+    def who(client_headers: Annotated[Client, Header()]) -> dict:
+        return {"agent": client_headers.user_agent, "retries": client_headers.x_retries}
+
+    response = client.get("/client", headers={"User-Agent": "me", "X-Retries": "2"})
+    assert response.json == {"agent": "me", "retries": 2}
+    assert ("header", "x_retries") in _errors(
+        client.get("/client", headers={"User-Agent": "me", "X-Retries": "two"})
+    )
+    operation = app.test_client().get("/openapi.json").json["paths"]["/client"]["get"]
+    assert [(p["name"], p["in"], p["required"]) for p in operation["parameters"]] == [
+        ("User-Agent", "header", True),
+        ("X-Retries", "header", False),
+    ]

@@ -136,9 +136,10 @@ class _Builder:
             # parameter per field.
             model = self.schemas.resolve(schema)
             required = set(model.get("required", ()))
+            header = param.source == "header"
             return [
                 {
-                    "name": name,
+                    "name": name.replace("_", "-").title() if header else name,
                     "in": param.source,
                     "required": name in required,
                     "schema": field,
