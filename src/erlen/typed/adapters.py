@@ -54,7 +54,8 @@ def library_of(tp: t.Any) -> str | None:
     library of its first model. The check reads ``sys.modules``: a type
     cannot be a ``Struct`` unless msgspec is already imported.
     """
-    if isinstance(tp, type):
+    # get_origin: on Python 3.10, list[int] still passes isinstance(..., type).
+    if isinstance(tp, type) and t.get_origin(tp) is None:
         msgspec = sys.modules.get("msgspec")
         if msgspec is not None and issubclass(tp, msgspec.Struct):
             return "msgspec"

@@ -97,7 +97,7 @@ def _fields_of(tp: t.Any) -> set[str]:
     """Return the names of ``tp``'s list-typed fields (they take every value sent)."""
     try:
         hints = t.get_type_hints(_strip_optional(tp))
-    except Exception:  # noqa: BLE001 - a model whose hints do not resolve: no lists
+    except Exception:  # a model whose hints do not resolve: no lists
         return set()
     return {name for name, hint in hints.items() if _is_list(hint)}
 

@@ -41,7 +41,7 @@ class Problem(HTTPException):
     """An HTTP error answered as an RFC 9457 problem document."""
 
     #: Extra members of the document (``errors`` for a validation problem).
-    extra: dict[str, t.Any] = {}  # noqa: RUF012 - replaced per instance, never mutated
+    extra: dict[str, t.Any] = {}  # replaced per instance, never mutated
 
     def problem(self) -> dict[str, t.Any]:
         """Return the problem document as a dict."""

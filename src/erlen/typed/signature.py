@@ -72,7 +72,7 @@ def _is_union(tp: t.Any) -> bool:
 
 def is_model(tp: t.Any) -> bool:
     """Whether ``tp`` is a model: a Struct, a BaseModel, a dataclass or a TypedDict."""
-    if not isinstance(tp, type):
+    if not isinstance(tp, type) or t.get_origin(tp) is not None:
         return False
     if library_of(tp) is not None:
         return True
@@ -105,7 +105,7 @@ def _hints(function: t.Callable[..., t.Any]) -> tuple[dict[str, t.Any], list[str
     """Return the view's resolved annotations and the names that did not resolve."""
     try:
         return t.get_type_hints(function, include_extras=True), []
-    except Exception:  # noqa: BLE001 - one unresolvable name: resolve the others alone
+    except Exception:  # one unresolvable name: resolve the others alone
         pass
     raw = dict(getattr(function, "__annotations__", {}))
     namespace = getattr(inspect.unwrap(function), "__globals__", {})
@@ -114,8 +114,8 @@ def _hints(function: t.Callable[..., t.Any]) -> tuple[dict[str, t.Any], list[str
     for name, value in raw.items():
         if isinstance(value, str):
             try:
-                value = eval(value, namespace)  # noqa: S307 - the view's own annotation
-            except Exception:  # noqa: BLE001
+                value = eval(value, namespace)  # the view's own annotation
+            except Exception:
                 failed.append(name)
                 continue
         hints[name] = value
@@ -143,7 +143,7 @@ def _check_path_type(view: str, name: str, tp: t.Any, converter: t.Any) -> bool:
         expected = str
     if expected is None:
         return False  # a custom converter: it knows what it returns
-    if isinstance(tp, type) and issubclass(expected, tp):
+    if isinstance(tp, type) and t.get_origin(tp) is None and issubclass(expected, tp):
         return False
     if expected is str:
         return True  # Color, datetime.date, Literal[...]: the library reads the string
