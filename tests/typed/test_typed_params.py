@@ -319,3 +319,27 @@ def test_a_header_model(app, client, library):
         ("User-Agent", "header", True),
         ("X-Retries", "header", False),
     ]
+
+
+@pytest.mark.parametrize("library", ["msgspec", "pydantic"])
+def test_constraints_beside_the_marker_are_kept(app, client, library):
+    import msgspec
+    import pydantic
+
+    models = MODELS[library]
+    between = msgspec.Meta(ge=1, le=100) if library == "msgspec" else pydantic.Field(ge=1, le=100)
+
+    @app.post("/items")
+    def create(item: models.Item, limit: Annotated[int, Query(), between] = 10) -> models.Item:
+        return item
+
+    assert client.post("/items?limit=100", json={"name": "a", "price": 1}).status_code == 200
+    errors = _errors(client.post("/items?limit=0", json={"name": "a", "price": 1}))
+    assert list(errors) == [("query", "limit")]
+    document = app.test_client().get("/openapi.json").json
+    limit = document["paths"]["/items"]["post"]["parameters"][0]
+    assert (limit["name"], limit["schema"]["minimum"], limit["schema"]["maximum"]) == (
+        "limit",
+        1,
+        100,
+    )

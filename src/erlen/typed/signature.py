@@ -57,12 +57,21 @@ class ViewSpec:
     library: str = "msgspec"
 
 
+def _bare(tp: t.Any) -> t.Any:
+    """Return ``tp`` without ``Annotated[...]`` (constraints such as msgspec's ``Meta``)."""
+    while t.get_origin(tp) is t.Annotated:
+        tp = t.get_args(tp)[0]
+    return tp
+
+
 def _strip_optional(tp: t.Any) -> t.Any:
+    """Return the type under ``X | None`` and ``Annotated``, for telling what ``tp`` is."""
+    tp = _bare(tp)
     args = t.get_args(tp)
     if args and type(None) in args and _is_union(tp):
         rest = [arg for arg in args if arg is not type(None)]
         if len(rest) == 1:
-            return rest[0]
+            return _bare(rest[0])
     return tp
 
 
@@ -81,6 +90,7 @@ def is_model(tp: t.Any) -> bool:
 
 def _has_model(tp: t.Any) -> bool:
     """Whether ``tp`` is a model, or a list, union or optional of models."""
+    tp = _bare(tp)
     if is_model(tp):
         return True
     origin = t.get_origin(tp)
@@ -90,15 +100,23 @@ def _has_model(tp: t.Any) -> bool:
 
 
 def _split_annotated(annotation: t.Any) -> tuple[t.Any, Param | None]:
+    """Return the type and the marker; other metadata (``Meta(ge=1)``) stays on the type."""
     if t.get_origin(annotation) is not t.Annotated:
         return annotation, None
     tp, *extras = t.get_args(annotation)
+    marker: Param | None = None
+    rest = []
     for extra in extras:
         if isinstance(extra, Param):
-            return tp, extra
-        if isinstance(extra, type) and issubclass(extra, Param):
-            return tp, extra()
-    return tp, None
+            marker = extra
+        elif isinstance(extra, type) and issubclass(extra, Param):
+            marker = extra()
+        else:
+            rest.append(extra)
+    if rest:
+        metadata = (tp, *rest)
+        tp = t.Annotated[metadata]  # type: ignore[valid-type]  # Annotated[x, y] is Annotated[(x, y)]
+    return tp, marker
 
 
 def _hints(function: t.Callable[..., t.Any]) -> tuple[dict[str, t.Any], list[str]]:
