@@ -64,6 +64,7 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._template_lookup",
             "erlen._packages",
             "erlen._werkzeug_bases",
+            "erlen._typed_views",
             "erlen.typed",
             "erlen.typed.*",
             "erlen.openapi",

@@ -20,6 +20,7 @@ from datetime import timedelta
 from types import CoroutineType, FunctionType
 
 from ._packages import find_instance_path
+from ._typed_views import OPENAPI_OPTIONS, may_be_typed, typed_or_same
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _current_request, _cv, _signals
 from .cycle import RequestCycle, _scopes
@@ -45,32 +46,6 @@ if t.TYPE_CHECKING:
 __all__ = ["Erlen"]
 
 # The options of a rule (Werkzeug's, and erlen's own) that routes pass on.
-#: Annotations that never make a view typed, as objects and as the strings
-#: ``from __future__ import annotations`` leaves (the static view's, say).
-_PLAIN_ANNOTATIONS = frozenset(
-    {str, int, float, bool, bytes, dict, list, None, type(None), t.Any}
-    | {"str", "int", "float", "bool", "bytes", "dict", "list", "None", "Response"}
-    | {"t.Any", "typing.Any", "Any", "ResponseReturnValue", "ft.ResponseReturnValue"}
-)
-
-
-def _may_be_typed(view: t.Any) -> bool:
-    """Whether a view may be typed; ``False`` is certain, ``True`` is looked at closely."""
-    if hasattr(view, "view_class"):
-        return True
-    annotations = getattr(view, "__annotations__", None)
-    if not annotations:
-        return False
-    try:
-        return not all(value in _PLAIN_ANNOTATIONS for value in annotations.values())
-    except TypeError:  # an unhashable annotation: let erlen.typed look
-        return True
-
-
-#: Route options that only describe a route in the OpenAPI document.
-_OPENAPI_OPTIONS = frozenset(
-    {"responses", "tags", "security", "deprecated", "summary", "include_in_schema"}
-)
 _RULE_OPTIONS = frozenset(
     {
         "defaults",
@@ -446,7 +421,7 @@ class Erlen(RequestCycle):
                 m.upper() for m in methods
             } and self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True)
         on_loop = options.pop("on_loop", None)
-        described = {name: options.pop(name) for name in _OPENAPI_OPTIONS & options.keys()}
+        described = {name: options.pop(name) for name in OPENAPI_OPTIONS & options.keys()}
         unknown = set(options) - _RULE_OPTIONS
         if unknown:
             raise TypeError(
@@ -494,15 +469,8 @@ class Erlen(RequestCycle):
         if view_func is not None:
             # perf: only a view with annotations (or a class-based one) is looked
             # at; any other is registered as it is, and erlen.typed never loads.
-            if _may_be_typed(view_func):
-                from .typed.registration import typed_view
-
-                view_func, typed = typed_view(self, view_func, url_rule, existing)
-                if typed and "_has_typed_views" not in self.__dict__:
-                    self.__dict__["_has_typed_views"] = True
-                    from .openapi.routes import add_openapi_routes
-
-                    add_openapi_routes(self)
+            if may_be_typed(view_func):
+                view_func = typed_or_same(self, view_func, url_rule, existing)
             self.view_functions[endpoint] = view_func
             # Decided once, here: the ASGI adapter runs an async view on the
             # event loop and a plain one in the thread pool, unless on_loop=True
