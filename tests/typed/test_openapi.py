@@ -366,3 +366,53 @@ def test_documents_of_every_kind_of_type_validate(library):
     assert "Point" in document["components"]["schemas"]
     upload = document["paths"]["/files"]["post"]["requestBody"]["content"]["multipart/form-data"]
     assert upload["schema"]["required"] == ["title", "upload"]
+
+
+def test_swagger_ui_is_served_from_the_installed_package(tmp_path):
+    from erlen import Erlen
+
+    app = Erlen("swagger")
+    app.config.update(OPENAPI_DOCS_UI="swagger", OPENAPI_TITLE="Shop <API>")
+
+    @app.post("/items")
+    def create(item: MItem) -> MItem:
+        return item
+
+    client = app.test_client()
+    page = client.get("/docs")
+    assert page.status_code == 200
+    assert page.content_type == "text/html; charset=utf-8"
+    assert '<script src="/docs/swagger/swagger-ui-bundle.js">' in page.text
+    assert 'url: "/openapi.json"' in page.text
+    assert "<title>Shop &lt;API&gt;</title>" in page.text
+    script = client.get("/docs/swagger/swagger-ui-bundle.js")
+    assert script.status_code == 200
+    assert b"SwaggerUIBundle" in script.data
+    assert client.get("/docs/swagger/../../../etc/passwd").status_code == 404
+    assert client.get("/docs/swagger/nothing.js").status_code == 404
+    assert "/docs/swagger/{filename}" not in build_document(app)["paths"]
+
+
+def test_an_unknown_docs_ui_fails_when_the_first_typed_view_registers():
+    from erlen import Erlen
+
+    app = Erlen("unknown_ui")
+    app.config["OPENAPI_DOCS_UI"] = "redoc"
+    with pytest.raises(ValueError, match="'erlen'.*'swagger'"):
+
+        @app.post("/items")
+        def create(item: MItem) -> MItem:
+            return item
+
+
+def test_swagger_ui_without_its_package_says_what_to_install(monkeypatch):
+    from erlen import Erlen
+
+    monkeypatch.setitem(sys.modules, "swagger_ui_bundle", None)
+    app = Erlen("no_swagger")
+    app.config["OPENAPI_DOCS_UI"] = "swagger"
+    with pytest.raises(RuntimeError, match=r"pip install 'erlen\[swagger-ui\]'"):
+
+        @app.post("/items")
+        def create(item: MItem) -> MItem:
+            return item
