@@ -416,3 +416,43 @@ def test_swagger_ui_without_its_package_says_what_to_install(monkeypatch):
         @app.post("/items")
         def create(item: MItem) -> MItem:
             return item
+
+
+def test_a_form_model_with_a_file_field_is_read_and_documented():
+    import io
+
+    import msgspec
+    import pydantic
+
+    from erlen import Erlen, Form
+    from erlen.datastructures import FileStorage
+
+    class MUpload(msgspec.Struct):
+        title: str
+        file: FileStorage
+
+    class PUpload(pydantic.BaseModel):
+        model_config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        title: str
+        file: FileStorage
+
+    app = Erlen("uploads")
+
+    @app.post("/m")
+    def upload_m(form: Annotated[MUpload, Form()]) -> dict:
+        return {"title": form.title, "name": form.file.filename}
+
+    @app.post("/p")
+    def upload_p(form: Annotated[PUpload, Form()]) -> dict:
+        return {"title": form.title, "name": form.file.filename}
+
+    client = app.test_client()
+    for url in ("/m", "/p"):
+        sent = {"title": "notes", "file": (io.BytesIO(b"x"), "a.txt")}
+        assert client.post(url, data=sent).json == {"title": "notes", "name": "a.txt"}
+    document = client.get("/openapi.json").json
+    validate(document)
+    binary = {"type": "string", "contentMediaType": "application/octet-stream"}
+    for name in ("MUpload", "PUpload"):
+        field = document["components"]["schemas"][name]["properties"]["file"]
+        assert {key: field[key] for key in binary} == binary

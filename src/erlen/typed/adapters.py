@@ -194,9 +194,20 @@ class MsgspecAdapter(Adapter):
         self, types: list[t.Any], ref_template: str
     ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
         found, components = self.msgspec.json.schema_components(
-            types, ref_template=ref_template.replace("{model}", "{name}")
+            types,
+            ref_template=ref_template.replace("{model}", "{name}"),
+            schema_hook=_custom_schema,
         )
         return list(found), dict(components)
+
+
+def _custom_schema(tp: t.Any) -> dict[str, t.Any]:
+    """Return the JSON Schema of a type no library knows: an uploaded file, or anything."""
+    from ..http.datastructures import FileStorage
+
+    if isinstance(tp, type) and issubclass(tp, FileStorage):
+        return {"type": "string", "contentMediaType": "application/octet-stream"}
+    return {"description": f"A {getattr(tp, '__name__', tp)!s} (no JSON Schema for it)."}
 
 
 # -- pydantic ---------------------------------------------------------------
@@ -216,8 +227,16 @@ class PydanticAdapter(Adapter):
 
     def __init__(self) -> None:
         import pydantic
+        from pydantic.json_schema import GenerateJsonSchema
 
         self.pydantic = pydantic
+
+        class Schemas(GenerateJsonSchema):
+            # A field of a type of its own (arbitrary_types_allowed): a file, or anything.
+            def is_instance_schema(self, schema: t.Any) -> dict[str, t.Any]:
+                return _custom_schema(schema.get("cls"))
+
+        self._generator = Schemas
 
     def json_decoder(self, tp: t.Any) -> Callable[[bytes], t.Any]:
         pydantic = self.pydantic
@@ -308,7 +327,9 @@ class PydanticAdapter(Adapter):
         found: list[dict[str, t.Any]] = []
         components: dict[str, t.Any] = {}
         for tp in types:
-            schema = self.pydantic.TypeAdapter(tp).json_schema(ref_template=ref_template)
+            schema = self.pydantic.TypeAdapter(tp).json_schema(
+                ref_template=ref_template, schema_generator=self._generator
+            )
             components.update(schema.pop("$defs", {}))
             if isinstance(tp, type) and schema.get("type") == "object":
                 # A model of its own goes to the components, as msgspec's do.
