@@ -64,6 +64,8 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._template_lookup",
             "erlen._packages",
             "erlen._werkzeug_bases",
+            "erlen.openapi",
+            "erlen.openapi.*",
         ],
     ),
     (
