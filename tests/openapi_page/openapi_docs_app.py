@@ -7,7 +7,7 @@ drives whatever a valid document describes.
 
 from __future__ import annotations
 
-from erlen import Erlen, request
+from erlen import Blueprint, Erlen, request
 from erlen.openapi.page import register_docs_page
 from erlen.response import Response
 from erlen.security import security_headers
@@ -182,6 +182,57 @@ def create_item() -> object:
     item = {"id": len(ITEMS) + 1, **body}
     ITEMS[int(item["id"])] = item
     return item, 201
+
+
+# A document whose every string is markup, to show the page renders it as text.
+MARKUP = '<img src=x onerror="window.__pwned=1">'
+HOSTILE_DOCUMENT: dict[str, object] = {
+    "openapi": "3.1.0",
+    "info": {"title": MARKUP, "version": "</script><script>window.__pwned=2</script>"},
+    "tags": [{"name": MARKUP, "description": MARKUP}],
+    "paths": {
+        "/evil/{" + MARKUP + "}": {
+            "post": {
+                "tags": [MARKUP],
+                "summary": MARKUP,
+                "description": MARKUP,
+                "externalDocs": {"url": "javascript:window.__pwned=3", "description": MARKUP},
+                "parameters": [
+                    {
+                        "name": MARKUP,
+                        "in": "path",
+                        "required": True,
+                        "schema": {"type": "string", "example": MARKUP},
+                    },
+                    {"name": "q", "in": "query", "schema": {"enum": [MARKUP], "default": MARKUP}},
+                ],
+                "requestBody": {
+                    "content": {
+                        "application/json": {
+                            "schema": {
+                                "type": "object",
+                                "title": MARKUP,
+                                "properties": {MARKUP: {"type": "string", "example": MARKUP}},
+                            }
+                        }
+                    }
+                },
+                "responses": {MARKUP: {"description": MARKUP}},
+            }
+        }
+    },
+}
+
+evil = Blueprint("evil", __name__, url_prefix="/evil")
+
+
+@evil.get("/openapi.json")
+def hostile_document() -> dict[str, object]:
+    return HOSTILE_DOCUMENT
+
+
+register_docs_page(evil, docs_url="/docs", openapi_url="/evil/openapi.json", title=MARKUP)
+app.register_blueprint(evil)
 
 
 @app.get("/health")

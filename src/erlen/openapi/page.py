@@ -22,7 +22,7 @@ import hashlib
 import html
 import json
 import typing as t
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from importlib.util import find_spec
 from pathlib import Path
@@ -61,7 +61,7 @@ def _csp_hash(text: str) -> str:
     return "'sha256-" + base64.b64encode(digest).decode("ascii") + "'"
 
 
-@lru_cache(maxsize=None)
+@cache
 def _page_assets() -> tuple[str, str, str]:
     """Return the page's script, stylesheet and CSP (read once, on first use)."""
     script = _asset("docs.js")
@@ -228,13 +228,11 @@ def register_docs_page(
         return Response(page, headers=headers, mimetype="text/html")
 
     def openapi_docs_swagger_file(filename: str) -> Response:
-        from ..exceptions import NotFound
+        from ..http.exceptions import NotFound
         from ..sendfile import send_file
 
         if filename == SWAGGER_INIT:
-            return Response(
-                _asset("swagger-init.js"), headers=headers, mimetype="text/javascript"
-            )
+            return Response(_asset("swagger-init.js"), headers=headers, mimetype="text/javascript")
         if filename not in SWAGGER_UI_FILES:
             raise NotFound()
         return send_file(folder / filename, max_age=3600)
