@@ -253,3 +253,46 @@ def test_markup_in_the_document_is_shown_as_text(chromium, base_url):
     assert result["status"] == 404
     assert result["request"].startswith("POST /evil/%3Cimg%20src%3Dx")
     assert driver.execute_script("return typeof window.__pwned;") == "undefined"
+
+
+@pytest.fixture(scope="module")
+def swagger_server(tmp_path_factory):
+    """The same API with Swagger UI (from swagger-ui-py) as its docs page."""
+    log = tmp_path_factory.mktemp("openapi-swagger-server") / "server.log"
+    process = ServerProcess(
+        lambda port: [
+            sys.executable,
+            "-c",
+            f"from openapi_swagger_app import app; app.run(host='127.0.0.1', port={port})",
+        ],
+        cwd=HERE,
+        env=server_env(HERE),
+        log_path=log,
+        ready_path="/health",
+    )
+    process.start()
+    yield process
+    process.stop()
+
+
+def test_swagger_ui_works_offline_too(chromium, swagger_server):
+    driver = chromium.driver
+    base_url = f"http://{swagger_server.host}:{swagger_server.port}"
+    driver.get(f"{base_url}/docs")
+    blocks = wait_until(
+        driver,
+        lambda d: d.find_elements(By.CSS_SELECTOR, ".opblock-summary"),
+        "Swagger UI to list the operations",
+    )
+    listed = [
+        (
+            block.find_element(By.CSS_SELECTOR, ".opblock-summary-method").text,
+            block.find_element(By.CSS_SELECTOR, ".opblock-summary-path").text,
+        )
+        for block in blocks
+    ]
+    assert sorted(listed) == [("GET", "/health"), ("GET", "/items/{item_id}"), ("POST", "/items")]
+    origins = driver.execute_script(
+        "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin);"
+    )
+    assert set(origins) == {base_url}

@@ -168,6 +168,7 @@ def swagger_ui_html(*, openapi_url: str, title: str, assets_url: str) -> str:
         '<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         '<meta name="viewport" content="width=device-width, initial-scale=1">\n'
         f"<title>{html.escape(title)}</title>\n"
+        '<link rel="icon" href="data:,">\n'
         f'<link rel="stylesheet" href="{base}/swagger-ui.css">\n'
         "</head>\n<body>\n"
         '<div id="swagger-ui"></div>\n'

@@ -675,9 +675,9 @@
         ") are the ones this browser holds for this site; the page cannot set them."));
     }
     var choices = bodyMediaTypes(operation);
+    var current = choices.length ? { choice: choices[0] } : null; // the body's media type
     if (choices.length) {
       var holder = el("div", { "class": "body-holder" });
-      var current = { choice: choices[0] };
       if (choices.length > 1) {
         var selectId = prefix + "-media";
         var select = el("select", { id: selectId },
@@ -691,7 +691,6 @@
       }
       append(holder, bodyEditor(current.choice, prefix));
       append(form, holder);
-      form._bodyChoice = current;
     }
     var output = el("div", { "class": "result", "aria-live": "polite", role: "region", "aria-label": "Response" });
     append(form, el("div", { "class": "actions" },
@@ -699,13 +698,13 @@
     append(form, output);
     form.addEventListener("submit", function (event) {
       event.preventDefault();
-      send(entry, form, output);
+      send(entry, form, output, current);
     });
     return form;
   }
 
   // The request the form describes, or an error message for the reader.
-  function buildRequest(entry, form) {
+  function buildRequest(entry, form, current) {
     var path = entry.path;
     var query = new URLSearchParams();
     var headers = new Headers();
@@ -730,7 +729,6 @@
       }
     });
     var options = { method: entry.method.toUpperCase(), headers: headers, credentials: "same-origin" };
-    var current = form._bodyChoice;
     if (current) {
       var choice = current.choice;
       var editor = form.querySelector(".body-editor");
@@ -771,9 +769,9 @@
     return { url: basePath + path + (search ? "?" + search : ""), options: options };
   }
 
-  function send(entry, form, output) {
+  function send(entry, form, output, current) {
     clear(output);
-    var built = buildRequest(entry, form);
+    var built = buildRequest(entry, form, current);
     if (built.error) {
       append(output, el("p", { "class": "error", role: "alert" }, built.error));
       return;
