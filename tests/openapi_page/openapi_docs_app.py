@@ -114,6 +114,34 @@ DOCUMENT: dict[str, object] = {
                 },
             }
         },
+        "/uploads": {
+            "post": {
+                "tags": ["files"],
+                "summary": "Upload a file",
+                "requestBody": {
+                    "required": True,
+                    "content": {
+                        "multipart/form-data": {
+                            "schema": {
+                                "type": "object",
+                                "required": ["file"],
+                                "properties": {
+                                    "title": {"type": "string", "default": "untitled"},
+                                    "file": {"type": "string", "format": "binary"},
+                                },
+                            }
+                        },
+                        "application/x-www-form-urlencoded": {
+                            "schema": {
+                                "type": "object",
+                                "properties": {"title": {"type": "string"}},
+                            }
+                        },
+                    },
+                },
+                "responses": {"200": {"description": "What arrived."}},
+            }
+        },
         "/health": {
             "get": {
                 "summary": "Say the service is up",
@@ -233,6 +261,16 @@ def hostile_document() -> dict[str, object]:
 
 register_docs_page(evil, docs_url="/docs", openapi_url="/evil/openapi.json", title=MARKUP)
 app.register_blueprint(evil)
+
+
+@app.post("/uploads")
+def upload() -> dict[str, object]:
+    file = request.files.get("file")
+    return {
+        "content_type": request.mimetype,
+        "title": request.form.get("title"),
+        "file": None if file is None else {"filename": file.filename, "text": file.read().decode()},
+    }
 
 
 @app.get("/health")

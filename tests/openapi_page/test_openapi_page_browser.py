@@ -21,7 +21,7 @@ from servers import ServerProcess, server_env
 try:
     from selenium.common.exceptions import TimeoutException, WebDriverException
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+    from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:  # each test then fails, saying how to install it (browser.py)
     pass
 
@@ -134,11 +134,14 @@ def test_lists_every_operation_grouped_by_tag(chromium, base_url):
         ("get", "/health"),
         ("get", "/items/{item_id}"),
         ("post", "/items"),
+        ("post", "/uploads"),
     ]
+    # The document's tags first, in its order, then the others as met
+    # (the app's JSON has its keys sorted: /health comes first).
     headings = [h.text for h in driver.find_elements(By.CSS_SELECTOR, "main section.tag > h2")]
-    assert headings == ["items", "default"]
+    assert headings == ["items", "default", "files"]
     links = [a.text for a in driver.find_elements(By.CSS_SELECTOR, "nav ul ul a")]
-    assert sorted(links) == ["GET /health", "GET /items/{item_id}", "POST /items"]
+    assert sorted(links) == ["GET /health", "GET /items/{item_id}", "POST /items", "POST /uploads"]
     info = driver.find_element(By.ID, "erlen-docs-info").text
     assert "version 1.2.0" in info and "OpenAPI 3.1.0" in info
 
@@ -218,6 +221,40 @@ def test_get_with_path_query_and_header_values(chromium, base_url):
     assert json.loads(result["body"]) == {"name": "kettle", "price": 25.5, "trace": "abc <b>"}
 
 
+def test_forms_and_file_uploads(chromium, base_url, tmp_path):
+    driver = chromium.driver
+    open_docs(driver, f"{base_url}/docs")
+    panel = operation(driver, "post", "/uploads")
+    # The first media type the document lists (its keys are sorted).
+    choice = Select(panel.find_element(By.CSS_SELECTOR, "select.media-choice"))
+    assert choice.first_selected_option.text == "application/x-www-form-urlencoded"
+    title = panel.find_element(By.CSS_SELECTOR, "[data-field][name=title]")
+    assert title.get_attribute("value") == ""  # the schema gives no value
+    fill(title, "plain")
+    result = send(driver, panel)
+    assert result["status"] == 200
+    assert json.loads(result["body"]) == {
+        "content_type": "application/x-www-form-urlencoded",
+        "title": "plain",
+        "file": None,
+    }
+    # The other media type: its own fields, a file among them.
+    choice.select_by_visible_text("multipart/form-data")
+    title = panel.find_element(By.CSS_SELECTOR, "[data-field][name=title]")
+    assert title.get_attribute("value") == "untitled"  # the schema's default
+    fill(title, "notes")
+    upload = tmp_path / "note.txt"
+    upload.write_text("hello from a file")
+    panel.find_element(By.CSS_SELECTOR, "input[type=file][name=file]").send_keys(str(upload))
+    result = send(driver, panel)
+    assert result["status"] == 200
+    assert json.loads(result["body"]) == {
+        "content_type": "multipart/form-data",
+        "title": "notes",
+        "file": {"filename": "note.txt", "text": "hello from a file"},
+    }
+
+
 def test_a_missing_required_value_is_named_before_sending(chromium, base_url):
     driver = chromium.driver
     open_docs(driver, f"{base_url}/docs")
@@ -291,7 +328,12 @@ def test_swagger_ui_works_offline_too(chromium, swagger_server):
         )
         for block in blocks
     ]
-    assert sorted(listed) == [("GET", "/health"), ("GET", "/items/{item_id}"), ("POST", "/items")]
+    assert sorted(listed) == [
+        ("GET", "/health"),
+        ("GET", "/items/{item_id}"),
+        ("POST", "/items"),
+        ("POST", "/uploads"),
+    ]
     origins = driver.execute_script(
         "return performance.getEntriesByType('resource').map(e => new URL(e.name).origin);"
     )

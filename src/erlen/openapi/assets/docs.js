@@ -366,6 +366,17 @@
     }
   }
 
+  // The value a schema itself gives (example, default, const), if any.
+  function declaredValue(schema) {
+    schema = deref(schema);
+    if (!isObject(schema)) return undefined;
+    if ("example" in schema) return schema.example;
+    if (Array.isArray(schema.examples) && schema.examples.length) return schema.examples[0];
+    if ("default" in schema) return schema.default;
+    if ("const" in schema) return schema.const;
+    return undefined;
+  }
+
   function mediaExample(media) {
     if (!isObject(media)) return undefined;
     if ("example" in media) return media.example;
@@ -624,7 +635,7 @@
       propertiesOf(choice.media.schema).forEach(function (property, index) {
         var id = prefix + "-field-" + index;
         var file = multipart && isFileSchema(property.schema);
-        var example = exampleFor(property.schema);
+        var example = declaredValue(property.schema); // no made-up "string" in a field
         var input = el("input", {
           id: id, name: property.name, "data-field": "true", required: property.required,
           type: file ? "file" : "text", multiple: file && isObject(property.schema.items),
@@ -680,7 +691,7 @@
       var holder = el("div", { "class": "body-holder" });
       if (choices.length > 1) {
         var selectId = prefix + "-media";
-        var select = el("select", { id: selectId },
+        var select = el("select", { id: selectId, "class": "media-choice" },
           choices.map(function (choice, index) { return el("option", { value: String(index) }, choice.type); }));
         select.addEventListener("change", function () {
           current.choice = choices[Number(select.value)];
