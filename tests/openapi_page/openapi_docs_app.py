@@ -263,6 +263,12 @@ register_docs_page(evil, docs_url="/docs", openapi_url="/evil/openapi.json", tit
 app.register_blueprint(evil)
 
 
+# A docs page pointed at a document that is not there.
+missing = Blueprint("missing", __name__, url_prefix="/missing")
+register_docs_page(missing, openapi_url="/missing/openapi.json", title="Nothing")
+app.register_blueprint(missing)
+
+
 @app.post("/uploads")
 def upload() -> dict[str, object]:
     file = request.files.get("file")

@@ -292,6 +292,24 @@ def test_markup_in_the_document_is_shown_as_text(chromium, base_url):
     assert driver.execute_script("return typeof window.__pwned;") == "undefined"
 
 
+def test_a_document_that_does_not_load_is_explained(chromium, base_url):
+    driver = chromium.driver
+    driver.get(f"{base_url}/missing/docs")
+    wait_until(
+        driver,
+        lambda d: d.find_element(By.ID, "erlen-docs").get_attribute("data-ready") == "error",
+        "the page to give up",
+    )
+    alert = driver.find_element(By.CSS_SELECTOR, "#erlen-docs [role=alert]").text
+    assert alert.startswith(
+        "The API description could not be loaded: the server answered 404.\n"
+        "The page reads the document from "
+    )
+    assert alert.endswith("from /missing/openapi.json; open it to see what the server answers.")
+    link = driver.find_element(By.CSS_SELECTOR, "#erlen-docs [role=alert] a")
+    assert link.get_attribute("href") == f"{base_url}/missing/openapi.json"
+
+
 @pytest.fixture(scope="module")
 def swagger_server(tmp_path_factory):
     """The same API with Swagger UI (from swagger-ui-py) as its docs page."""

@@ -81,6 +81,15 @@
     return String(text).toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-|-$/g, "") || "x";
   }
 
+  // An id for a tag's section or an operation: readable, and unique on the page.
+  var usedIds = {};
+  function uniqueId(base) {
+    var id = base;
+    for (var n = 2; usedIds[id]; n++) id = base + "-" + n;
+    usedIds[id] = true;
+    return id;
+  }
+
   // ----- $ref -----
 
   // Follow a local reference ("#/components/schemas/Item"); JSON Pointer
@@ -417,16 +426,9 @@
           method: method,
           operation: operation,
           parameters: order.map(function (key) { return byKey[key]; }),
-          id: "op-" + method + "-" + slug(operation.operationId || path)
+          id: uniqueId("op-" + method + "-" + slug(operation.operationId || path))
         });
       });
-    });
-    var used = {};
-    found.forEach(function (entry) {
-      var id = entry.id;
-      var n = 2;
-      while (used[entry.id]) entry.id = id + "-" + n++;
-      used[entry.id] = true;
     });
     return found;
   }
@@ -560,8 +562,8 @@
   var formCount = 0;
 
   function parameterInput(parameter, id) {
-    var schema = deref(parameter.schema) || {};
-    if (typeof schema.$ref === "string") schema = deref(schema);
+    var schema = deref(parameter.schema);
+    if (!isObject(schema)) schema = {};
     var inner = nullableUnion(schema);
     if (inner) schema = deref(inner);
     var required = parameter.required || parameter.in === "path";
@@ -577,8 +579,10 @@
         }));
       return select;
     }
-    attributes.type = types.indexOf("integer") !== -1 || types.indexOf("number") !== -1 ? "number" : "text";
-    if (attributes.type === "number" && types.indexOf("integer") === -1) attributes.step = "any";
+    // A text input even for numbers, so a wrong value can be sent to see the answer.
+    attributes.type = "text";
+    if (types.indexOf("integer") !== -1) attributes.inputmode = "numeric";
+    else if (types.indexOf("number") !== -1) attributes.inputmode = "decimal";
     if (types.indexOf("array") !== -1) {
       attributes["data-array"] = "true";
       attributes.placeholder = "values separated by commas";
@@ -782,7 +786,13 @@
 
   function send(entry, form, output, current) {
     clear(output);
-    var built = buildRequest(entry, form, current);
+    var built;
+    try {
+      built = buildRequest(entry, form, current);
+    } catch (error) {
+      // A header value with a line break, a header name that is not a token...
+      built = { error: "The request could not be built: " + error.message };
+    }
     if (built.error) {
       append(output, el("p", { "class": "error", role: "alert" }, built.error));
       return;
@@ -895,7 +905,7 @@
     }
     var navList = el("ul", null);
     groups.forEach(function (group) {
-      var groupId = "tag-" + slug(group.name);
+      var groupId = uniqueId("tag-" + slug(group.name));
       var section = el("section", { "class": "tag", id: groupId, "aria-labelledby": groupId + "-heading" },
         el("h2", { id: groupId + "-heading" }, group.name),
         prose(group.tag.description));
