@@ -146,7 +146,7 @@ def test_register_serves_the_page_with_its_own_csp(app, client):
     register_docs_page(app, docs_url="/docs", openapi_url="/openapi.json", title="Shop")
     response = client.get("/docs")
     assert response.status_code == 200
-    assert response.mimetype == "text/html"
+    assert response.headers.getlist("Content-Type") == ["text/html; charset=utf-8"]
     assert response.headers.getlist("Content-Security-Policy") == [
         dict(docs_page_headers())["Content-Security-Policy"]
     ]
