@@ -11,6 +11,7 @@ import base64
 import hashlib
 import json
 import re
+import sys
 from html import escape
 from html.parser import HTMLParser
 from pathlib import Path
@@ -180,20 +181,28 @@ def test_swagger_without_its_package_names_the_extra(app, monkeypatch):
     with pytest.raises(DocsUIMissing) as caught:
         register_docs_page(app, ui="swagger")
     assert "pip install 'erlen[swagger-ui]'" in str(caught.value)
-    assert "swagger-ui-py" in str(caught.value)
+    assert "swagger-ui-bundle-v2" in str(caught.value)
     assert "/docs" not in [rule.rule for rule in app.url_map.iter_rules()]
 
 
 @pytest.fixture
 def fake_swagger_ui(tmp_path, monkeypatch):
-    """A stand-in for swagger-ui-py: a ``swagger_ui`` package with its two files."""
-    package = tmp_path / "swagger_ui"
-    (package / "static").mkdir(parents=True)
+    """A stand-in for swagger-ui-bundle-v2: a ``swagger_ui_bundle`` package with its files.
+
+    Two versions: the newer one is served; an incomplete folder is passed over.
+    """
+    package = tmp_path / "swagger_ui_bundle"
+    (package / "__init__.py").parent.mkdir()
     (package / "__init__.py").write_text("raise ImportError('the page must not import me')\n")
-    (package / "static" / "swagger-ui.css").write_text("body { color: black }\n")
-    (package / "static" / "swagger-ui-bundle.js").write_text("var SwaggerUIBundle;\n")
-    (package / "static" / "index.html").write_text("not served\n")
+    for version, bundle in (("5.9.0", "old"), ("5.31.0", "var SwaggerUIBundle;\n")):
+        folder = package / "vendor" / f"swagger-ui-{version}"
+        folder.mkdir(parents=True)
+        (folder / "swagger-ui.css").write_text("body { color: black }\n")
+        (folder / "swagger-ui-bundle.js").write_text(bundle)
+        (folder / "index.html").write_text("not served\n")
+    (package / "vendor" / "swagger-ui-6.0.0").mkdir()  # no files: not Swagger UI
     monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.delitem(sys.modules, "swagger_ui_bundle", raising=False)
     return package
 
 

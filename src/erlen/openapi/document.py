@@ -32,7 +32,7 @@ from ..typed.signature import ParamSpec, ViewSpec, _strip_optional
 __all__ = ["build_document", "OPENAPI_ENDPOINTS"]
 
 #: The endpoints erlen adds itself, never described in the document.
-OPENAPI_ENDPOINTS = frozenset({"static", "_openapi", "_openapi_docs", "_openapi_docs_assets"})
+OPENAPI_ENDPOINTS = frozenset({"static", "_openapi", "_openapi_docs", "_openapi_docs_file"})
 
 REF = "#/components/schemas/{model}"
 _VARIABLE = re.compile(r"<(?:(?P<converter>[^<>:(]+)(?:\([^<>]*\))?:)?(?P<name>[^<>:]+)>")

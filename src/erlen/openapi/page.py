@@ -11,8 +11,14 @@ only. The app's own CSP (``erlen.security.security_headers``) does not
 replace it: a header the view sets is kept.
 
 Swagger UI is the other choice, for those who prefer it: its files come
-from the ``swagger-ui-py`` package (``pip install 'erlen[swagger-ui]'``),
-served by erlen beside the page, so it works offline too.
+from the ``swagger-ui-bundle-v2`` package (``pip install 'erlen[swagger-ui]'``,
+Swagger UI 5, which reads OpenAPI 3.1), served by erlen beside the page, so
+it works offline too.
+
+An app with typed views gets the page from :mod:`erlen.openapi.routes`
+(``OPENAPI_DOCS_URL``, ``OPENAPI_DOCS_UI``); :func:`register_docs_page`
+puts it on any app or blueprint by hand. Its endpoints are left out of the
+OpenAPI document.
 """
 
 from __future__ import annotations
@@ -34,7 +40,11 @@ if t.TYPE_CHECKING:
 #: The docs pages ``register_docs_page`` knows, by the name given as ``ui``.
 DOCS_UIS = ("erlen", "swagger")
 
-#: The files of Swagger UI the page loads, from ``swagger-ui-py``'s folder.
+#: The endpoints of the docs page and of Swagger UI's files.
+DOCS_ENDPOINT = "_openapi_docs"
+DOCS_FILE_ENDPOINT = "_openapi_docs_file"
+
+#: The files of Swagger UI the page loads, from ``swagger-ui-bundle-v2``'s folder.
 SWAGGER_UI_FILES = ("swagger-ui.css", "swagger-ui-bundle.js")
 
 #: erlen's own starter for Swagger UI, kept in a file (not inline) so that
@@ -42,9 +52,10 @@ SWAGGER_UI_FILES = ("swagger-ui.css", "swagger-ui-bundle.js")
 SWAGGER_INIT = "erlen-swagger-init.js"
 
 SWAGGER_EXTRA_HINT = (
-    "Swagger UI's files come from the swagger-ui-py package, which is not installed. "
-    "Install it with: pip install 'erlen[swagger-ui]' (or pip install swagger-ui-py), "
-    "or drop OPENAPI_DOCS_UI to use erlen's own page, which needs nothing."
+    "OPENAPI_DOCS_UI = 'swagger' serves Swagger UI's files from the swagger-ui-bundle-v2 "
+    "package, which is not installed. Install it with: pip install 'erlen[swagger-ui]' "
+    "(or pip install swagger-ui-bundle-v2), or drop OPENAPI_DOCS_UI to use erlen's own "
+    "page, which needs nothing."
 )
 
 
@@ -140,19 +151,30 @@ def docs_page_headers() -> list[tuple[str, str]]:
     ]
 
 
-def swagger_ui_directory() -> Path:
-    """Return the folder of Swagger UI's files, from ``swagger-ui-py``.
+def _version(folder: Path) -> tuple[int, ...]:
+    digits = folder.name.rpartition("-")[2].split(".")
+    return tuple(int(part) if part.isdigit() else -1 for part in digits)
 
-    Found without importing the package (which would import PyYAML and
-    more). Raises :class:`DocsUIMissing`, naming the extra, when absent.
+
+def swagger_ui_directory() -> Path:
+    """Return the folder of Swagger UI's files, from ``swagger-ui-bundle-v2``.
+
+    Found without importing the package. The package keeps them in
+    ``vendor/swagger-ui-<version>/``; the newest such folder holding both
+    files is taken. Raises :class:`DocsUIMissing`, naming the extra, when
+    there is none.
     """
-    spec = find_spec("swagger_ui")
+    spec = find_spec("swagger_ui_bundle")
     locations = list(spec.submodule_search_locations or ()) if spec is not None else []
-    for location in locations:
-        folder = Path(location) / "static"
-        if all((folder / name).is_file() for name in SWAGGER_UI_FILES):
-            return folder
-    raise DocsUIMissing(SWAGGER_EXTRA_HINT)
+    folders = [
+        folder
+        for location in locations
+        for folder in (Path(location) / "vendor").glob("swagger-ui-*")
+        if all((folder / name).is_file() for name in SWAGGER_UI_FILES)
+    ]
+    if not folders:
+        raise DocsUIMissing(SWAGGER_EXTRA_HINT)
+    return max(folders, key=_version)
 
 
 def swagger_ui_html(*, openapi_url: str, title: str, assets_url: str) -> str:
@@ -187,6 +209,13 @@ SWAGGER_CSP = (
 )
 
 
+def _root_path() -> str:
+    """The app's mount point (ASGI ``root_path``, WSGI ``SCRIPT_NAME``) for this request."""
+    from ..ctx import request
+
+    return request.root_path
+
+
 def register_docs_page(
     scaffold: Scaffold,
     *,
@@ -201,6 +230,11 @@ def register_docs_page(
     needing ``erlen[swagger-ui]``; its files are served under
     ``docs_url + "/swagger-ui/"``). Checked here, at setup: an unknown
     name raises ``ValueError`` and a missing package :class:`DocsUIMissing`.
+
+    ``openapi_url`` is a path of the app; an app mounted under a prefix
+    (``SCRIPT_NAME``, ASGI ``root_path``) gets the prefix added on each
+    request. The page's endpoints (``_openapi_docs``, ``_openapi_docs_file``)
+    are registered with ``include_in_schema=False``.
     """
     if ui not in DOCS_UIS:
         raise ValueError(
@@ -213,11 +247,13 @@ def register_docs_page(
 
         def openapi_docs() -> Response:
             return Response(
-                docs_page_html(openapi_url=openapi_url, title=title),
+                docs_page_html(openapi_url=_root_path() + openapi_url, title=title),
                 headers=docs_page_headers(),
             )
 
-        scaffold.add_url_rule(docs_url, "openapi_docs", openapi_docs, methods=["GET"])
+        scaffold.add_url_rule(
+            docs_url, DOCS_ENDPOINT, openapi_docs, methods=["GET"], include_in_schema=False
+        )
         return
 
     folder = swagger_ui_directory()  # raises DocsUIMissing now, not on the first request
@@ -225,7 +261,10 @@ def register_docs_page(
     headers = [("Content-Security-Policy", SWAGGER_CSP), ("X-Content-Type-Options", "nosniff")]
 
     def openapi_docs_swagger() -> Response:
-        page = swagger_ui_html(openapi_url=openapi_url, title=title, assets_url=assets_url)
+        root = _root_path()
+        page = swagger_ui_html(
+            openapi_url=root + openapi_url, title=title, assets_url=root + assets_url
+        )
         return Response(page, headers=headers, mimetype="text/html")
 
     def openapi_docs_swagger_file(filename: str) -> Response:
@@ -238,10 +277,13 @@ def register_docs_page(
             raise NotFound()
         return send_file(folder / filename, max_age=3600)
 
-    scaffold.add_url_rule(docs_url, "openapi_docs", openapi_docs_swagger, methods=["GET"])
+    scaffold.add_url_rule(
+        docs_url, DOCS_ENDPOINT, openapi_docs_swagger, methods=["GET"], include_in_schema=False
+    )
     scaffold.add_url_rule(
         assets_url + "/<filename>",
-        "openapi_docs_swagger_file",
+        DOCS_FILE_ENDPOINT,
         openapi_docs_swagger_file,
         methods=["GET"],
+        include_in_schema=False,
     )
