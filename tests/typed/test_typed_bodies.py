@@ -109,6 +109,65 @@ def test_an_error_deep_in_a_nested_model_says_where(app, client, models):
     assert ("body", "items", 1, "price") in errors
 
 
+def test_every_error_of_a_body_is_reported_with_either_library(app, client, models):
+    @app.post("/orders")
+    def order(order: models.Order) -> models.Order:
+        return order
+
+    sent = {
+        "address": {"street": 1},
+        "items": [{"name": "pen", "price": "x"}, {"price": 2, "tags": ["a", 3]}],
+        "color": "blue",
+        "when": "yesterday",
+    }
+    errors = _errors(client.post("/orders", json=sent))
+    assert sorted(errors, key=str) == sorted(
+        [
+            ("body", "customer"),
+            ("body", "address", "street"),
+            ("body", "address", "city"),
+            ("body", "items", 0, "price"),
+            ("body", "items", 1, "name"),
+            ("body", "items", 1, "tags", 1),
+            ("body", "color"),
+            ("body", "when"),
+        ],
+        key=str,
+    )
+    assert errors[("body", "customer")]["type"] == "missing"
+    assert errors[("body", "address", "city")]["type"] == "missing"
+    assert all(error["msg"] for error in errors.values())
+
+
+def test_every_error_of_a_dataclass_or_typeddict_body(app, client):
+    @app.post("/points")
+    def point(point: Point) -> Point:
+        return point
+
+    @app.post("/pairs")
+    def pair(pair: Pair) -> Pair:
+        return pair
+
+    assert set(_errors(client.post("/points", json={"x": "left"}))) == {
+        ("body", "x"),
+        ("body", "y"),
+    }
+    assert set(_errors(client.post("/pairs", json={"left": 1, "right": [2]}))) == {
+        ("body", "left"),
+        ("body", "right"),
+    }
+
+
+def test_a_body_with_very_many_errors_reports_a_bounded_number(app, client, models):
+    @app.post("/items")
+    def create(items: list[models.Item]) -> list[models.Item]:
+        return items
+
+    errors = _errors(client.post("/items", json=[{"name": 1}] * 500))
+    assert len(errors) == 100  # erlen.typed.adapters.MAX_ERRORS
+    assert ("body", 0, "name") in errors and ("body", 0, "price") in errors
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [("color", "blue"), ("size", 7), ("when", "yesterday"), ("code", [1])],

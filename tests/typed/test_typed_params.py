@@ -203,6 +203,9 @@ def test_a_form_fills_a_model(app, client, library):
     assert response.json == {"user": "ada", "age": 36, "newsletter": True}
     errors = _errors(client.post("/signup", data={"user": "ada", "age": "old"}))
     assert ("form", "age") in errors
+    # Every bad or missing field at once, with either library.
+    errors = _errors(client.post("/signup", data={"age": "old", "newsletter": "maybe"}))
+    assert set(errors) == {("form", "user"), ("form", "age"), ("form", "newsletter")}
     response = client.post("/signup", json={"user": "ada", "age": 36})
     assert response.status_code == 415
     assert response.content_type == PROBLEM

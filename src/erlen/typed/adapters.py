@@ -120,8 +120,117 @@ def _msgspec_errors(error: Exception) -> Errors:
     missing = _MSGSPEC_MISSING.match(message)
     if missing:
         return [{"loc": [*loc, missing.group("field")], "msg": "Field required", "type": "missing"}]
-    kind = "type_error" if message.startswith("Expected `") else "value_error"
+    # "Expected `str`, got `int`" is the wrong type; "Expected `int` >= 1" and
+    # "Invalid enum value" are the right type with a wrong value.
+    kind = (
+        "type_error" if message.startswith("Expected `") and ", got `" in message else "value_error"
+    )
     return [{"loc": loc, "msg": message, "type": kind}]
+
+
+#: How many errors of one body or parameter set are reported at most (with
+#: either library), and how deep msgspec's second pass follows the type: a
+#: body's errors, not an amplifier.
+MAX_ERRORS = 100
+_MAX_DEPTH = 32
+
+
+def _field_types(msgspec: t.Any, tp: t.Any) -> list[tuple[str, t.Any, bool]] | None:
+    """Return ``(key in the JSON object, type, required)`` per field of a model, or ``None``."""
+    if not isinstance(tp, type) or t.get_origin(tp) is not None:
+        return None
+    if issubclass(tp, msgspec.Struct):
+        if t.cast(t.Any, tp).__struct_config__.array_like:  # a list on the wire
+            return None
+        return [(f.encode_name, f.type, f.required) for f in msgspec.structs.fields(tp)]
+    import dataclasses
+
+    if dataclasses.is_dataclass(tp):
+        hints = t.get_type_hints(tp, include_extras=True)
+        return [
+            (
+                f.name,
+                hints.get(f.name, t.Any),
+                f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING,
+            )
+            for f in dataclasses.fields(tp)
+            if f.init
+        ]
+    if t.is_typeddict(tp):
+        hints = t.get_type_hints(tp, include_extras=True)
+        required = getattr(tp, "__required_keys__", frozenset(hints))
+        return [(name, hint, name in required) for name, hint in hints.items()]
+    return None
+
+
+def _msgspec_all_errors(
+    msgspec: t.Any, value: t.Any, tp: t.Any, strict: bool, first: Exception
+) -> Errors:
+    """Return every error of ``value`` against ``tp``, where msgspec gave only ``first``.
+
+    perf: run only once a body has failed, never on the way to a valid one.
+    The value, already decoded to plain JSON types, is checked part by part
+    along the type: a model's fields, a list's items, a dict's values, the
+    non-null side of an optional. A part with no smaller part to blame is
+    reported with msgspec's own message for it.
+    """
+    convert, validation_error = msgspec.convert, msgspec.ValidationError
+    errors: Errors = []
+
+    def whole(part: t.Any, part_tp: t.Any, loc: list[t.Any], error: Exception | None) -> None:
+        if error is None:
+            try:
+                convert(part, part_tp, strict=strict)
+                return
+            except validation_error as caught:
+                error = caught
+        errors.extend({**e, "loc": [*loc, *e["loc"]]} for e in _msgspec_errors(error))
+
+    def walk(part: t.Any, part_tp: t.Any, loc: list[t.Any], depth: int) -> None:
+        if len(errors) >= MAX_ERRORS:
+            return
+        try:
+            convert(part, part_tp, strict=strict)
+            return
+        except validation_error as error:
+            failed = error
+        before = len(errors)
+        inner = part_tp
+        while t.get_origin(inner) is t.Annotated:
+            inner = t.get_args(inner)[0]
+        origin, args = t.get_origin(inner), t.get_args(inner)
+        if depth < _MAX_DEPTH:
+            fields = _field_types(msgspec, inner)
+            if fields is not None and isinstance(part, dict):
+                for key, field_tp, required in fields:
+                    if key in part:
+                        walk(part[key], field_tp, [*loc, key], depth + 1)
+                    elif required:
+                        errors.append(
+                            {"loc": [*loc, key], "msg": "Field required", "type": "missing"}
+                        )
+            elif origin in (list, set, frozenset) and len(args) == 1 and isinstance(part, list):
+                for index, item in enumerate(part):
+                    walk(item, args[0], [*loc, index], depth + 1)
+            elif origin is tuple and len(args) == 2 and args[1] is ... and isinstance(part, list):
+                for index, item in enumerate(part):
+                    walk(item, args[0], [*loc, index], depth + 1)
+            elif origin is dict and len(args) == 2 and isinstance(part, dict):
+                for key, item in part.items():
+                    walk(item, args[1], [*loc, key], depth + 1)
+            elif part is not None and type(None) in args:
+                rest = [arg for arg in args if arg is not type(None)]
+                if len(rest) == 1:
+                    walk(part, rest[0], loc, depth)
+        if len(errors) == before:
+            # No part to blame (a constraint on the whole, a tagged union ...):
+            # msgspec's own error for it.
+            whole(part, part_tp, loc, failed)
+
+    walk(value, tp, [], 0)
+    if not errors:  # cannot happen, unless the two passes disagree
+        return _msgspec_errors(first)
+    return errors[:MAX_ERRORS]
 
 
 class MsgspecAdapter(Adapter):
@@ -140,11 +249,20 @@ class MsgspecAdapter(Adapter):
         decode = msgspec.json.Decoder(tp).decode
         validation_error, decode_error = msgspec.ValidationError, msgspec.DecodeError
 
+        plain_decode = msgspec.json.decode
+
         def decode_json(body: bytes) -> t.Any:
             try:
                 return decode(body)
             except validation_error as error:
-                raise Invalid(_msgspec_errors(error)) from None
+                # msgspec stops at the first error; a second pass, only now,
+                # finds the others. A body even plain decoding refuses (a
+                # number out of range, nesting too deep) keeps the first.
+                try:
+                    errors = _msgspec_all_errors(msgspec, plain_decode(body), tp, True, error)
+                except (validation_error, decode_error, RecursionError):
+                    errors = _msgspec_errors(error)
+                raise Invalid(errors) from None
             except decode_error as error:
                 raise NotJSON(str(error)) from None
 
@@ -179,11 +297,17 @@ class MsgspecAdapter(Adapter):
     def model_converter(self, tp: t.Any) -> Callable[[dict[str, t.Any]], t.Any]:
         convert, validation_error = self.msgspec.convert, self.msgspec.ValidationError
 
+        msgspec = self.msgspec
+
         def build(values: dict[str, t.Any]) -> t.Any:
             try:
                 return convert(values, tp, strict=False)
             except validation_error as error:
-                raise Invalid(_msgspec_errors(error)) from None
+                try:
+                    errors = _msgspec_all_errors(msgspec, values, tp, False, error)
+                except RecursionError:
+                    errors = _msgspec_errors(error)
+                raise Invalid(errors) from None
 
         return build
 
@@ -214,9 +338,10 @@ def _custom_schema(tp: t.Any) -> dict[str, t.Any]:
 
 
 def _pydantic_errors(error: t.Any) -> Errors:
+    items = error.errors(include_url=False, include_context=False, include_input=False)
     return [
         {"loc": list(item["loc"]), "msg": item["msg"], "type": item["type"]}
-        for item in error.errors(include_url=False, include_context=False, include_input=False)
+        for item in items[:MAX_ERRORS]
     ]
 
 
