@@ -10,7 +10,14 @@ catch. The rest loads when the first typed view is registered.
 from __future__ import annotations
 
 from .params import Accepted, Body, Cookie, Created, Form, Header, Param, Query
-from .problems import BodyNotJSON, BodyTooLarge, Problem, ValidationProblem, WrongContentType
+from .problems import (
+    AnswerInvalid,
+    BodyNotJSON,
+    BodyTooLarge,
+    Problem,
+    ValidationProblem,
+    WrongContentType,
+)
 
 __all__ = [
     "Param",
@@ -26,4 +33,5 @@ __all__ = [
     "BodyNotJSON",
     "BodyTooLarge",
     "WrongContentType",
+    "AnswerInvalid",
 ]

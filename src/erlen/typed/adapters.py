@@ -94,6 +94,15 @@ class Adapter:
     def encoder(self, tp: t.Any) -> Callable[[t.Any], bytes]:
         raise NotImplementedError
 
+    def answer_checker(self, tp: t.Any) -> Callable[[t.Any], t.Any]:
+        """Return a function making a view's value a ``tp``: checked, extra fields dropped.
+
+        Objects are read by their attributes, so another model with more
+        fields becomes a ``tp`` with only its own. An instance of ``tp``
+        itself passes as it is. Raises :class:`Invalid`.
+        """
+        raise NotImplementedError
+
     def schemas(
         self, types: list[t.Any], ref_template: str
     ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
@@ -314,6 +323,17 @@ class MsgspecAdapter(Adapter):
     def encoder(self, tp: t.Any) -> Callable[[t.Any], bytes]:
         return self._encode
 
+    def answer_checker(self, tp: t.Any) -> Callable[[t.Any], t.Any]:
+        convert, validation_error = self.msgspec.convert, self.msgspec.ValidationError
+
+        def check(value: t.Any) -> t.Any:
+            try:
+                return convert(value, tp, from_attributes=True)
+            except validation_error as error:
+                raise Invalid(_msgspec_errors(error)) from None
+
+        return check
+
     def schemas(
         self, types: list[t.Any], ref_template: str
     ) -> tuple[list[dict[str, t.Any]], dict[str, t.Any]]:
@@ -445,6 +465,18 @@ class PydanticAdapter(Adapter):
             return encode(value)
 
         return encode_model
+
+    def answer_checker(self, tp: t.Any) -> Callable[[t.Any], t.Any]:
+        validate = self.pydantic.TypeAdapter(tp).validate_python
+        validation_error = self.pydantic.ValidationError
+
+        def check(value: t.Any) -> t.Any:
+            try:
+                return validate(value, from_attributes=True)
+            except validation_error as error:
+                raise Invalid(_pydantic_errors(error)) from None
+
+        return check
 
     def schemas(
         self, types: list[t.Any], ref_template: str

@@ -19,13 +19,14 @@ from ..ctx import _cv
 from ..http.exceptions import RequestEntityTooLarge
 from ..response import Response
 from .adapters import MISSING, Adapter, Invalid, NotJSON, adapter_for, library_of
-from .problems import BodyNotJSON, BodyTooLarge, ValidationProblem, WrongContentType
+from .problems import AnswerInvalid, BodyNotJSON, BodyTooLarge, ValidationProblem, WrongContentType
 from .signature import ParamSpec, ViewSpec, _has_model, _strip_optional, is_model
 
 if t.TYPE_CHECKING:
     from ..request import Request
 
 __all__ = ["bind"]
+
 
 Step = Callable[["Request", dict[str, t.Any]], None]
 
@@ -234,19 +235,48 @@ def _steps(spec: ViewSpec, adapter: Adapter) -> list[Step]:
     return steps
 
 
+def _checked_encoder(
+    spec: ViewSpec, own: Adapter, encode: Callable[[t.Any], bytes]
+) -> Callable[[t.Any], bytes]:
+    """Wrap ``encode`` to make the value a return type first (``TYPED_CHECK_ANSWERS``)."""
+    check = own.answer_checker(spec.returns)
+    returns = getattr(spec.returns, "__name__", None) or repr(spec.returns)
+    view = getattr(spec.function, "__qualname__", spec.function)
+
+    def checked_encode(value: t.Any) -> bytes:
+        try:
+            value = check(value)
+        except Invalid as error:
+            where = "; ".join(
+                f"{'.'.join(map(str, e['loc'])) or 'the value'}: {e['msg']}" for e in error.errors
+            )
+            raise AnswerInvalid(
+                f"The view {view} returned a value that does not fit its return annotation "
+                f"{returns} ({where}). Return a {returns}, or change the annotation. "
+                "(TYPED_CHECK_ANSWERS is on, so answers are checked.)"
+            ) from None
+        return encode(value)
+
+    return checked_encode
+
+
 def _answer(
-    spec: ViewSpec, adapter: Adapter, response_class: type[Response]
+    spec: ViewSpec, adapter: Adapter, response_class: type[Response], check: bool = False
 ) -> Callable[[t.Any], t.Any]:
     """Return the function turning the view's value into what the cycle receives.
 
-    A return type with a model in it is encoded by that model's library. Any
-    other value goes to the cycle as from any view (a dict through
-    ``app.json``), except a model instance, which its library encodes.
+    A return type with a model in it is encoded by that model's library
+    (first checked and filtered to that type when ``check``). Any other
+    value goes to the cycle as from any view (a dict through ``app.json``),
+    except a model instance, which its library encodes.
     """
     passthrough = (Response, str, bytes)
     status = spec.status
     if spec.returns is not None and _has_model(spec.returns):
-        encode = adapter_for(library_of(spec.returns) or spec.library).encoder(spec.returns)
+        own = adapter_for(library_of(spec.returns) or spec.library)
+        encode = own.encoder(spec.returns)
+        if check:
+            encode = _checked_encoder(spec, own, encode)
 
         def answer(value: t.Any) -> t.Any:
             if isinstance(value, passthrough):
@@ -288,7 +318,9 @@ def bind(app: t.Any, spec: ViewSpec) -> Callable[..., t.Any]:
     """Return the typed view: the view wrapped to read, check and answer."""
     adapter = adapter_for(spec.library)
     steps = _steps(spec, adapter)
-    answer = _answer(spec, adapter, app.response_class)
+    answer = _answer(
+        spec, adapter, app.response_class, bool(app.config.get("TYPED_CHECK_ANSWERS", False))
+    )
     function = spec.function
     current = _cv.get
 

@@ -32,6 +32,7 @@ __all__ = [
     "WrongContentType",
     "BodyTooLarge",
     "problem_schema",
+    "AnswerInvalid",
 ]
 
 PROBLEM_JSON = "application/problem+json"
@@ -111,3 +112,12 @@ def problem_schema() -> dict[str, t.Any]:
         },
         "required": ["type", "title", "status", "detail"],
     }
+
+
+class AnswerInvalid(TypeError):
+    """A view's value does not fit its return annotation (``TYPED_CHECK_ANSWERS``).
+
+    The view's bug, not the client's: it is raised from the view, logged,
+    and answered 500 (the debug page in debug mode); the client sees none
+    of the value.
+    """
