@@ -166,3 +166,17 @@ def test_nothing_is_built_before_it_is_asked_for():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split("\n")[:3] == ["(0, False)", "(1, False)", "(1, True)"]
+
+
+def test_a_mounted_app_declares_its_prefix_as_the_server(app, client):
+    plain = client.get("/openapi.json").get_json()
+    assert "servers" not in plain
+    mounted = client.get("/openapi.json", base_url="http://localhost/shop").get_json()
+    assert list(mounted)[:3] == ["openapi", "info", "servers"]
+    assert mounted["servers"] == [{"url": "/shop"}]
+    assert {**mounted, "servers": None} == {**plain, "servers": None}
+    # The app's own servers win.
+    app.config["OPENAPI_SERVERS"] = [{"url": "https://api.example"}]
+    app.__dict__.pop("_openapi_json")
+    again = client.get("/openapi.json", base_url="http://localhost/shop").get_json()
+    assert again["servers"] == [{"url": "https://api.example"}]
