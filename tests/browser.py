@@ -3,6 +3,7 @@
 ::
 
     browser = Chromium(work_dir)  # its profile and chromedriver's log go here
+    offline = Chromium(work_dir, extra_flags=OFFLINE_FLAGS)  # reaches loopback only
     driver = browser.driver      # started on first use; pytest.fail() if it cannot be
     ...
     browser.quit()               # in a finalizer: quits Chromium and chromedriver
@@ -39,6 +40,11 @@ CHROMIUM_FLAGS = (
     "--window-size=1024,768",
 )
 
+#: Every host name fails to resolve except the loopback address, so a page
+#: that asks for anything off this machine (a CDN, a font) gets an error.
+#: Host names only: a page naming a remote IP address is not stopped here.
+OFFLINE_FLAGS = ("--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1",)
+
 INSTALL_HINT = (
     "Install the Debian packages chromium and chromium-driver: "
     "apt-get install --no-install-recommends chromium chromium-driver "
@@ -57,8 +63,11 @@ def _find(candidates: tuple[str, ...]) -> str | None:
 class Chromium:
     """One headless Chromium, started on first use and quit by :meth:`quit`."""
 
-    def __init__(self, work_dir: str | os.PathLike[str]) -> None:
+    def __init__(
+        self, work_dir: str | os.PathLike[str], *, extra_flags: t.Sequence[str] = ()
+    ) -> None:
         self.work_dir = Path(work_dir)
+        self.extra_flags = tuple(extra_flags)
         self._driver: WebDriver | None = None
 
     @property
@@ -92,7 +101,7 @@ class Chromium:
             )
         options = webdriver.ChromeOptions()
         options.binary_location = t.cast(str, chromium)
-        for flag in CHROMIUM_FLAGS:
+        for flag in (*CHROMIUM_FLAGS, *self.extra_flags):
             options.add_argument(flag)
         options.add_argument(f"--user-data-dir={self.work_dir / 'profile'}")
         service = Service(

@@ -65,6 +65,11 @@ LAYERS: list[tuple[str, list[str]]] = [
             "erlen._packages",
             "erlen._werkzeug_bases",
             "erlen.utils",
+            "erlen._typed_views",
+            "erlen.typed",
+            "erlen.typed.*",
+            "erlen.openapi",
+            "erlen.openapi.*",
         ],
     ),
     (
@@ -290,7 +295,9 @@ def test_import_erlen_stays_lean() -> None:
         "assert body == b'hi', body\n"
         "heavy = ['jinja2', 'click', 'itsdangerous', 'asyncio', 'python_multipart', 'blinker',\n"
         "    'erlen.serving.asgi', 'erlen.cli', 'erlen.dev', 'erlen.testing', 'erlen.templating',\n"
-        "    'erlen.signals', 'werkzeug', 'erlen.flask_compat', 'erlen._flask_alias']\n"
+        "    'erlen.signals', 'werkzeug', 'erlen.flask_compat', 'erlen._flask_alias',\n"
+        "    'erlen.typed', 'erlen.openapi', 'msgspec', 'pydantic',\n"
+        "    'swagger_ui_bundle', 'openapi_spec_validator']\n"
         "print(sorted(name for name in heavy if name in sys.modules))\n"
     )
     result = subprocess.run(

@@ -20,6 +20,7 @@ from datetime import timedelta
 from types import CoroutineType, FunctionType
 
 from ._packages import find_instance_path
+from ._typed_views import OPENAPI_OPTIONS, may_be_typed, typed_or_same
 from .config import DEFAULT_CONFIG, Config, ConfigAttribute
 from .ctx import AppContext, RequestContext, _AppCtxGlobals, _current_request, _cv, _signals
 from .cycle import RequestCycle, _scopes
@@ -425,23 +426,34 @@ class Erlen(RequestCycle):
                 m.upper() for m in methods
             } and self.config.get("PROVIDE_AUTOMATIC_OPTIONS", True)
         on_loop = options.pop("on_loop", None)
+        described = {name: options.pop(name) for name in OPENAPI_OPTIONS & options.keys()}
         unknown = set(options) - _RULE_OPTIONS
         if unknown:
             raise TypeError(
                 f"Unknown route option(s): {', '.join(sorted(unknown))}. Routes accept "
                 "methods, endpoint, defaults, strict_slashes, merge_slashes, subdomain, "
                 "host, redirect_to, build_only, alias, stream_body, on_loop and "
-                "provide_automatic_options."
+                "provide_automatic_options; and, for the OpenAPI document, responses, "
+                "tags, security, deprecated, summary and include_in_schema."
             )
         if "stream_body" not in options and getattr(view_func, "stream_body", False):
             options["stream_body"] = True
         required = getattr(view_func, "required_methods", None)
         if required:
             methods = [*methods, *required]
+        existing = None
         if view_func is not None:
             existing = self.view_functions.get(endpoint)
             # != as Flask: a bound method is a new object each time it is read.
-            if existing is not None and existing != view_func:
+            # A typed view registered again is compared by the function it wraps.
+            if (
+                existing is not None
+                and existing != view_func
+                and not (
+                    hasattr(existing, "_erlen_typed")
+                    and getattr(existing, "__wrapped__", None) == view_func
+                )
+            ):
                 raise _SetupError(
                     f"View function mapping is overwriting an existing endpoint function: "
                     f"{endpoint!r} is already {_describe(existing)}, and now {rule!r} maps it "
@@ -457,7 +469,13 @@ class Erlen(RequestCycle):
             **options,
         )
         self.url_map.add(url_rule)
+        if described:
+            self.__dict__.setdefault("_openapi_options", {})[endpoint] = described
         if view_func is not None:
+            # perf: only a view with annotations (or a class-based one) is looked
+            # at; any other is registered as it is, and erlen.typed never loads.
+            if may_be_typed(view_func):
+                view_func = typed_or_same(self, view_func, url_rule, existing)
             self.view_functions[endpoint] = view_func
             # Decided once, here: the ASGI adapter runs an async view on the
             # event loop and a plain one in the thread pool, unless on_loop=True

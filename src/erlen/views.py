@@ -93,12 +93,22 @@ class MethodView(View):
         if methods:
             cls.methods = methods
 
+    #: The typed views of this class's methods, by method name, once a route
+    #: registers it (see ``erlen.typed``); ``None`` while no method is typed.
+    _typed_methods: t.ClassVar[dict[str, Callable[..., t.Any]] | None] = None
+
     def dispatch_request(self, **kwargs: t.Any) -> t.Any:
-        handler = getattr(self, request.method.lower(), None)
-        if handler is None and request.method == "HEAD":
+        name = request.method.lower()
+        handler = getattr(self, name, None)
+        if handler is None and name == "head":
+            name = "get"
             handler = getattr(self, "get", None)
         if handler is None:
             from .http.exceptions import MethodNotAllowed
 
             raise MethodNotAllowed(self.methods or ())
+        # The class's own table: a subclass registered apart has its own.
+        typed = type(self).__dict__.get("_typed_methods")
+        if typed is not None and name in typed:
+            return typed[name](self, **kwargs)
         return handler(**kwargs)

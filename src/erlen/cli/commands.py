@@ -1,4 +1,4 @@
-"""``erlen routes`` and ``erlen shell``: the built-in commands that use the app."""
+"""``erlen routes``, ``erlen shell`` and ``erlen openapi``: the built-in commands that use the app."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ import click
 from ..ctx import current_app, g
 from .script import with_appcontext
 
-__all__ = ["routes_command", "shell_command"]
+__all__ = ["routes_command", "shell_command", "openapi_command"]
 
 
 @click.command("routes", short_help="List the app's URL rules.")
@@ -99,3 +99,18 @@ def shell_command() -> None:
         f"The app context is active; ready: {names}. Ctrl-D to leave."
     )
     code.interact(banner=banner, local=namespace, exitmsg="")
+
+
+@click.command("openapi", short_help="Print the app's OpenAPI document.")
+@click.option(
+    "--indent", type=int, default=2, show_default=True, help="Spaces per level; 0 for one line."
+)
+@with_appcontext
+def openapi_command(indent: int) -> None:
+    """Print the OpenAPI 3.1 document of the app's routes, as JSON."""
+    import json
+
+    from ..openapi.document import build_document
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]  # the proxy's own method
+    click.echo(json.dumps(build_document(app), indent=indent or None))

@@ -20,7 +20,7 @@ import click
 
 from ..app import Erlen
 from ..ctx import current_app, has_app_context
-from .commands import routes_command, shell_command
+from .commands import openapi_command, routes_command, shell_command
 from .discovery import _APP_ERROR, NoAppException, _add_note
 from .env import _NEEDS_DOTENV, _debug_option, flask_alias, load_dotenv
 from .run import run_command
@@ -48,7 +48,8 @@ class ErlenGroup(AppGroup):
         def cli():
             "Manage the wiki."
 
-    :param add_default_commands: add ``run``, ``shell`` and ``routes``.
+    :param add_default_commands: add ``run``, ``shell`` and ``routes`` (and
+        ``openapi``, listed for an app with typed views).
     :param create_app: a function that returns the app (no ``--app`` needed).
     :param add_version_option: add ``--version``.
     :param load_dotenv: load ``.env`` and ``.erlenenv`` (with python-dotenv).
@@ -80,6 +81,7 @@ class ErlenGroup(AppGroup):
         self.create_app = create_app
         self.load_dotenv = load_dotenv
         self.set_debug_flag = set_debug_flag
+        self.add_default_commands = add_default_commands
         if add_default_commands:
             for command in (run_command, shell_command, routes_command):
                 self.add_command(command)
@@ -158,6 +160,9 @@ class ErlenGroup(AppGroup):
         if command is None and self._load_plugin_commands():
             # The app's module turned the flask alias on: Flask's extensions' commands.
             command = super().get_command(ctx, name)
+        if command is None and name == "openapi" and self.add_default_commands:
+            # Built in, but listed only for an app with typed views (see list_commands).
+            command = openapi_command
         return command
 
     def list_commands(self, ctx: click.Context) -> list[str]:
@@ -169,6 +174,8 @@ class ErlenGroup(AppGroup):
             ctx.meta[_NOTE_KEY] = _why_not_loaded(error)
         else:
             names.update(app.cli.list_commands(ctx))
+            if self.add_default_commands and app.__dict__.get("_has_typed_views"):
+                names.add("openapi")
             if self._load_plugin_commands():  # the app turned the flask alias on
                 names.update(super().list_commands(ctx))
         return sorted(names)
