@@ -112,9 +112,27 @@ class _Body:
         much has come: some servers (granian) send the last byte with
         ``more_body`` set and then an empty message, which costs a round trip.
         """
-        chunks = [self._buffer] if self._buffer else []
-        size = len(self._buffer)
         receive = self._receive
+        if not self._buffer:
+            # perf: the usual small body comes whole, in the first message.
+            message = await receive()
+            if message["type"] == "http.request" and not message.get("more_body"):
+                body = message.get("body", b"")
+                self._more = False
+                if limit is not None and len(body) > limit:
+                    self.error = too_large(None, limit)
+                else:
+                    self._buffer = body
+                return
+            first = self._take(message)
+            chunks = [first] if first else []
+            size = len(first)
+            if limit is not None and size > limit:
+                self.error = too_large(None, limit)
+                return
+        else:
+            chunks = [self._buffer]
+            size = len(self._buffer)
         while self._more and (length is None or size < length):
             chunk = self._take(await receive())  # perf: no coroutine of our own per chunk
             size += len(chunk)
