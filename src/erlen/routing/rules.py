@@ -7,12 +7,13 @@ from. A rule tied to a subdomain or host compiles that part the same way.
 
 from __future__ import annotations
 
+import importlib
 import re
 import typing as t
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
-from ..http.converters import ValidationError, make_converter, parse_converter_args
+from ..http.converters import PathConverter, ValidationError, make_converter, parse_converter_args
 from ..http.exceptions import HTTPException
 
 if t.TYPE_CHECKING:
@@ -119,12 +120,115 @@ def _compile_template(
                 "(with a regex) in app.url_map.converters."
             )
         converter = make_converter(cls, url_map, args, kwargs)
+        _check_regex(kind, converter.regex, rule)
         found[name] = converter
         segments.append((name, converter))
         pattern.append(f"(?P<{name}>{converter.regex})")
         pos = match.end()
     add_static(text[pos:])
+    spanning = [name for name, conv in found.items() if _spans_slashes(conv)]
+    if len(spanning) > 1:
+        first, second = spanning[:2]
+        raise ValueError(
+            f"URL rule {rule!r} has two variables that can hold slashes, {first!r} and "
+            f"{second!r} (path converters). Where one ends and the next begins is "
+            "ambiguous, and trying every split takes time that grows with the square of "
+            "the URL's length or faster, so a long URL could stall the server. Use one "
+            f"<path:...> variable and split its value in the view (for example "
+            f"'<path:{first}>' and {first}.rsplit('/', 1))."
+        )
     return segments, "".join(pattern), found
+
+
+def _spans_slashes(converter: t.Any) -> bool:
+    """Whether ``converter`` may match any run of characters, slashes included."""
+    regex = converter.regex
+    return isinstance(converter, PathConverter) or ".*" in regex or ".+" in regex
+
+
+_REPEATS = frozenset(("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"))
+
+
+def _nested_repeat(items: t.Any, outer: bool) -> bool:
+    """Whether a parsed regex has a variable-width repeat inside a repeat."""
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = av
+            if outer and low != high:
+                return True
+            if _nested_repeat(body, outer or high > 1):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_repeat(av[-1], outer):
+                return True
+        elif name == "BRANCH":
+            if any(_nested_repeat(branch, outer) for branch in av[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+            if _nested_repeat(av[-1] if name != "ATOMIC_GROUP" else av, outer):
+                return True
+        elif name == "GROUPREF_EXISTS":
+            if any(p is not None and _nested_repeat(p, outer) for p in av[1:]):
+                return True
+    return False
+
+
+def _check_regex(kind: str, regex: str, rule: str) -> None:
+    """Refuse a converter regex that can take exponential time to fail (ReDoS)."""
+    if "*" not in regex and "+" not in regex and "{" not in regex:
+        return  # perf: no repeat at all, nothing to parse
+    try:
+        parser: t.Any = importlib.import_module("re._parser")  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        parser = importlib.import_module("sre_parse")
+    try:
+        parsed = parser.parse(regex)
+    except re.error as error:
+        raise ValueError(
+            f"The {kind!r} converter's regex {regex!r} (in URL rule {rule!r}) is not a "
+            f"valid regular expression: {error}."
+        ) from None
+    if _nested_repeat(parsed, False):
+        raise ValueError(
+            f"The {kind!r} converter's regex {regex!r} (in URL rule {rule!r}) has a "
+            "repeat inside a repeat, such as (?:,[^/]+)* around [^/]+. Python's regular "
+            "expressions try every way to share a URL between the two, so a URL that "
+            "almost matches takes time exponential in its length, and one request can "
+            "stall the server. Use one flat repeat, such as regex = '[^/]+', and split "
+            "or check the value in to_python (raise ValidationError there to refuse it)."
+        )
+
+
+def _shares_a_segment(segments: Segments) -> bool:
+    """Whether two variables share one path segment, all of them slash-free."""
+    shared = False
+    in_segment = 0
+    for segment in segments:
+        if isinstance(segment, str):
+            if "/" in segment:
+                in_segment = 0
+        else:
+            if not getattr(segment[1], "part_isolating", False):
+                return False  # it may hold slashes: the count says nothing
+            in_segment += 1
+            shared = shared or in_segment > 1
+    return shared
+
+
+class _SlashCounted:
+    """A rule's regex, tried only on paths with as many slashes as the rule."""
+
+    __slots__ = ("regex", "slashes")
+
+    def __init__(self, regex: re.Pattern[str], segments: Segments) -> None:
+        self.regex = regex
+        self.slashes = sum(s.count("/") for s in segments if isinstance(s, str))
+
+    def fullmatch(self, path: str) -> re.Match[str] | None:
+        if path.count("/") != self.slashes:
+            return None
+        return self.regex.fullmatch(path)
 
 
 class Rule:
@@ -301,6 +405,11 @@ class Rule:
                 self._domain_regex = re.compile(domain_pattern, re.DOTALL)
             self.arguments |= set(domain_found)
         self._regex = re.compile(pattern, re.DOTALL)
+        if _shares_a_segment(segments):
+            # Two variables in one segment (<name>.<ext>): a path with more
+            # slashes than the rule makes the regex try every split of every
+            # segment, in time quadratic in the path. The count settles it first.
+            self._regex = t.cast("re.Pattern[str]", _SlashCounted(self._regex, segments))
         self._to_python = tuple(
             (name, conv) for name, conv in found.items() if getattr(conv, "converts", True)
         )
