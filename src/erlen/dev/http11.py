@@ -155,6 +155,10 @@ class RequestParser:
         else:
             self._eof = True
 
+    def has_data(self) -> bool:
+        """Whether bytes of a next request wait in the buffer (pipelined)."""
+        return bool(self._buffer)
+
     def start_next_request(self) -> None:
         """Go on to the next request on this connection (after ``PAUSED``)."""
         if self._state != _DONE:
