@@ -252,7 +252,7 @@ def run_command(
         "body_timeout": body_timeout,
         "max_connections": max_connections,
     }
-    limits = {name: value for name, value in given.items() if value is not None}
+    limits: dict[str, t.Any] = {k: v for k, v in given.items() if v is not None}
     run_simple(host, port, app, fd=fd, debug=app.debug, **limits)
 
 
