@@ -38,7 +38,7 @@ def _best(work: Callable[[], object]) -> float:
     return best
 
 
-def assert_linear(make: Callable[[int], Callable[[], object]], n: int = 2048) -> None:
+def assert_linear(make: Callable[[int], Callable[[], object]], n: int = 1024) -> None:
     """Fail if ``make(SCALE * n)()`` takes more than linear growth from ``make(n)()``.
 
     ``make(size)`` builds the input (outside the timing) and returns the

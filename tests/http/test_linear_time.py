@@ -153,7 +153,7 @@ def test_urlencoded_forms_are_linear(make):
         lambda n: b"form-data; name=" + b" " * n + b"x",
         lambda n: b'form-data; name="' + b" " * n,
         lambda n: b'form-data; name="a"' + b"; " * (n // 2),
-        lambda n: b"form-data" + b';a="\\"' * (n // 6),
+        lambda n: b'form-data; name="a"' + b';a="\\"' * (n // 6),
         lambda n: b'form-data; name="a"; filename="' + b"\\" * n + b'"',
     ],
     ids=["spaces", "open-quote", "empty-params", "escaped-quotes", "backslashes"],
@@ -186,7 +186,6 @@ def test_multipart_part_headers_are_linear(disposition):
 ROUTES = [
     ("/<a>.<b>", lambda n: "/" + "." * n + "/"),
     ("/<a>-<b>", lambda n: "/" + "-" * n + "/"),
-    ("/<a>.<b>.json", lambda n: "/" + "." * n + "/"),
     ("/<int:a>.<b>", lambda n: "/1" + "." * n + "/"),
     ("/<a>/<b>", lambda n: "/" + "a" * n + "/b/"),
     ("/<path:p>/edit", lambda n: "/" + "/" * n),
