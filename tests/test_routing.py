@@ -849,12 +849,31 @@ def test_one_path_variable_with_others_is_accepted():
 
 
 def test_two_variables_in_one_segment_still_match_as_before():
+    # Such rules are matched a segment at a time (in linear time); the
+    # values are those one regex over the whole path would give.
     router = Router()
     router.add(Rule("/<name>.<ext>", endpoint="file"))
     router.add(Rule("/d/<a>-<b>/<int:n>", endpoint="dashed"))
+    router.add(Rule("/j/<a>.<b>.json", endpoint="json"))
+    router.add(Rule("/p/x<a>.<b>y/<c>", endpoint="framed"))
     assert match(router, "/a.b.c") == ("file", {"name": "a.b", "ext": "c"})
     assert match(router, "/d/x-y-z/4") == ("dashed", {"a": "x-y", "b": "z", "n": 4})
-    for path in ("/a.b/", "/a.b/c", "/d/x-y/4/", "/d/x-y"):
+    assert match(router, "/j/a.b.c.json") == ("json", {"a": "a.b", "b": "c"})
+    assert match(router, "/j/..json.json") == ("json", {"a": ".", "b": "json"})
+    assert match(router, "/p/xx.yy/z") == ("framed", {"a": "x", "b": "y", "c": "z"})
+    for path in ("/a.b/", "/a.b/c", "/d/x-y/4/", "/d/x-y", "/j/a.json", "/j/a.b.json/", "/p/x.y/z"):
+        with pytest.raises((NotFound, RequestRedirect)):
+            router.match("GET", path)
+
+
+def test_a_path_variable_with_text_after_it_still_matches_as_before():
+    router = Router()
+    router.add(Rule("/f/<path:name>.<ext>", endpoint="file"))
+    router.add(Rule("/n/<path:name>-<int:n>", endpoint="numbered"))
+    assert match(router, "/f/a/b.c/d.tar.gz") == ("file", {"name": "a/b.c/d", "ext": "tar.gz"})
+    assert match(router, "/f/x.y") == ("file", {"name": "x", "ext": "y"})
+    assert match(router, "/n/a-b/c-1-2") == ("numbered", {"name": "a-b/c-1", "n": 2})
+    for path in ("/f/a/", "/f/a.b/", "/f//a.b", "/f/.", "/n/a/b-", "/n/a-b/c"):
         with pytest.raises((NotFound, RequestRedirect)):
             router.match("GET", path)
 

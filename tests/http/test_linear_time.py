@@ -179,13 +179,16 @@ def test_multipart_part_headers_are_linear(disposition):
 
 
 #: ``(rule, path)``: a rule, and a path it misses (the slow case for a regex).
-#: Two limits remain, in docs/security.md: a segment with two variables and
-#: text after them ("<a>.<b>.json") and a path variable with another variable
-#: after it in the last segment ("<path:p>.<ext>") take time quadratic in the
+#: One limit remains, in docs/security.md: three variables in one segment
+#: where a later one can fail ("<a>.<b>.<int:c>") take time quadratic in the
 #: length of that one segment.
 ROUTES = [
     ("/<a>.<b>", lambda n: "/" + "." * n + "/"),
     ("/<a>-<b>", lambda n: "/" + "-" * n + "/"),
+    ("/<a>.<b>.json", lambda n: "/" + "." * n),
+    ("/<a>.<b>.json/", lambda n: "/" + "." * n + "/x"),
+    ("/x<a>.<b>y", lambda n: "/x" + "." * n + "x"),
+    ("/<path:p>.<ext>", lambda n: "/" + "." * n + "/"),
     ("/<int:a>.<b>", lambda n: "/1" + "." * n + "/"),
     ("/<a>/<b>", lambda n: "/" + "a" * n + "/b/"),
     ("/<path:p>/edit", lambda n: "/" + "/" * n),

@@ -216,19 +216,128 @@ def _shares_a_segment(segments: Segments) -> bool:
     return shared
 
 
-class _SlashCounted:
-    """A rule's regex, tried only on paths with as many slashes as the rule."""
+class _BySegment:
+    """A rule matched one path segment at a time, where two variables share one.
 
-    __slots__ = ("regex", "slashes")
+    Every converter of the rule stays within a segment, so the path must
+    have the rule's segments, and each is matched alone: first its fixed
+    text at either end (``.json`` in ``<a>.<b>.json``), by string
+    comparison, then the variables between by a regex of their own. One
+    regex over the whole path would try every split of every segment
+    each time a later part failed: time quadratic in the path's length.
+    """
 
-    def __init__(self, regex: re.Pattern[str], segments: Segments) -> None:
-        self.regex = regex
-        self.slashes = sum(s.count("/") for s in segments if isinstance(s, str))
+    __slots__ = ("parts", "slashes")
 
-    def fullmatch(self, path: str) -> re.Match[str] | None:
-        if path.count("/") != self.slashes:
+    def __init__(self, segments: Segments) -> None:
+        templates: list[list[t.Any]] = [[]]
+        for segment in segments:
+            if isinstance(segment, str):
+                first, *rest = segment.split("/")
+                if first:
+                    templates[-1].append(first)
+                for piece in rest:
+                    templates.append([piece] if piece else [])
+            else:
+                templates[-1].append(segment)
+        self.slashes = len(templates) - 1
+        #: Per segment: (text it starts with, text it ends with, regex of the
+        #: variables between, or None when the segment is all text).
+        self.parts: list[tuple[str, str, re.Pattern[str] | None]] = []
+        for items in templates:
+            head = items.pop(0) if items and isinstance(items[0], str) else ""
+            tail = items.pop() if items and isinstance(items[-1], str) else ""
+            if not items:
+                self.parts.append((head + tail, "", None))
+                continue
+            pattern = "".join(
+                re.escape(item) if isinstance(item, str) else f"(?P<{item[0]}>{item[1].regex})"
+                for item in items
+            )
+            self.parts.append((head, tail, re.compile(pattern, re.DOTALL)))
+
+    def fullmatch(self, path: str) -> _Found | None:
+        pieces = path.split("/")
+        if len(pieces) != self.slashes + 1:
             return None
-        return self.regex.fullmatch(path)
+        values: dict[str, t.Any] = {}
+        for piece, (head, tail, regex) in zip(pieces, self.parts, strict=True):
+            if regex is None:
+                if piece != head:
+                    return None
+                continue
+            end = len(piece) - len(tail)
+            if end < len(head) or not piece.startswith(head) or not piece.endswith(tail):
+                return None
+            found = regex.fullmatch(piece, len(head), end)
+            if found is None:
+                return None
+            values.update(found.groupdict())
+        return _Found(values)
+
+
+#: The helper group of _PathThenTail's pattern, left out of the values.
+_SPAN = "_erlen_span"
+
+
+def _path_then_tail(segments: Segments) -> str | None:
+    """The pattern for a rule whose ``<path:>`` has slash-free text after it, else None.
+
+    In ``/<path:p>.<ext>`` the path variable is lazy, ``[^/].*?``, and the
+    regex tries ``.<ext>`` after each of its characters, each try reading on
+    to the next slash: time quadratic in a long segment. The text after
+    it has no slash, so the variable holds every slash of the rest of the
+    path: this pattern takes them at once (a lookahead, so never given
+    back), then only the last segment is shared lazily, as before.
+    """
+    spans = [i for i, s in enumerate(segments) if not isinstance(s, str) and _spans_slashes(s[1])]
+    if len(spans) != 1 or not isinstance(segments[spans[0]][1], PathConverter):
+        return None
+    index = spans[0]
+    after = segments[index + 1 :]
+    if not after:
+        return None  # nothing after it: the lazy regex meets the end at once
+    for segment in after:
+        if isinstance(segment, str):
+            if "/" in segment:
+                return None  # "/edit" after it: each try is a quick comparison
+        elif not getattr(segment[1], "part_isolating", False):
+            return None
+    name = segments[index][0]
+    span = f"(?P<{name}>(?:(?=(?P<{_SPAN}>[^/].*/))(?P={_SPAN})[^/]*?|(?![^/]*/)[^/]+?))"
+    return "".join(
+        re.escape(s) if isinstance(s, str) else span if i == index else f"(?P<{s[0]}>{s[1].regex})"
+        for i, s in enumerate(segments)
+    )
+
+
+class _PathThenTail:
+    """A rule's regex from :func:`_path_then_tail`, read without its helper group."""
+
+    __slots__ = ("regex",)
+
+    def __init__(self, pattern: str) -> None:
+        self.regex = re.compile(pattern, re.DOTALL)
+
+    def fullmatch(self, path: str) -> _Found | None:
+        found = self.regex.fullmatch(path)
+        if found is None:
+            return None
+        values = found.groupdict()
+        del values[_SPAN]
+        return _Found(values)
+
+
+class _Found:
+    """What :meth:`_BySegment.fullmatch` found, read as a regex match is."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, t.Any]) -> None:
+        self.values = values
+
+    def groupdict(self) -> dict[str, t.Any]:
+        return self.values
 
 
 class Rule:
@@ -406,10 +515,13 @@ class Rule:
             self.arguments |= set(domain_found)
         self._regex = re.compile(pattern, re.DOTALL)
         if _shares_a_segment(segments):
-            # Two variables in one segment (<name>.<ext>): a path with more
-            # slashes than the rule makes the regex try every split of every
-            # segment, in time quadratic in the path. The count settles it first.
-            self._regex = t.cast("re.Pattern[str]", _SlashCounted(self._regex, segments))
+            # Two variables in one segment (<name>.<ext>): one regex over the
+            # path would take time quadratic in it to miss. See _BySegment.
+            self._regex = t.cast("re.Pattern[str]", _BySegment(segments))
+        else:
+            tail_pattern = _path_then_tail(segments)
+            if tail_pattern is not None:  # <path:p>.<ext>: see _path_then_tail
+                self._regex = t.cast("re.Pattern[str]", _PathThenTail(tail_pattern))
         self._to_python = tuple(
             (name, conv) for name, conv in found.items() if getattr(conv, "converts", True)
         )
