@@ -345,7 +345,12 @@ class _Connection:
             if self.dropped:
                 self._log_dropped()
             return False, False  # ConnectionClosed
-        self.waiting_since = None
+        with self.server._connections_lock:  # the accepting thread picks what to drop
+            dropped = self.dropped
+            self.waiting_since = None
+        if dropped:  # dropped as its head completed: its socket is shut already
+            self._log_dropped()
+            return False, False
         self.deadline = None
         self.recv_timeout = IO_TIMEOUT
         self.sock.settimeout(IO_TIMEOUT)
