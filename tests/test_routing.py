@@ -776,10 +776,13 @@ def test_bad_converter_arguments(rule):
 
 
 class ListConverter(BaseConverter):
-    regex = r"[^/]+(?:,[^/]+)*"
+    regex = r"[^/]+"  # flat: a nested repeat is refused (issue 15)
 
     def to_python(self, value):
-        return value.split(",")
+        items = value.split(",")
+        if "" in items:
+            raise ValidationError()
+        return items
 
     def to_url(self, value):
         return ",".join(quote(v, safe="") for v in value)
@@ -808,6 +811,101 @@ def test_custom_converter():
     router.add(Rule("/tags/<list:tags>", endpoint="tags"))
     assert match(router, "/tags/a,b,c") == ("tags", {"tags": ["a", "b", "c"]})
     assert router.build("tags", {"tags": ["x y", "z"]}) == "/tags/x%20y,z"
+
+
+def test_custom_list_converter_refuses_empty_items():
+    router = Router()
+    router.converters["list"] = ListConverter
+    router.add(Rule("/tags/<list:tags>", endpoint="tags"))
+    for path in ("/tags/a,,b", "/tags/,a", "/tags/a,"):
+        with pytest.raises(NotFound):
+            router.match("GET", path)
+
+
+@pytest.mark.parametrize(
+    "regex",
+    [
+        r"[^/]+(?:,[^/]+)*",  # the ListConverter that used to be in the docs
+        r"(?:a+)+",
+        r"(\w*-?)+",
+        r"(?:x|[a-z]+)*",
+        r"(?:[0-9]{1,3}\.)+",
+    ],
+)
+def test_a_converter_regex_with_nested_repeats_is_refused(regex):
+    # Such a regex takes exponential time to miss: one request could stall
+    # the server (issue 15). Registration says why and what to write instead.
+    class Nested(BaseConverter):
+        pass
+
+    Nested.regex = regex
+    router = Router()
+    router.converters["nested"] = Nested
+    with pytest.raises(ValueError, match="repeat inside a repeat") as caught:
+        router.add(Rule("/tags/<nested:tags>", endpoint="tags"))
+    message = str(caught.value)
+    assert "'nested'" in message and "/tags/<nested:tags>" in message
+    assert "to_python" in message and "ValidationError" in message
+
+
+@pytest.mark.parametrize(
+    "regex", [r"[^/]+", r"[a-z]{2,8}", r"(?:[0-9]{2})+", r"v[0-9]+\.[0-9]+", r"(?:a|b)+"]
+)
+def test_flat_converter_regexes_are_accepted(regex):
+    class Flat(BaseConverter):
+        pass
+
+    Flat.regex = regex
+    router = Router()
+    router.converters["flat"] = Flat
+    router.add(Rule("/x/<flat:value>", endpoint="x"))
+
+
+def test_two_path_variables_are_refused():
+    # Which split is meant is ambiguous, and trying them all takes time
+    # quadratic (or worse) in the URL's length; one <path:> and a split
+    # in the view says what is meant, in linear time.
+    router = Router()
+    with pytest.raises(ValueError, match="two variables that can hold slashes") as caught:
+        router.add(Rule("/<path:a>/<path:b>", endpoint="e"))
+    message = str(caught.value)
+    assert "'a' and 'b'" in message and "rsplit" in message
+
+
+def test_one_path_variable_with_others_is_accepted():
+    router = Router()
+    router.add(Rule("/<path:a>/edit/<int:b>", endpoint="e"))
+    assert match(router, "/x/y/edit/3") == ("e", {"a": "x/y", "b": 3})
+
+
+def test_two_variables_in_one_segment_still_match_as_before():
+    # Such rules are matched a segment at a time (in linear time); the
+    # values are those one regex over the whole path would give.
+    router = Router()
+    router.add(Rule("/<name>.<ext>", endpoint="file"))
+    router.add(Rule("/d/<a>-<b>/<int:n>", endpoint="dashed"))
+    router.add(Rule("/j/<a>.<b>.json", endpoint="json"))
+    router.add(Rule("/p/x<a>.<b>y/<c>", endpoint="framed"))
+    assert match(router, "/a.b.c") == ("file", {"name": "a.b", "ext": "c"})
+    assert match(router, "/d/x-y-z/4") == ("dashed", {"a": "x-y", "b": "z", "n": 4})
+    assert match(router, "/j/a.b.c.json") == ("json", {"a": "a.b", "b": "c"})
+    assert match(router, "/j/..json.json") == ("json", {"a": ".", "b": "json"})
+    assert match(router, "/p/xx.yy/z") == ("framed", {"a": "x", "b": "y", "c": "z"})
+    for path in ("/a.b/", "/a.b/c", "/d/x-y/4/", "/d/x-y", "/j/a.json", "/j/a.b.json/", "/p/x.y/z"):
+        with pytest.raises((NotFound, RequestRedirect)):
+            router.match("GET", path)
+
+
+def test_a_path_variable_with_text_after_it_still_matches_as_before():
+    router = Router()
+    router.add(Rule("/f/<path:name>.<ext>", endpoint="file"))
+    router.add(Rule("/n/<path:name>-<int:n>", endpoint="numbered"))
+    assert match(router, "/f/a/b.c/d.tar.gz") == ("file", {"name": "a/b.c/d", "ext": "tar.gz"})
+    assert match(router, "/f/x.y") == ("file", {"name": "x", "ext": "y"})
+    assert match(router, "/n/a-b/c-1-2") == ("numbered", {"name": "a-b/c-1", "n": 2})
+    for path in ("/f/a/", "/f/a.b/", "/f//a.b", "/f/.", "/n/a/b-", "/n/a-b/c"):
+        with pytest.raises((NotFound, RequestRedirect)):
+            router.match("GET", path)
 
 
 def test_custom_converter_validation_error_falls_through():

@@ -23,6 +23,7 @@ from .http.exceptions import (
     UnsupportedMediaType,
 )
 from .http.headers import Headers
+from .http.hosts import checked_host
 from .http.negotiation import Accept, parse_accept, parse_options_header
 from .http.query import parse_qs
 from .http.scope import app_path, build_environ, scope_header, undecoded_path
@@ -270,14 +271,21 @@ class Request(RequestHeaders):
 
     @cached
     def host(self) -> str:
-        """The host (and port, if not the default) the client asked for."""
+        """The host (and port, if not the default) the client asked for.
+
+        :raises InvalidHost: (400) the ``Host`` header is not a valid
+            ``host[:port]``, such as the ``"a, b"`` of two Host lines that
+            a server joined. Checked here, when the host is first used
+            (links, ``url_for(_external=True)``, host matching), so requests
+            that never use it pay nothing.
+        """
         host = self.environ.get("HTTP_HOST")
         if not host:
             host = self.environ.get("SERVER_NAME", "localhost")
             port = str(self.environ.get("SERVER_PORT", ""))
             if port and port != ("443" if self.scheme == "https" else "80"):
                 host = f"{host}:{port}"
-        return host
+        return checked_host(host)
 
     @property
     def full_path(self) -> str:

@@ -712,6 +712,38 @@ def test_run_options_reach_the_server(project, served):
     assert app.debug is True
 
 
+def test_run_limits_reach_the_development_server(project, served):
+    write(project, "app.py", APP_SOURCE.format(name="run"))
+    result = run_cli(
+        "run",
+        "--head-timeout",
+        "2.5",
+        "--max-connections",
+        "7",
+        env={"ERLEN_RUN_BODY_TIMEOUT": "30"},
+    )
+    assert result.exit_code == 0, result.output
+    [(_, _, _, _, options)] = served
+    assert options == {
+        "fd": None,
+        "debug": False,
+        "head_timeout": 2.5,
+        "body_timeout": 30.0,
+        "max_connections": 7,
+    }
+
+
+@pytest.mark.parametrize(
+    "args", [("--head-timeout", "0"), ("--body-timeout", "-1"), ("--max-connections", "0")]
+)
+def test_run_limits_must_be_positive(project, served, args):
+    write(project, "app.py", APP_SOURCE.format(name="run"))
+    result = run_cli("run", *args)
+    assert result.exit_code == 2
+    assert args[0] in result.output
+    assert not served
+
+
 def test_run_port_from_the_environment(project, served):
     write(project, "app.py", APP_SOURCE.format(name="run"))
     run_cli("run", env={"ERLEN_RUN_PORT": "8124"})

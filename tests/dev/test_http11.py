@@ -10,12 +10,14 @@ require the same outcome both ways.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from http import HTTPStatus
 
 import pytest
 
 from erlen.dev import http11 as h11
+from linear import assert_linear
 
 # -- helpers ---------------------------------------------------------------------
 
@@ -145,7 +147,7 @@ def test_parser_chunked_body_with_extensions_and_trailers():
     parser = h11.RequestParser()
     parser.receive_data(
         b"PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
-        b"5;name=value\r\nhello\r\n1\n \r\nA \r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        b"5;name=value\r\nhello\r\n1\r\n \r\nA \r\n0123456789\r\n0\r\nX-Trailer: 1\r\n\r\n"
     )
     found = events(parser)
     assert found[0].chunked and found[0].content_length is None
@@ -239,6 +241,35 @@ def test_parser_rejects(data: bytes, status: int, message: str):
     assert caught.value.status_hint == status
     with pytest.raises(h11.ProtocolError):  # it stays failed
         parser.next_event()
+
+
+CHUNKED_HEAD = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"3\na=b\n0\n\n",  # the issue's example: every line ends with a bare LF
+        b"3\na=b\r\n0\r\n\r\n",  # the chunk size line
+        b"3\r\na=b\n0\r\n\r\n",  # the end of the chunk data
+        b"3;ext=1\na=b\r\n0\r\n\r\n",  # a chunk size line with an extension
+        b"3\r\na=b\r\n0\n\r\n",  # the last chunk
+        b"3\r\na=b\r\n0\r\nX-T: 1\n\r\n",  # a trailer line
+        b"3\r\na=b\r\n0\r\n\n",  # the end of the trailer section
+    ],
+)
+def test_parser_refuses_a_bare_lf_in_chunked_framing(body: bytes):
+    # RFC 9112 §7.1: chunk framing is CRLF; a bare LF is a 400, and the
+    # parser stays failed, so nothing after it is read as a request.
+    error = reject(CHUNKED_HEAD + body + b"GET /smuggled HTTP/1.1\r\nHost: x\r\n\r\n")
+    assert error.status_hint == 400
+    assert "bare LF" in str(error) and "CRLF" in str(error)
+
+
+def test_parser_still_takes_a_bare_lf_in_the_head():
+    # RFC 9112 §2.2 lets a recipient take a bare LF as a line end in the head.
+    found = parse(b"GET / HTTP/1.1\nHost: x\n\n")
+    assert found[0].headers == ((b"host", b"x"),)
 
 
 def test_parser_equal_repeated_content_lengths_are_one():
@@ -828,3 +859,85 @@ def test_dump_error_for_each_status_hint(status: int):
     assert reply.getheader("Content-Type") == "text/plain; charset=utf-8"
     assert reply.getheader("Connection") == "close"
     assert reply.body == f"{reason}: why\n".encode()
+
+
+# -- linear time (issue 15) --------------------------------------------------------
+
+
+def _parse_all(data: bytes, **limits: int) -> Callable[[], object]:
+    def work() -> object:
+        parser = h11.RequestParser(**limits)
+        parser.receive_data(data)
+        try:
+            return events(parser)
+        except h11.ProtocolError as error:
+            return error
+
+    return work
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: b"X-A: a" + b" " * n + b"b",  # OWS inside a value: the old regex's worst
+        lambda n: b"X-A: a" + b"\t " * (n // 2) + b"b",
+        lambda n: b"X-A:" + b" " * n,
+        lambda n: b"X-A" + b" " * n + b": b",  # space before the colon: refused
+        lambda n: b"X" * n + b": b",
+        lambda n: b"X-A: " + b'"' * n,
+    ],
+    ids=["spaces", "tabs-spaces", "only-spaces", "space-before-colon", "long-name", "quotes"],
+)
+def test_header_lines_are_parsed_in_linear_time(make):
+    def prepare(n: int) -> Callable[[], object]:
+        return _parse_all(
+            b"GET / HTTP/1.1\r\nHost: x\r\n" + make(n) + b"\r\n\r\n", max_field=n * 20
+        )
+
+    assert_linear(prepare)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: b"GET /" + b"a" * n + b" HTTP/1.1",
+        lambda n: b"GET " + b" " * n + b"/ HTTP/1.1",
+        lambda n: b"G" * n + b" / HTTP/1.1",
+        lambda n: b"GET /" + b" HTTP/1.1" * (n // 9),
+    ],
+    ids=["long-target", "spaces", "long-method", "versions"],
+)
+def test_request_lines_are_parsed_in_linear_time(make):
+    def prepare(n: int) -> Callable[[], object]:
+        return _parse_all(make(n) + b"\r\nHost: x\r\n\r\n", max_line=n * 20)
+
+    assert_linear(prepare)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda n: b"3" + b" " * n + b";x",
+        lambda n: b"3;" + b";" * n,
+        lambda n: b"3; a=" + b'"' * n,
+        lambda n: b"0" * n,
+    ],
+    ids=["spaces", "semicolons", "quotes", "zeros"],
+)
+def test_chunk_size_lines_are_parsed_in_linear_time(make):
+    head = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+    def prepare(n: int) -> Callable[[], object]:
+        return _parse_all(head + make(n) + b"\r\nabc\r\n0\r\n\r\n", max_field=n * 20)
+
+    assert_linear(prepare)
+
+
+def test_ten_header_lines_of_spaces_are_parsed_in_linear_time():
+    # The issue's report: ten lines, each a few KB of spaces between two
+    # characters, kept the old parser busy for 10 s.
+    def prepare(n: int) -> Callable[[], object]:
+        lines = b"".join(b"X-%d: a%sb\r\n" % (i, b" " * n) for i in range(10))
+        return _parse_all(b"GET / HTTP/1.1\r\nHost: x\r\n" + lines + b"\r\n", max_field=n * 20)
+
+    assert_linear(prepare, n=512)

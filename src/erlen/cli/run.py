@@ -138,6 +138,31 @@ def show_server_banner(debug: bool | None, app_import_path: str | None) -> None:
     help="Serve through uvicorn (ASGI: async views on the event loop, websockets) instead "
     "of the development server. [env: ERLEN_RUN_ASGI=1]",
 )
+@click.option(
+    "--head-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    envvar="ERLEN_RUN_HEAD_TIMEOUT",
+    help="Seconds a client has to send a whole request head, from its first byte; then "
+    "a 408 and the connection closes. [default: 10; env: ERLEN_RUN_HEAD_TIMEOUT]",
+)
+@click.option(
+    "--body-timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    envvar="ERLEN_RUN_BODY_TIMEOUT",
+    help="Seconds a client has to send a whole request body, from when the app starts "
+    "reading it. [default: 60; env: ERLEN_RUN_BODY_TIMEOUT]",
+)
+@click.option(
+    "--max-connections",
+    type=click.IntRange(min=1),
+    default=None,
+    envvar="ERLEN_RUN_MAX_CONNECTIONS",
+    help="Most connections served at once; past it a new one drops the connection that "
+    "waited longest for a request, or gets a 503 if all are busy. "
+    "[default: 64; env: ERLEN_RUN_MAX_CONNECTIONS]",
+)
 @pass_script_info
 def run_command(
     info: ScriptInfo,
@@ -150,6 +175,9 @@ def run_command(
     extra_files: list[str] | None,
     exclude_patterns: list[str] | None,
     asgi: bool | None = None,
+    head_timeout: float | None = None,
+    body_timeout: float | None = None,
+    max_connections: int | None = None,
 ) -> None:
     """Serve the app with the development server, or uvicorn with --asgi.
 
@@ -208,11 +236,24 @@ def run_command(
     if asgi:
         from ..dev.server import run_asgi
 
+        if (head_timeout, body_timeout, max_connections) != (None, None, None):
+            click.echo(
+                " * --head-timeout, --body-timeout and --max-connections are the development "
+                "server's; with --asgi, uvicorn's own limits apply.",
+                err=True,
+            )
+
         run_asgi(host, port, app, fd=fd, debug=app.debug)
         return
     from ..dev.server import run_simple
 
-    run_simple(host, port, app, fd=fd, debug=app.debug)
+    given = {
+        "head_timeout": head_timeout,
+        "body_timeout": body_timeout,
+        "max_connections": max_connections,
+    }
+    limits: dict[str, t.Any] = {k: v for k, v in given.items() if v is not None}
+    run_simple(host, port, app, fd=fd, debug=app.debug, **limits)
 
 
 run_command.params.insert(0, _debug_option())

@@ -15,6 +15,7 @@ import time
 import traceback
 import typing as t
 from collections.abc import Callable, Iterable, Iterator
+from http import HTTPStatus
 from types import TracebackType
 from urllib.parse import unquote_to_bytes, urlsplit
 
@@ -45,6 +46,12 @@ class _ClientGone(Exception):
 
 class _BodyError(BadRequest):
     """The request body broke its framing, or the client stopped sending it."""
+
+
+class _BodyTimeout(_BodyError):
+    """The client did not send the whole body within the server's deadline."""
+
+    code = 408
 
 
 class _Exchange:
@@ -128,10 +135,15 @@ class _Exchange:
             self.continue_pending = False
             if not self.headers_sent:
                 self._send(b"HTTP/1.1 100 Continue\r\n\r\n")
+        connection = self.connection
+        if connection.deadline is None:  # the body's clock starts at its first read
+            connection.start_deadline("request body", connection.server.body_timeout)
         try:
-            event = self.connection.next_event()
+            event = connection.next_event()
         except ProtocolError as error:
             self.writer.keep_alive = False
+            if error.status_hint == 408:
+                raise _BodyTimeout(f"The request body was too slow: {error}.") from None
             raise _BodyError(f"Bad request body: {error}.") from None
         except OSError as error:
             self.writer.keep_alive = False
@@ -146,8 +158,11 @@ class _Exchange:
         if self.continue_pending:
             return False  # the client waits for 100 Continue, or sends anyway: unclear
         budget = DRAIN_LIMIT
+        connection = self.connection
         try:
-            self.connection.sock.settimeout(1.0)
+            connection.recv_timeout = 1.0
+            if connection.deadline is None:
+                connection.start_deadline("request body", connection.server.body_timeout)
             while budget >= 0:
                 event = self.connection.next_event()
                 if isinstance(event, EndOfMessage):
@@ -255,7 +270,7 @@ class _Exchange:
             self._log_error("Error in the app after the response started; closed the connection")
             return
         if isinstance(error, _BodyError):
-            status, text = "400 Bad Request", error.description
+            status, text = f"{error.code} {HTTPStatus(error.code).phrase}", error.description
             self.note = f" ({text})"
         else:
             status, text = "500 Internal Server Error", "Internal Server Error"

@@ -46,14 +46,23 @@ _TOKEN = rb"[!#$%&'*+\-.^_`|~0-9A-Za-z]+"
 # §2.3: HTTP-version = "HTTP/" DIGIT "." DIGIT. The target is visible ASCII.
 _REQUEST_LINE = re.compile(rb"(%s) ([\x21-\x7e]+) HTTP/([0-9])\.([0-9])" % _TOKEN)
 # RFC 9112 §5: field-line = field-name ":" OWS field-value OWS (no space
-# before the colon: §5.1 says to reject that with 400).
-_FIELD_LINE = re.compile(rb"(%s):[ \t]*(.*?)[ \t]*" % _TOKEN)
+# before the colon: §5.1 says to reject that with 400). The name is checked
+# by this pattern and the value's OWS stripped with bytes.strip(): a regex
+# with a lazy value between two OWS runs backtracks in time quadratic in a
+# run of spaces (issue 15).
+_FIELD_NAME = re.compile(_TOKEN)
 # RFC 9110 §5.5: a field value holds VCHAR, obs-text, SP and HTAB; never
 # CR, LF, NUL or other controls.
 _FORBIDDEN_IN_VALUE = re.compile(rb"[\x00-\x08\x0a-\x1f\x7f]")
 # RFC 9112 §7.1: chunk = chunk-size [ chunk-ext ] CRLF chunk-data CRLF;
 # chunk-ext = *( BWS ";" BWS ext-name [ BWS "=" BWS ext-value ] ), ignored.
 _CHUNK_SIZE = re.compile(rb"([0-9A-Fa-f]{1,16})[ \t]*(?:;.*)?")
+# RFC 9112 §7.1 frames a chunked body with CRLF only. A bare LF there is
+# read differently by different servers (a way to smuggle a request), so
+# it is refused, as gunicorn and uvicorn do, rather than tolerated.
+_BARE_LF = (
+    "a line of the chunked body ends with a bare LF; chunked framing needs CRLF (RFC 9112 §7.1)"
+)
 # RFC 9110 §8.6: Content-Length = 1*DIGIT (bounded here: no 100-digit ints).
 _DIGITS = re.compile(rb"[0-9]{1,18}")
 
@@ -146,6 +155,10 @@ class RequestParser:
         else:
             self._eof = True
 
+    def has_data(self) -> bool:
+        """Whether bytes of a next request wait in the buffer (pipelined)."""
+        return bool(self._buffer)
+
     def start_next_request(self) -> None:
         """Go on to the next request on this connection (after ``PAUSED``)."""
         if self._state != _DONE:
@@ -190,7 +203,7 @@ class RequestParser:
                     return self._need_data("before sending the whole body (Content-Length)")
                 return self._take_data()
             elif state == _CHUNK_HEAD:
-                line = self._line(self.max_field, 400, "chunk size line")
+                line = self._line(self.max_field, 400, "chunk size line", crlf=True)
                 if line is None:
                     return self._need_data("in the middle of a chunked body")
                 match = _CHUNK_SIZE.fullmatch(line)
@@ -208,16 +221,18 @@ class RequestParser:
                     return self._take_data()
             elif state == _CHUNK_END:
                 end = bytes(self._buffer[:2])
-                if end == b"\r\n" or end[:1] == b"\n":
-                    del self._buffer[: len(end) if end == b"\r\n" else 1]
+                if end == b"\r\n":
+                    del self._buffer[:2]
                     self._state = _CHUNK_HEAD
                 elif end in (b"", b"\r"):
                     return self._need_data("in the middle of a chunked body")
+                elif end[:1] == b"\n":
+                    raise ProtocolError(_BARE_LF)
                 else:
                     raise ProtocolError("a chunk is longer than its chunk size said")
             elif state == _TRAILERS:
                 # RFC 9112 §7.1.2: trailer fields are read, then discarded.
-                line = self._line(self.max_field, 431, "trailer line")
+                line = self._line(self.max_field, 431, "trailer line", crlf=True)
                 if line is None:
                     return self._need_data("in the middle of the trailer section")
                 if not line:
@@ -232,8 +247,11 @@ class RequestParser:
             raise ProtocolError(f"the client closed the connection {where}")
         return NEED_DATA
 
-    def _line(self, limit: int, status: int, what: str) -> bytes | None:
-        """Remove and return one line (CRLF, or a bare LF: RFC 9112 §2.2)."""
+    def _line(self, limit: int, status: int, what: str, crlf: bool = False) -> bytes | None:
+        """Remove and return one line (CRLF, or a bare LF: RFC 9112 §2.2).
+
+        With ``crlf`` (the lines of a chunked body), a bare LF is an error.
+        """
         buffer = self._buffer
         end = buffer.find(b"\n", 0, limit + 2)
         if end < 0:
@@ -246,6 +264,8 @@ class RequestParser:
         del buffer[: end + 1]  # perf: bytearray deletes from the front in O(1)
         if line.endswith(b"\r"):
             line = line[:-1]
+        elif crlf:
+            raise ProtocolError(_BARE_LF)
         if len(line) > limit:
             self._note_line(what, line)
             raise ProtocolError(f"the {what} is longer than {limit} bytes", status)
@@ -279,10 +299,10 @@ class RequestParser:
         if line[0] in b" \t":
             # RFC 9112 §5.2: obs-fold; a server may reject it with 400.
             raise ProtocolError("folded header lines (obs-fold) are not accepted")
-        match = _FIELD_LINE.fullmatch(line)
-        if match is None:
+        name, colon, value = line.partition(b":")
+        if not colon or _FIELD_NAME.fullmatch(name) is None:
             raise ProtocolError(f"invalid header line {_show(line)}")
-        name, value = match.groups()
+        value = value.strip(b" \t")
         if _FORBIDDEN_IN_VALUE.search(value):
             raise ProtocolError(f"control character in the {name.decode()} header")
         if len(fields) >= self.max_fields:

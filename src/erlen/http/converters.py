@@ -4,8 +4,15 @@ A custom converter subclasses :class:`BaseConverter` and is registered in
 ``app.url_map.converters``::
 
     class ListConverter(BaseConverter):
-        regex = r"[^/]+(?:,[^/]+)*"
-        def to_python(self, value): return value.split(",")
+        # One flat repeat; the view's rules go in to_python. A pattern such
+        # as [^/]+(?:,[^/]+)* nests a repeat inside a repeat, which takes
+        # exponential time on a URL that almost matches: routes refuse it.
+        regex = "[^/]+"
+        def to_python(self, value):
+            items = value.split(",")
+            if "" in items:
+                raise ValidationError()  # "a,,b": no match, a 404
+            return items
         def to_url(self, value): return ",".join(quote(v, safe="") for v in value)
 
     app.url_map.converters["list"] = ListConverter
@@ -238,6 +245,7 @@ class AnyConverter(BaseConverter):
             raise TypeError("The any converter needs at least one item: <any(a, b):name>.")
         self.items = items
         self.regex = "(?:" + "|".join(re.escape(item) for item in items) + ")"
+        self.part_isolating = not any("/" in item for item in items)
 
     def to_url(self, value: t.Any) -> str:
         if value not in self.items:

@@ -30,7 +30,10 @@ def unquote_etag(value: str | None) -> tuple[str | None, bool]:
 
 
 # RFC 9110 §8.8.3: entity-tag = [ weak ] opaque-tag; lists are comma-separated.
-_ETAG_RE = re.compile(r'\s*(W/)?"([^"]*)"\s*,?|\s*([^",\s]+)\s*,?')
+# The last alternative takes any other character, so every position matches
+# and finditer() never rescans a run of whitespace from each of its
+# characters (which made a long run of spaces quadratic; issue 15).
+_ETAG_RE = re.compile(r'\s*(?:(W/)?"([^"]*)"|([^",\s]+)|.?)\s*,?')
 
 
 def parse_etags(value: str | None) -> tuple[set[str], set[str], bool]:

@@ -22,7 +22,7 @@ from .exceptions import SecurityError
 if t.TYPE_CHECKING:
     from ..request import Request
 
-__all__ = ["UntrustedHost", "check_host", "host_is_trusted"]
+__all__ = ["InvalidHost", "UntrustedHost", "check_host", "checked_host", "host_is_trusted"]
 
 # RFC 3986 §3.2.2 host, narrowed to what names and addresses use: a reg-name of
 # letters, digits, "." "-" "_", or an IP literal in brackets; then an optional port.
@@ -31,6 +31,29 @@ _HOST = re.compile(r"(\[[0-9A-Fa-f:.]{2,45}\]|[A-Za-z0-9._-]{1,253})(?::([0-9]{1
 
 class UntrustedHost(SecurityError):
     """The request named a host the app does not serve."""
+
+
+class InvalidHost(SecurityError):
+    """The request's ``Host`` is not a host: ``a, b`` (two Host lines joined), spaces..."""
+
+
+def checked_host(host: str) -> str:
+    """Return ``host`` if it is a valid ``host[:port]``, else raise :class:`InvalidHost` (400).
+
+    A server may pass on what no client should send: two ``Host`` lines
+    joined into ``"a, b"`` (uvicorn, granian), spaces, a port that is no
+    number. Links built from such a host (``url_for(..., _external=True)``)
+    would say whatever the client wanted, so erlen refuses it wherever the
+    app uses the host, whatever the server let through.
+    """
+    if parse_host(host) is None:
+        shown = host if len(host) <= 100 else host[:100] + "..."
+        raise InvalidHost(
+            f"The request's Host header {shown!r} is not a valid host name: it must be a name or "
+            "an IP address, with an optional ':' and port (RFC 9110 §7.2), given once. "
+            "The client, or a proxy in front of the app, sent it."
+        )
+    return host
 
 
 def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
@@ -95,7 +118,12 @@ def parse_host(text: str) -> tuple[str, int | None] | None:
 
 def check_host(request: Request, trusted: Iterable[str]) -> None:
     """Raise :class:`UntrustedHost` (400) unless the request's host is trusted."""
-    host = request.host
+    try:
+        host = request.host
+    except InvalidHost as error:
+        raise UntrustedHost(
+            f"{error.description} No such host can be in app.config['TRUSTED_HOSTS']."
+        ) from None
     if not host_is_trusted(host, trusted):
         shown = host if len(host) <= 100 else host[:100] + "..."
         raise UntrustedHost(

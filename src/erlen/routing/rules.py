@@ -7,12 +7,13 @@ from. A rule tied to a subdomain or host compiles that part the same way.
 
 from __future__ import annotations
 
+import importlib
 import re
 import typing as t
 from collections.abc import Callable, Iterable, Mapping
 from urllib.parse import quote
 
-from ..http.converters import ValidationError, make_converter, parse_converter_args
+from ..http.converters import PathConverter, ValidationError, make_converter, parse_converter_args
 from ..http.exceptions import HTTPException
 
 if t.TYPE_CHECKING:
@@ -119,12 +120,224 @@ def _compile_template(
                 "(with a regex) in app.url_map.converters."
             )
         converter = make_converter(cls, url_map, args, kwargs)
+        _check_regex(kind, converter.regex, rule)
         found[name] = converter
         segments.append((name, converter))
         pattern.append(f"(?P<{name}>{converter.regex})")
         pos = match.end()
     add_static(text[pos:])
+    spanning = [name for name, conv in found.items() if _spans_slashes(conv)]
+    if len(spanning) > 1:
+        first, second = spanning[:2]
+        raise ValueError(
+            f"URL rule {rule!r} has two variables that can hold slashes, {first!r} and "
+            f"{second!r} (path converters). Where one ends and the next begins is "
+            "ambiguous, and trying every split takes time that grows with the square of "
+            "the URL's length or faster, so a long URL could stall the server. Use one "
+            f"<path:...> variable and split its value in the view (for example "
+            f"'<path:{first}>' and {first}.rsplit('/', 1))."
+        )
     return segments, "".join(pattern), found
+
+
+def _spans_slashes(converter: t.Any) -> bool:
+    """Whether ``converter`` may match any run of characters, slashes included."""
+    regex = converter.regex
+    return isinstance(converter, PathConverter) or ".*" in regex or ".+" in regex
+
+
+_REPEATS = frozenset(("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"))
+
+
+def _nested_repeat(items: t.Any, outer: bool) -> bool:
+    """Whether a parsed regex has a variable-width repeat inside a repeat."""
+    for op, av in items:
+        name = str(op)
+        if name in _REPEATS:
+            low, high, body = av
+            if outer and low != high:
+                return True
+            if _nested_repeat(body, outer or high > 1):
+                return True
+        elif name == "SUBPATTERN":
+            if _nested_repeat(av[-1], outer):
+                return True
+        elif name == "BRANCH":
+            if any(_nested_repeat(branch, outer) for branch in av[1]):
+                return True
+        elif name in ("ASSERT", "ASSERT_NOT", "ATOMIC_GROUP"):
+            if _nested_repeat(av[-1] if name != "ATOMIC_GROUP" else av, outer):
+                return True
+        elif name == "GROUPREF_EXISTS":
+            if any(p is not None and _nested_repeat(p, outer) for p in av[1:]):
+                return True
+    return False
+
+
+def _check_regex(kind: str, regex: str, rule: str) -> None:
+    """Refuse a converter regex that can take exponential time to fail (ReDoS)."""
+    if "*" not in regex and "+" not in regex and "{" not in regex:
+        return  # perf: no repeat at all, nothing to parse
+    try:
+        parser: t.Any = importlib.import_module("re._parser")  # Python 3.11+
+    except ImportError:  # pragma: no cover - Python 3.10
+        parser = importlib.import_module("sre_parse")
+    try:
+        parsed = parser.parse(regex)
+    except re.error as error:
+        raise ValueError(
+            f"The {kind!r} converter's regex {regex!r} (in URL rule {rule!r}) is not a "
+            f"valid regular expression: {error}."
+        ) from None
+    if _nested_repeat(parsed, False):
+        raise ValueError(
+            f"The {kind!r} converter's regex {regex!r} (in URL rule {rule!r}) has a "
+            "repeat inside a repeat, such as (?:,[^/]+)* around [^/]+. Python's regular "
+            "expressions try every way to share a URL between the two, so a URL that "
+            "almost matches takes time exponential in its length, and one request can "
+            "stall the server. Use one flat repeat, such as regex = '[^/]+', and split "
+            "or check the value in to_python (raise ValidationError there to refuse it)."
+        )
+
+
+def _shares_a_segment(segments: Segments) -> bool:
+    """Whether two variables share one path segment, all of them slash-free."""
+    shared = False
+    in_segment = 0
+    for segment in segments:
+        if isinstance(segment, str):
+            if "/" in segment:
+                in_segment = 0
+        else:
+            if not getattr(segment[1], "part_isolating", False):
+                return False  # it may hold slashes: the count says nothing
+            in_segment += 1
+            shared = shared or in_segment > 1
+    return shared
+
+
+class _BySegment:
+    """A rule matched one path segment at a time, where two variables share one.
+
+    Every converter of the rule stays within a segment, so the path must
+    have the rule's segments, and each is matched alone: first its fixed
+    text at either end (``.json`` in ``<a>.<b>.json``), by string
+    comparison, then the variables between by a regex of their own. One
+    regex over the whole path would try every split of every segment
+    each time a later part failed: time quadratic in the path's length.
+    """
+
+    __slots__ = ("parts", "slashes")
+
+    def __init__(self, segments: Segments) -> None:
+        templates: list[list[t.Any]] = [[]]
+        for segment in segments:
+            if isinstance(segment, str):
+                first, *rest = segment.split("/")
+                if first:
+                    templates[-1].append(first)
+                for piece in rest:
+                    templates.append([piece] if piece else [])
+            else:
+                templates[-1].append(segment)
+        self.slashes = len(templates) - 1
+        #: Per segment: (text it starts with, text it ends with, regex of the
+        #: variables between, or None when the segment is all text).
+        self.parts: list[tuple[str, str, re.Pattern[str] | None]] = []
+        for items in templates:
+            head = items.pop(0) if items and isinstance(items[0], str) else ""
+            tail = items.pop() if items and isinstance(items[-1], str) else ""
+            if not items:
+                self.parts.append((head + tail, "", None))
+                continue
+            pattern = "".join(
+                re.escape(item) if isinstance(item, str) else f"(?P<{item[0]}>{item[1].regex})"
+                for item in items
+            )
+            self.parts.append((head, tail, re.compile(pattern, re.DOTALL)))
+
+    def fullmatch(self, path: str) -> _Found | None:
+        pieces = path.split("/")
+        if len(pieces) != self.slashes + 1:
+            return None
+        values: dict[str, t.Any] = {}
+        for piece, (head, tail, regex) in zip(pieces, self.parts, strict=True):
+            if regex is None:
+                if piece != head:
+                    return None
+                continue
+            end = len(piece) - len(tail)
+            if end < len(head) or not piece.startswith(head) or not piece.endswith(tail):
+                return None
+            found = regex.fullmatch(piece, len(head), end)
+            if found is None:
+                return None
+            values.update(found.groupdict())
+        return _Found(values)
+
+
+#: The helper group of _PathThenTail's pattern, left out of the values.
+_SPAN = "_erlen_span"
+
+
+def _path_then_tail(segments: Segments) -> str | None:
+    """The pattern for a rule whose ``<path:>`` has slash-free text after it, else None.
+
+    In ``/<path:p>.<ext>`` the path variable is lazy, ``[^/].*?``, and the
+    regex tries ``.<ext>`` after each of its characters, each try reading on
+    to the next slash: time quadratic in a long segment. The text after
+    it has no slash, so the variable holds every slash of the rest of the
+    path: this pattern takes them at once (a lookahead, so never given
+    back), then only the last segment is shared lazily, as before.
+    """
+    spans = [i for i, s in enumerate(segments) if not isinstance(s, str) and _spans_slashes(s[1])]
+    if len(spans) != 1 or not isinstance(segments[spans[0]][1], PathConverter):
+        return None
+    index = spans[0]
+    after = segments[index + 1 :]
+    if not after:
+        return None  # nothing after it: the lazy regex meets the end at once
+    for segment in after:
+        if isinstance(segment, str):
+            if "/" in segment:
+                return None  # "/edit" after it: each try is a quick comparison
+        elif not getattr(segment[1], "part_isolating", False):
+            return None
+    name = segments[index][0]
+    span = f"(?P<{name}>(?:(?=(?P<{_SPAN}>[^/].*/))(?P={_SPAN})[^/]*?|(?![^/]*/)[^/]+?))"
+    return "".join(
+        re.escape(s) if isinstance(s, str) else span if i == index else f"(?P<{s[0]}>{s[1].regex})"
+        for i, s in enumerate(segments)
+    )
+
+
+class _PathThenTail:
+    """A rule's regex from :func:`_path_then_tail`, read without its helper group."""
+
+    __slots__ = ("regex",)
+
+    def __init__(self, pattern: str) -> None:
+        self.regex = re.compile(pattern, re.DOTALL)
+
+    def fullmatch(self, path: str) -> _Found | None:
+        found = self.regex.fullmatch(path)
+        if found is None:
+            return None
+        values = found.groupdict()
+        del values[_SPAN]
+        return _Found(values)
+
+
+class _Found:
+    """What :meth:`_BySegment.fullmatch` found, read as a regex match is."""
+
+    __slots__ = ("values",)
+
+    def __init__(self, values: dict[str, t.Any]) -> None:
+        self.values = values
+
+    def groupdict(self) -> dict[str, t.Any]:
+        return self.values
 
 
 class Rule:
@@ -301,6 +514,14 @@ class Rule:
                 self._domain_regex = re.compile(domain_pattern, re.DOTALL)
             self.arguments |= set(domain_found)
         self._regex = re.compile(pattern, re.DOTALL)
+        if _shares_a_segment(segments):
+            # Two variables in one segment (<name>.<ext>): one regex over the
+            # path would take time quadratic in it to miss. See _BySegment.
+            self._regex = t.cast("re.Pattern[str]", _BySegment(segments))
+        else:
+            tail_pattern = _path_then_tail(segments)
+            if tail_pattern is not None:  # <path:p>.<ext>: see _path_then_tail
+                self._regex = t.cast("re.Pattern[str]", _PathThenTail(tail_pattern))
         self._to_python = tuple(
             (name, conv) for name, conv in found.items() if getattr(conv, "converts", True)
         )
