@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 import threading
 
@@ -50,6 +51,78 @@ def test_a_step_that_raises_raises_in_the_request():
 
     try:
         assert run(main()) == "the worker goes on"
+    finally:
+        pool.close()
+
+
+def test_results_from_many_workers_at_once_all_reach_their_requests():
+    # Results that arrive together share one wake-up of the loop: none may be lost.
+    pool = WorkerPool(16)
+    gate = threading.Barrier(16)
+
+    def step(number):
+        gate.wait(timeout=10)  # all sixteen finish at about the same moment
+        return number * 2
+
+    async def one(number):
+        lane = Lane(pool)
+        try:
+            return [await lane.run(step, number)] + [await lane.run(int, n) for n in "12"]
+        finally:
+            lane.release()
+
+    async def main():
+        return await asyncio.gather(*(one(number) for number in range(16)))
+
+    try:
+        for _ in range(3):
+            assert run(main()) == [[number * 2, 1, 2] for number in range(16)]
+    finally:
+        pool.close()
+
+
+def test_a_loop_that_cannot_watch_a_descriptor_still_gets_its_results():
+    class NoReaders(asyncio.SelectorEventLoop):
+        def add_reader(self, fd, callback, *args):
+            raise NotImplementedError("like Windows' proactor loop")
+
+    pool = WorkerPool(2)
+
+    async def main():
+        lane = Lane(pool)
+        try:
+            return [await lane.run(threading.get_ident) != threading.get_ident() for _ in range(3)]
+        finally:
+            lane.release()
+
+    loop = NoReaders()
+    try:
+        assert loop.run_until_complete(asyncio.wait_for(main(), 30)) == [True, True, True]
+    finally:
+        loop.close()
+        pool.close()
+
+
+def test_the_descriptors_of_closed_loops_are_closed():
+    pool = WorkerPool(1)
+
+    async def main():
+        lane = Lane(pool)
+        try:
+            return await lane.run(lambda: "done")
+        finally:
+            lane.release()
+
+    def open_descriptors():
+        return len(os.listdir("/proc/self/fd"))
+
+    try:
+        assert run(main()) == "done"
+        before = open_descriptors()
+        for _ in range(20):
+            assert run(main()) == "done"  # a new loop each time, closed after
+        # One loop's inbox may stay open until the next new loop comes along.
+        assert open_descriptors() <= before + 2
     finally:
         pool.close()
 

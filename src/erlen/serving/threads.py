@@ -9,15 +9,22 @@ any other). A request takes a :class:`Worker` from the app's
 :class:`WorkerPool` when it first needs one and gives it back when it
 ends.
 
-A hop to the worker is a :class:`queue.SimpleQueue` put, and the way back
-one ``call_soon_threadsafe``: less than ``loop.run_in_executor`` does
-(no :class:`concurrent.futures.Future`, no lock, no callback chain).
+A hop to the worker is a :class:`queue.SimpleQueue` put. The way back is
+the loop's :class:`_Inbox`: the worker leaves the result in a deque and
+wakes the loop through a file descriptor of the inbox's own (an eventfd
+on Linux), once for however many results are waiting. That is less than
+``loop.run_in_executor`` does (no :class:`concurrent.futures.Future`, no
+lock, no callback chain), and less than ``call_soon_threadsafe`` too,
+whose self-pipe the loop empties by reading until the read fails: an
+exception per hop. A loop that cannot watch a file descriptor (Windows'
+proactor loop) gets the results through ``call_soon_threadsafe``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextvars
+import os
 import threading
 import typing as t
 from collections import deque
@@ -28,6 +35,7 @@ __all__ = ["Lane", "Worker", "WorkerPool", "NoWorkerAvailable"]
 T = t.TypeVar("T")
 
 _STOP: t.Any = object()
+_MISSING: t.Any = object()
 
 
 class NoWorkerAvailable(Exception):
@@ -42,6 +50,79 @@ def _finish(future: asyncio.Future[t.Any], error: BaseException | None, value: t
         future.set_result(value)
     else:
         future.set_exception(error)
+
+
+class _Inbox:
+    """Where worker threads leave results for one event loop, and how they wake it."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self.loop = loop
+        self._results: deque[tuple[asyncio.Future[t.Any], BaseException | None, t.Any]] = deque()
+        # Whether the loop has been woken and has not yet taken the results.
+        self._woken = False
+        eventfd = getattr(os, "eventfd", None)
+        if eventfd is not None:
+            self._read_fd = self._write_fd = eventfd(0, os.EFD_NONBLOCK | os.EFD_CLOEXEC)
+        else:  # macOS and the BSDs: a pipe does the same
+            self._read_fd, self._write_fd = os.pipe()
+            os.set_blocking(self._read_fd, False)
+            os.set_blocking(self._write_fd, False)
+        try:
+            loop.add_reader(self._read_fd, self._take)
+        except BaseException:
+            self.close()
+            raise
+
+    def post(
+        self, future: asyncio.Future[t.Any], error: BaseException | None, value: t.Any
+    ) -> None:
+        """From a worker thread: hand ``future`` its outcome on the loop."""
+        self._results.append((future, error, value))
+        # perf: one wake-up for every result that arrives before the loop
+        # takes them. The flag is read after the append and cleared by the
+        # loop before it empties the deque, so a result is never left unseen.
+        if not self._woken:
+            self._woken = True
+            try:
+                os.write(self._write_fd, b"\x01\0\0\0\0\0\0\0")
+            except OSError:  # the loop has closed, and the inbox with it
+                pass
+
+    def _take(self) -> None:
+        try:
+            os.read(self._read_fd, 4096)
+        except BlockingIOError:
+            pass
+        self._woken = False
+        results = self._results
+        while results:
+            _finish(*results.popleft())
+
+    def close(self) -> None:
+        for fd in {self._read_fd, self._write_fd}:
+            os.close(fd)
+
+
+_inboxes: dict[asyncio.AbstractEventLoop, _Inbox | None] = {}
+_inboxes_lock = threading.Lock()
+
+
+def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox | None:
+    """The inbox of ``loop`` (made on first use), or ``None`` if it cannot watch a descriptor."""
+    with _inboxes_lock:
+        if loop in _inboxes:
+            return _inboxes[loop]
+        # A closed loop's selector is gone: its inbox's descriptors are closed here.
+        for old in [old for old in _inboxes if old.is_closed()]:
+            inbox = _inboxes.pop(old)
+            if inbox is not None:
+                inbox.close()
+        try:
+            made: _Inbox | None = _Inbox(loop)
+        except NotImplementedError:
+            made = None
+        _inboxes[loop] = made
+        return made
 
 
 class Worker:
@@ -59,22 +140,32 @@ class Worker:
             job = jobs.get()
             if job is _STOP:
                 return
-            loop, future, function, args = job
+            loop, inbox, future, function, args = job
             job = None  # nothing of a request is kept alive until the next job
             try:
                 value = function(*args)
             except BaseException as error:  # noqa: BLE001 - handed to the awaiting request
-                loop.call_soon_threadsafe(_finish, future, error, None)
+                if inbox is not None:
+                    inbox.post(future, error, None)
+                else:
+                    loop.call_soon_threadsafe(_finish, future, error, None)
             else:
-                loop.call_soon_threadsafe(_finish, future, None, value)
+                if inbox is not None:
+                    inbox.post(future, None, value)
+                else:
+                    loop.call_soon_threadsafe(_finish, future, None, value)
                 value = None
-            loop = future = function = args = None
+            loop = inbox = future = function = args = None
 
     def run(self, function: t.Callable[..., T], *args: t.Any) -> asyncio.Future[T]:
         """Run ``function(*args)`` on this worker's thread; await the result."""
         loop = asyncio.get_running_loop()
+        # perf: a dict lookup; _inbox_of takes its lock only for a new loop.
+        inbox = _inboxes.get(loop, _MISSING)
+        if inbox is _MISSING:
+            inbox = _inbox_of(loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, future, function, args))
+        self._jobs.put((loop, inbox, future, function, args))
         return future
 
     def stop(self) -> None:
