@@ -72,7 +72,9 @@ def main(argv=None):
             order.reverse()
         for name, src in order:
             sides[name].append(measure(src, args.number, args.repeat))
-        print(f"round {round_ + 1}: base {sides['base'][-1]:.2f} us, this {sides['this'][-1]:.2f} us")
+        print(
+            f"round {round_ + 1}: base {sides['base'][-1]:.2f} us, this {sides['this'][-1]:.2f} us"
+        )
     base, this = (statistics.median(sides[name]) for name in ("base", "this"))
     print(f"\nmedian: base {base:.2f} us, this {this:.2f} us, this/base = {this / base:.3f}")
 
