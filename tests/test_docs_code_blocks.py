@@ -296,6 +296,7 @@ assert (part.status_code, part.data) == (206, b"name")
     },
     "routing.md": {
         0: APP + 'stack.enter_context(app.test_request_context("/"))',
+        1: 'assert (url_for("user", uid=7), url_for("user", uid=7, tab=1)) == ("/user/7", "/user/7?tab=1")',
         2: 'assert url_for("tags", tags=["a", "b"]) == "/tags/a;b"',
         3: """
 moved = app.test_client().get("/page/1")
@@ -303,6 +304,11 @@ assert (moved.status_code, moved.headers["Location"]) == (308, "/page/")
 """,
         4: "subdomain_app = app",
         5: 'stack.enter_context(subdomain_app.test_request_context("http://example.com/"))',
+        6: """
+assert url_for("index") == "/"
+assert url_for("api_index") == "http://api.example.com/"
+assert url_for("profile", user="bob") == "http://bob.example.com/"
+""",
     },
     "security.md": {
         0: APP
