@@ -1,4 +1,4 @@
-"""Every ```python block of every page in docs/ runs as printed.
+"""Every ```python block of every page in docs/, and of the README, runs as printed.
 
 The guides keep their code in docs/examples/ (tests/test_docs_examples.py);
 the other pages have their code inline, and this runs it. A page's blocks
@@ -24,6 +24,7 @@ from __future__ import annotations
 import contextlib
 import io
 import logging
+import os
 import re
 import sys
 import types
@@ -68,11 +69,18 @@ def blocks_of(page: Path, name: str) -> list[Block]:
 
 
 def pages() -> list[Path]:
-    return sorted(
+    """Every page of the site, and the README (named ../README.md below)."""
+    found = sorted(
         p
         for p in DOCS.rglob("*.md")
         if not ({"_build", "examples"} & set(p.relative_to(DOCS).parts))
     )
+    return [*found, ROOT / "README.md"]
+
+
+def shown_as(block: Block) -> str:
+    """The file a block is in, from the repository's root: docs/asgi.md, README.md."""
+    return os.path.normpath(f"docs/{block.page}")
 
 
 # -- what each page takes for granted, and what it says comes back ----------------------
@@ -189,6 +197,31 @@ assert seen.status_code == 404
 """,
     },
     "flask.md": {},
+    "../README.md": {
+        0: """
+monkeypatch.setenv("ERLEN_SECRET_KEY", "a secret key for the README, long enough")
+(tmp / "templates").mkdir()
+(tmp / "templates" / "index.html").write_text("visits: {{ visits }}")
+""",
+        2: """
+first_app = app
+client = app.test_client()
+assert client.get("/").text == "visits: 0"
+assert client.get("/user/7").json == {"id": 7}
+refused = client.post("/greet", data={})
+assert refused.status_code == 400 and "Say your name." in refused.text
+""",
+        3: """
+client = app.test_client(asgi=True)
+assert client.get("/search?q=tea").json == {"q": "tea"}
+with client.websocket("/ws/lobby") as ws:
+    ws.send("hi")
+    assert ws.receive() == "lobby: hi"
+with app.test_client(asgi=True) as client:  # the lifespan ran the serving hook
+    assert app.extensions["ready"] is True
+app = first_app  # the README's test is for its first app
+""",
+    },
     "guides/authentication.md": {
         0: """
 from erlen import Erlen, g
@@ -511,7 +544,7 @@ def run_page(page: Path, name: str, folder: Path, monkeypatch: pytest.MonkeyPatc
     assert not wrong, f"PAGES[{name!r}] has steps after block {wrong}; the page has {len(runnable)}"
     for block in blocks:
         if block.fragment:  # shown, not run: still Python
-            compile(block.code, f"docs/{block.page}:{block.line}", "exec")
+            compile(block.code, f"{shown_as(block)}:{block.line}", "exec")
 
     # A module of its own, in the page's folder, so Erlen(__name__) roots the app there.
     module = types.ModuleType(f"docs_page_{uuid.uuid4().hex}")
@@ -533,7 +566,7 @@ def run_page(page: Path, name: str, folder: Path, monkeypatch: pytest.MonkeyPatc
             if 0 in steps:
                 run(steps[0], namespace, f"<set-up of {name}>")
             for number, block in enumerate(runnable, 1):
-                where = f"docs/{block.page}"
+                where = shown_as(block)
                 before = set(namespace)
                 run(block.code, namespace, where, block.line)
                 call_tests(namespace, before, f"{where}:{block.line}")
@@ -548,9 +581,13 @@ def run_page(page: Path, name: str, folder: Path, monkeypatch: pytest.MonkeyPatc
             del sys.modules[module.__name__]
 
 
-@pytest.mark.parametrize("page", pages(), ids=lambda p: str(p.relative_to(DOCS)))
+def page_name(page: Path) -> str:
+    return os.path.relpath(page, DOCS)
+
+
+@pytest.mark.parametrize("page", pages(), ids=page_name)
 def test_page_code_runs(page, page_folder, monkeypatch):
-    run_page(page, str(page.relative_to(DOCS)), page_folder, monkeypatch)
+    run_page(page, page_name(page), page_folder, monkeypatch)
 
 
 WRONG_PAGE = """\
