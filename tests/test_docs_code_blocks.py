@@ -641,3 +641,35 @@ def test_the_sse_page_prints_event_streams_signature():
     )
     text = (DOCS / "sse.md").read_text(encoding="utf-8")
     assert f"event_stream{plain}" in text
+
+
+# -- the docstrings' >>> examples, shown in the API reference ---------------------------
+
+
+def modules_with_doctests() -> list[str]:
+    source = ROOT / "src"
+    return sorted(
+        ".".join(path.relative_to(source).with_suffix("").parts).removesuffix(".__init__")
+        for path in (source / "erlen").rglob("*.py")
+        if ">>> " in path.read_text(encoding="utf-8")
+    )
+
+
+@pytest.mark.parametrize("name", modules_with_doctests())
+def test_docstring_examples_run(name):
+    import doctest
+    import importlib
+
+    from erlen import Response
+
+    module = importlib.import_module(name)
+    # A docstring of a response's attribute starts from a response.
+    extra = {"response": Response()}
+    finder = doctest.DocTestFinder(exclude_empty=True)
+    runner = doctest.DocTestRunner(optionflags=doctest.ELLIPSIS)
+    tests = finder.find(module, name, globs=vars(module), extraglobs=extra)
+    assert tests, f"{name} has '>>> ' in its source, but doctest finds no example"
+    report = io.StringIO()
+    for test in tests:
+        runner.run(test, out=report.write)
+    assert runner.tries > 0 and runner.failures == 0, report.getvalue()
