@@ -8,6 +8,7 @@ answers the pages give.
 
 from __future__ import annotations
 
+import asyncio
 import html
 import importlib.util
 import io
@@ -481,3 +482,69 @@ def test_migrating_both_apps_answer_the_same():
         {"n": 12, "square": 144, "debug": True},
         [400, True],
     ]
+
+
+# -- async views, WebSockets and Server-Sent Events ------------------------------------------
+
+
+@pytest.fixture
+def shop():
+    return load(EXAMPLES / "async_views" / "app.py")
+
+
+def test_async_view_gathers_prices(shop, client_for):
+    client = client_for(shop.app)
+    answer = client.get("/basket", query_string=[("item", "tea"), ("item", "milk")])
+    assert answer.json == {"prices": {"tea": 2.5, "milk": 1.2}, "total": 3.7}
+    empty = client.get("/basket")
+    assert empty.status_code == 400 and "Name at least one item" in empty.text
+    unknown = client.get("/basket?item=tea&item=caviar")
+    assert unknown.status_code == 404
+    assert "There is no price for 'caviar'." in html.unescape(unknown.text)
+
+
+def test_async_view_answers_504_when_the_service_is_slow(shop, client_for):
+    async def no_answer_in_time(item):
+        raise asyncio.TimeoutError  # what wait_for raises after its 2 seconds
+
+    shop.fetch_price = no_answer_in_time
+    answer = client_for(shop.app).get("/basket?item=tea")
+    assert answer.status_code == 504
+    assert "did not answer within 2 seconds" in answer.text
+
+
+def test_websocket_echo_and_chat(shop, client_for):
+    client = client_for(shop.app)
+    with client.websocket("/echo") as ws:
+        ws.send("ping")
+        assert ws.receive() == "ping"
+        ws.send(b"\x00bytes")
+        assert ws.receive() == b"\x00bytes"
+    with client.websocket("/chat/lobby?name=ada") as ada:
+        with client.websocket("/chat/lobby", query_string={"name": "bob"}) as bob:
+            with client.websocket("/chat/kitchen?name=cook") as cook:
+                bob.send("hi all")
+                assert ada.receive() == bob.receive() == "bob: hi all"
+                cook.send("soup's on")
+                assert cook.receive() == "cook: soup's on"  # other rooms hear nothing
+                ada.send("hello")
+                assert ada.receive() == bob.receive() == "ada: hello"
+    assert shop.rooms == {"lobby": set(), "kitchen": set()}  # the finally ran for each
+
+
+def test_server_sent_events(shop, client_for):
+    response = client_for(shop.app).get("/jobs/7/progress")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/event-stream; charset=utf-8"
+    assert response.text == (
+        'event: progress\ndata: {"job":7,"percent":0}\n\n'
+        'event: progress\ndata: {"job":7,"percent":50}\n\n'
+        'event: progress\ndata: {"job":7,"percent":100}\n\n'
+        "event: end\ndata: done\n\n"
+    )
+
+
+def test_async_guide_tests_pass():
+    result = run_pytest(EXAMPLES / "async_views", EXAMPLES / "async_views")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "8 passed" in result.stdout

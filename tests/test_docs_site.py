@@ -10,6 +10,7 @@ every internal link they hold must lead to a file and anchor that exist.
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -183,3 +184,50 @@ def test_search_works_from_the_file_system(docs_site, chromium):
         )
     )
     assert any(href.startswith("guides/databases.html") for href in results), results
+
+
+# -- a broken cross-reference fails the build ---------------------------------------------
+
+BROKEN_PAGE = """\
+# Cross-references
+
+```{eval-rst}
+.. autofunction:: erlen.url_for
+```
+
+Resolves: {py:func}`erlen.url_for`. Outside erlen, not linked offline and
+not an error: {py:class}`typing.Any`, {py:func}`json.dumps`,
+{py:exc}`KeyError`. Broken: {py:func}`erlen.no_such_function`.
+"""
+
+
+def test_a_broken_cross_reference_fails_the_build(tmp_path):
+    # docs/conf.py as it is, on a one-page site with one reference that leads nowhere.
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "conf.py").write_text((DOCS / "conf.py").read_text("utf-8"), "utf-8")
+    (site / "index.md").write_text(BROKEN_PAGE, "utf-8")
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "sphinx",
+            "-W",
+            "--keep-going",
+            "-q",
+            "-b",
+            "dummy",
+            site,
+            tmp_path / "out",
+        ],
+        env={**os.environ, "PYTHONPATH": str(ROOT / "src")},
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode != 0, output
+    warnings = [line for line in output.splitlines() if "WARNING" in line]
+    assert len(warnings) == 1, output
+    assert "py:func reference target not found: erlen.no_such_function" in warnings[0]

@@ -139,7 +139,7 @@ class Erlen(RequestCycle):
     #: The class of each rule ``add_url_rule`` makes (a subclass of
     #: :class:`~erlen.routing.Rule`; it is given the same arguments).
     url_rule_class = Rule
-    #: The class of :attr:`config`; :meth:`make_config` creates it.
+    #: The class of ``config``; :meth:`make_config` creates it.
     config_class = Config
     #: The class of :attr:`aborter`; :meth:`make_aborter` creates it.
     aborter_class = Aborter
@@ -289,7 +289,7 @@ class Erlen(RequestCycle):
     permanent_session_lifetime = ConfigAttribute("PERMANENT_SESSION_LIFETIME", _as_timedelta)
 
     def make_config(self, instance_relative: bool = False) -> Config:
-        """Create :attr:`config`, relative to the instance folder when ``instance_relative``."""
+        """Create ``config``, relative to the instance folder when ``instance_relative``."""
         root = self.instance_path if instance_relative else self.root_path
         defaults = dict(self.default_config)
         defaults["DEBUG"] = _debug_from_env(defaults["DEBUG"])

@@ -99,7 +99,7 @@ class ConfigAttribute(t.Generic[T]):
 
 
 class Config(dict[str, t.Any]):
-    """Settings, by upper-case name. Starts from :data:`DEFAULT_CONFIG`.
+    """Settings, by upper-case name. Starts from :data:`~erlen.config.DEFAULT_CONFIG`.
 
     A plain dict with loaders. Each loader reads only upper-case names, so
     a settings module can keep lower-case helpers beside them::
@@ -108,7 +108,7 @@ class Config(dict[str, t.Any]):
         app.config.from_pyfile("settings.py", silent=True)
         app.config.from_prefixed_env()
 
-    Relative file names are resolved against :attr:`root_path` (the app's
+    Relative file names are resolved against ``root_path`` (the app's
     root path for ``app.config``).
     """
 
@@ -156,7 +156,7 @@ class Config(dict[str, t.Any]):
     def from_pyfile(self, filename: str | os.PathLike[str], silent: bool = False) -> bool:
         """Execute a Python file and load its upper-case names.
 
-        ``filename`` is relative to :attr:`root_path` unless absolute::
+        ``filename`` is relative to ``root_path`` unless absolute::
 
             app.config.from_pyfile("settings.py")
 
@@ -192,7 +192,7 @@ class Config(dict[str, t.Any]):
         """Load the upper-case keys of a data file, read by ``load``.
 
         ``load`` takes an open file and returns a mapping. ``filename`` is
-        relative to :attr:`root_path` unless absolute. TOML needs a binary
+        relative to ``root_path`` unless absolute. TOML needs a binary
         file (Python 3.11+)::
 
             import tomllib

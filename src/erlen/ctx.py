@@ -174,7 +174,7 @@ class RequestContext(AppContext):
     #: An error answered with a 500: teardown functions still get to see it.
     error: BaseException | None = None
     #: Whether ``appcontext_pushed`` was sent for this request as it started
-    #: (the adapters set the context without :meth:`push`); if so, its end
+    #: (the adapters set the context without ``push()``); if so, its end
     #: sends ``appcontext_popped``.
     signalled = False
     #: Whether the request's teardown has run (under ASGI it may run on the
@@ -207,7 +207,7 @@ class RequestContext(AppContext):
     def copy(self) -> RequestContext:
         """A context for the same request and session, to push in another thread or task.
 
-        :func:`copy_current_request_context` uses it.
+        :func:`~erlen.copy_current_request_context` uses it.
         """
         copied = RequestContext(self.app, request=self.request, session=self._session)
         copied.loop = self.loop

@@ -97,7 +97,7 @@ class RequestCycle(Scaffold):
         (in a worker thread). :meth:`handle_async` is its twin for an
         ``async def`` view on the event loop: the same steps, with the view,
         hooks and handlers awaited. Every step lives in the helpers both
-        call (:meth:`_route` first); only this skeleton is written twice,
+        call (``_route`` first); only this skeleton is written twice,
         because driving the async twin from sync code costs a fifth of a
         WSGI request.
         """

@@ -102,7 +102,7 @@ class Request(RequestHeaders):
     Used through the ``request`` proxy inside a view. Everything but the
     method and the path is parsed on first access and cached. The headers
     with a meaning of their own (``authorization``, ``cache_control``,
-    ``if_none_match``, ``range`` ...) come from :class:`RequestHeaders`.
+    ``if_none_match``, ``range`` ...) come from ``RequestHeaders``.
     """
 
     #: The JSON module Flask code finds here (``request.json_module.loads``):
@@ -164,7 +164,7 @@ class Request(RequestHeaders):
         ``body`` is what the body is read from (an object with ``read``).
         The environ is built from the scope only when something asks for
         :attr:`environ`; the method, path and (given ``body_headers``, as
-        :func:`~erlen.http.scope.body_headers` found them) the body's length
+        ``body_headers`` found them) the body's length
         and type are read from the scope directly. A subclass whose
         ``__init__`` takes over gets the whole environ up front.
         """
@@ -273,7 +273,7 @@ class Request(RequestHeaders):
     def host(self) -> str:
         """The host (and port, if not the default) the client asked for.
 
-        :raises InvalidHost: (400) the ``Host`` header is not a valid
+        :raises erlen.http.hosts.InvalidHost: (400) the ``Host`` header is not a valid
             ``host[:port]``, such as the ``"a, b"`` of two Host lines that
             a server joined. Checked here, when the host is first used
             (links, ``url_for(_external=True)``, host matching), so requests

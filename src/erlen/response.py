@@ -315,7 +315,7 @@ class Response(ResponseHeaders):
         samesite: str | None = None,
         partitioned: bool = False,
     ) -> None:
-        """Add a ``Set-Cookie`` header (see :func:`erlen.cookies.dump_cookie`).
+        """Add a ``Set-Cookie`` header (see :func:`erlen.http.cookies.dump_cookie`).
 
         Warns (``UserWarning``) when the cookie is larger than
         :attr:`max_cookie_size`: browsers drop such cookies without a word.
@@ -466,7 +466,7 @@ def _fix_headers(response: Response) -> None:
 
 
 def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
-    """The old import path of :func:`erlen.json.jsonify` (the app's JSON provider)."""
+    """The old import path of :func:`erlen.jsonify` (the app's JSON provider)."""
     return _json.jsonify(*args, **kwargs)
 
 

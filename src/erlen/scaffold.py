@@ -123,7 +123,7 @@ class Scaffold:
     def open_resource(
         self, resource: str, mode: str = "rb", encoding: str | None = None
     ) -> t.IO[t.Any]:
-        """Open a file of the app's (or blueprint's) code, relative to :attr:`root_path`.
+        """Open a file of the app's (or blueprint's) code, relative to ``root_path``.
 
         For files that ship with the code, such as ``schema.sql`` beside the
         package: ``with app.open_resource("schema.sql") as f: ...``. Only

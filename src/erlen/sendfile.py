@@ -179,7 +179,7 @@ def send_from_directory(
     """Return a response that sends the file ``path`` from ``directory``.
 
     ``path`` may come from the client (a URL part): it is joined with
-    :func:`safe_join`, so it can never reach outside ``directory``. Anything
+    :func:`~erlen.sendfile.safe_join`, so it can never reach outside ``directory``. Anything
     unsafe, missing, or not a regular file is a 404. A relative ``directory``
     is taken from the app's ``root_path``. ``kwargs`` go to :func:`send_file`.
 

@@ -7,7 +7,7 @@ sessions on the server (Redis, a database), subclass
 :class:`SessionInterface` and set ``app.session_interface``.
 
 A request that never touches ``session`` neither loads nor writes it. The
-cookie's JSON, :class:`TaggedJSONSerializer`, lives in :mod:`erlen.json.tag`.
+cookie's JSON, :class:`~erlen.json.tag.TaggedJSONSerializer`, lives in :mod:`erlen.json.tag`.
 """
 
 from __future__ import annotations
@@ -194,18 +194,22 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
         return super().__len__()
 
     def keys(self) -> t.Any:
+        """Return the session's keys (marks it accessed)."""
         self.accessed = True
         return super().keys()
 
     def values(self) -> t.Any:
+        """Return the session's values (marks it accessed)."""
         self.accessed = True
         return super().values()
 
     def items(self) -> t.Any:
+        """Return the session's items (marks it accessed)."""
         self.accessed = True
         return super().items()
 
     def copy(self) -> dict[str, t.Any]:
+        """Return a plain ``dict`` copy of the session (marks it accessed)."""
         self.accessed = True
         return dict.copy(self)
 
@@ -231,6 +235,7 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
         self.modified = True
 
     def pop(self, key: str, default: t.Any = _NOTHING, /) -> t.Any:
+        """Remove ``key`` and return its value, else ``default`` (``KeyError`` without)."""
         self.accessed = True
         if super().__contains__(key):
             self.modified = True
@@ -256,6 +261,7 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
         /,
         **kwargs: t.Any,
     ) -> None:
+        """Set the keys of ``arg`` and ``kwargs``; the session is modified."""
         self.accessed = self.modified = True
         super().update(arg or (), **kwargs)
 
@@ -269,6 +275,7 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
         self.accessed = True
 
     def clear(self) -> None:
+        """Remove every key; the session is modified if it had any."""
         self.accessed = True
         if super().__len__():
             self.modified = True
@@ -285,7 +292,7 @@ class SecureCookieSession(dict[str, t.Any], SessionMixin):
 class NullSession(SecureCookieSession):
     """The session when no secret key is set: empty, and any write raises.
 
-    The :exc:`RuntimeError` says how to set a secret key.
+    The ``RuntimeError`` says how to set a secret key.
     """
 
     def __init__(
@@ -297,6 +304,7 @@ class NullSession(SecureCookieSession):
         super().__init__(initial, new=new)
 
     def _fail(self, *args: t.Any, **kwargs: t.Any) -> t.NoReturn:
+        """Raise the ``RuntimeError`` that says how to set a secret key."""
         raise RuntimeError(_NO_SECRET_KEY)
 
     __setitem__ = __delitem__ = pop = popitem = setdefault = update = clear = __ior__ = _fail
@@ -460,7 +468,7 @@ class SessionInterface:
 class SecureCookieSessionInterface(SessionInterface):
     """The default: the whole session in a signed, timestamped cookie.
 
-    The payload is :class:`TaggedJSONSerializer` JSON, possibly
+    The payload is :class:`~erlen.json.tag.TaggedJSONSerializer` JSON, possibly
     zlib-compressed, base64url-encoded and signed with an HMAC (itsdangerous
     ``URLSafeTimedSerializer``). It is signed with ``SECRET_KEY``; cookies
     signed with a key in ``SECRET_KEY_FALLBACKS`` (newest first) still

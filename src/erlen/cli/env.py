@@ -21,7 +21,7 @@ _NEEDS_DOTENV = "reading env files needs python-dotenv. pip install python-doten
 def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool = True) -> bool:
     """Set environment variables from ``path``, then from ``.env`` and ``.erlenenv``.
 
-    With the flask alias on (:mod:`erlen.flask_compat`), ``.flaskenv`` is
+    With the flask alias on (``erlen.flask_compat``), ``.flaskenv`` is
     read last, and ``FLASK_*`` variables are read as ``ERLEN_*`` ones.
 
     The default files (only with ``load_defaults``) are looked for in the
@@ -53,7 +53,7 @@ def load_dotenv(path: str | os.PathLike[str] | None = None, load_defaults: bool 
 
 
 def flask_alias() -> t.Any:
-    """The flask alias's finder if the alias is on (:mod:`erlen.flask_compat`), else ``None``.
+    """The flask alias's finder if the alias is on (``erlen.flask_compat``), else ``None``.
 
     Never turns it on (importing that module would), and never imports it:
     ``python -m erlen.flask_compat`` runs it as ``__main__``.

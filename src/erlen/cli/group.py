@@ -94,6 +94,7 @@ class ErlenGroup(AppGroup):
         parent: click.Context | None = None,
         **extra: t.Any,
     ) -> click.Context:
+        """Make Click's context, with a ``ScriptInfo`` that finds the app as its ``obj``."""
         if "obj" not in extra and "obj" not in self.context_settings:
             extra["obj"] = ScriptInfo(
                 create_app=self.create_app,
@@ -119,6 +120,7 @@ class ErlenGroup(AppGroup):
             raise
 
     def get_help_option(self, ctx: click.Context) -> click.Option | None:
+        """Return ``--help``, read after ``--app`` and ``--env-file`` so it lists the app's commands."""
         option = super().get_help_option(ctx)
         if option is not None:
             # After --app and --env-file, whatever their order, so that the
@@ -136,6 +138,7 @@ class ErlenGroup(AppGroup):
             ctx.exit(1)
 
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        """Return the command ``name``: erlen's own, a plugin's, or the app's."""
         command = super().get_command(ctx, name)
         if command is None and self._load_plugin_commands():
             command = super().get_command(ctx, name)

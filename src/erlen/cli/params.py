@@ -26,6 +26,7 @@ class SeparatedPathType(click.Path):  # type: ignore[type-arg]  # generic only i
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
+        """Split ``value`` at ``os.pathsep`` and check each path."""
         if isinstance(value, (list, tuple)):
             parts = list(value)
         else:
@@ -50,6 +51,7 @@ class CertParamType(click.ParamType):  # type: ignore[type-arg]  # generic only 
     def convert(
         self, value: t.Any, param: click.Parameter | None, ctx: click.Context | None
     ) -> t.Any:
+        """Return the file's absolute path, ``"adhoc"``, or the ``SSLContext`` named."""
         try:
             import ssl
         except ImportError:  # pragma: no cover - Python built without OpenSSL

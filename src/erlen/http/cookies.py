@@ -43,7 +43,7 @@ def _unquote(value: str) -> str:
 
 
 def parse_cookie(header: str | None, max_cookies: int | None = None) -> MultiDict[str]:
-    """Parse a ``Cookie`` header into a :class:`MultiDict`.
+    """Parse a ``Cookie`` header into a :class:`~erlen.http.datastructures.MultiDict`.
 
     Pairs whose name is empty, quoted or not a token are dropped, so a
     nameless cookie (``=__Host-id=1``) or a quoted one (``"__Host-id"=1``)

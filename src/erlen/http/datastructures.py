@@ -20,7 +20,7 @@ W = t.TypeVar("W")
 
 
 class _MultiDictBase(dict[K, W]):
-    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``MultiDict``.
+    """Empty: where ``erlen.flask_compat`` puts Werkzeug's ``MultiDict``.
 
     A class's bases can change only for bases of the same layout; this one
     lets the Flask alias make erlen's ``MultiDict`` pass ``isinstance``
@@ -216,10 +216,12 @@ class MultiDict(_MultiDictBase[str, V]):
             self.add(key, value)
 
     def clear(self) -> None:
+        """Remove every key and all its values."""
         dict.clear(self)
         self._lists = None
 
     def copy(self) -> MultiDict[V]:
+        """Return a copy of the same class, every value of every key kept."""
         return type(self)(self)
 
     def __eq__(self, other: object) -> bool:
@@ -269,6 +271,7 @@ class CallbackDict(dict[K, W]):
         self._changed()
 
     def pop(self, key: K, default: t.Any = _NOTHING) -> t.Any:
+        """Remove ``key`` and return its value (else ``default``), then call the callback."""
         if key not in self:
             if default is _NOTHING:
                 raise KeyError(key)
@@ -289,6 +292,7 @@ class CallbackDict(dict[K, W]):
         return t.cast(W, default)
 
     def update(self, *args: t.Any, **kwargs: W) -> None:
+        """Set the keys given, as ``dict.update``, then call the callback."""
         super().update(*args, **kwargs)
         self._changed()
 
@@ -297,12 +301,13 @@ class CallbackDict(dict[K, W]):
         return self
 
     def clear(self) -> None:
+        """Remove every key, then call the callback."""
         super().clear()
         self._changed()
 
 
 class _FileStorageBase:
-    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``FileStorage`` (see above)."""
+    """Empty: where ``erlen.flask_compat`` puts Werkzeug's ``FileStorage`` (see above)."""
 
 
 class FileStorage(_FileStorageBase):

@@ -39,7 +39,7 @@ _ETAG_RE = re.compile(r'\s*(?:(W/)?"([^"]*)"|([^",\s]+)|.?)\s*,?')
 def parse_etags(value: str | None) -> tuple[set[str], set[str], bool]:
     """Parse ``If-None-Match``/``If-Match``: ``(strong, weak, star)``.
 
-    :meth:`ETags.from_header` gives the same as an object with
+    :meth:`ETags.from_header() <erlen.http.etags.ETags.from_header>` gives the same as an object with
     Werkzeug's methods (``contains``, ``contains_weak`` ...).
     """
     strong: set[str] = set()
@@ -70,7 +70,7 @@ class ETags:
     Tags are given and compared unquoted. :meth:`contains` (and ``in``)
     is the strong comparison of RFC 9110 §8.8.3.2, which ``If-Match`` uses;
     :meth:`contains_weak` the weak one, for ``If-None-Match``. ``*``
-    (:attr:`star_tag`) contains every tag. An absent header is empty and
+    (``star_tag``) contains every tag. An absent header is empty and
     false.
     """
 

@@ -81,7 +81,7 @@ __all__ = [
 
 
 class _HTTPExceptionBase(Exception):
-    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``HTTPException``.
+    """Empty: where ``erlen.flask_compat`` puts Werkzeug's ``HTTPException``.
 
     Python lets a class's bases change only for bases of the same layout.
     This empty base is one, so that with the Flask alias on, erlen's errors

@@ -49,7 +49,7 @@ def parse_form_data(
     request's Content-Type split by :func:`~erlen.http.parse_options_header`.
     Any other mimetype gives two empty dicts.
 
-    File parts become :class:`~erlen.datastructures.FileStorage` objects whose
+    File parts become :class:`~erlen.http.datastructures.FileStorage` objects whose
     ``filename`` is kept exactly as the client sent it (minus NUL bytes): never
     use it as a path without making it safe first.
 

@@ -68,7 +68,7 @@ def _to_str(value: object) -> str:
 
 
 class _HeadersBase:
-    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``Headers``.
+    """Empty: where ``erlen.flask_compat`` puts Werkzeug's ``Headers``.
 
     A class's bases can change only for bases of the same layout; this one
     lets the Flask alias make erlen's ``Headers`` pass ``isinstance`` checks

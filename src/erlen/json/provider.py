@@ -2,7 +2,7 @@
 
 Every app has one, ``app.json``, made from ``Erlen.json_provider_class``
 (:class:`DefaultJSONProvider` unless changed). :func:`erlen.json.dumps`,
-``loads``, :func:`~erlen.json.jsonify`, ``request.get_json()`` and the
+``loads``, :func:`~erlen.jsonify`, ``request.get_json()`` and the
 JSON a view returns as a dict or list all go through it. To change how
 an app writes JSON, set its attributes::
 

@@ -311,7 +311,7 @@ class Router(_RuleTable):
     def match_domain(
         self, domain: str | None, method: str, path: str, websocket: bool = False
     ) -> tuple[Rule, dict[str, t.Any]]:
-        """Like :meth:`match`, for a request on ``domain``.
+        """Like ``match()``, for a request on ``domain``.
 
         ``domain`` is the request's subdomain (``""`` for ``SERVER_NAME``
         itself), or its whole host under host matching; ``None`` is a host
@@ -351,7 +351,7 @@ class Router(_RuleTable):
         scheme's default port). Under subdomain matching, the part of the
         host before ``server_name`` (``""`` for ``server_name`` itself, or
         when it is unset), or ``None`` when the host is not under it.
-        Raises :class:`BadRequest` for a Host header that is not a host.
+        Raises :class:`~erlen.exceptions.BadRequest` for a Host header that is not a host.
         """
         name = _normal_host(host, scheme)
         if name is None:

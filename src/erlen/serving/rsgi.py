@@ -125,7 +125,7 @@ def asgi_scope(scope: t.Any, kind: str = "http") -> Scope:
 
 
 def _framing(scope: _Scope) -> BodyHeaders | None:
-    """What :func:`~erlen.http.scope.body_headers` finds, asked of granian's headers."""
+    """What ``body_headers()`` finds, asked of granian's headers."""
     headers = scope.rsgi_headers
     length = headers.get("content-length")
     if not announces_body(
