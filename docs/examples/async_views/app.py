@@ -34,7 +34,7 @@ async def basket():
         abort(404, f"There is no price for {error.args[0]!r}.")
     except asyncio.TimeoutError:
         abort(504, "The price service did not answer within 2 seconds. Try again.")
-    return {"prices": dict(zip(items, prices)), "total": round(sum(prices), 2)}
+    return {"prices": dict(zip(items, prices, strict=True)), "total": round(sum(prices), 2)}
 
 
 # -- WebSockets: an echo, and a chat room -----------------------------------------
