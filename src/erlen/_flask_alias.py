@@ -131,6 +131,12 @@ class AliasModule(ModuleType):
                 # perf: kept, so the next read is a plain module attribute.
                 self.__dict__[name] = value
                 return value
+        submodule = f"{self.__name__}.{name}"
+        if submodule in MODULES:
+            # `import flask` loads Flask's submodules (flask.cli, flask.json ...),
+            # so extensions read `flask.cli.AppGroup` without importing flask.cli;
+            # the alias makes one the first time it is read.
+            return importlib.import_module(submodule)
         raise _missing(self, name, sys._getframe(1))
 
     def __dir__(self) -> list[str]:

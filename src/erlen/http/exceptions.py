@@ -60,6 +60,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "ExpectationFailed",
     "ImATeapot",
+    "MisdirectedRequest",
     "UnprocessableEntity",
     "Locked",
     "FailedDependency",
@@ -320,6 +321,11 @@ class ExpectationFailed(HTTPException):
 class ImATeapot(HTTPException):
     code = 418
     description = "This server is a teapot, not a coffee machine."
+
+
+class MisdirectedRequest(HTTPException):
+    code = 421
+    description = "This server cannot answer for the host or scheme the request was sent to."
 
 
 class UnprocessableEntity(HTTPException):

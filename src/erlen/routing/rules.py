@@ -242,6 +242,26 @@ class Rule:
         self._canonical: tuple[Rule, ...] = ()
 
     @property
+    def _trace(self) -> list[tuple[bool, str]]:
+        """The rule as Werkzeug outlines it: ``(is_variable, text)`` pairs.
+
+        Werkzeug's private attribute, which flask-smorest reads to document
+        a rule's path variables: the host or subdomain part, ``"|"``, then
+        the path, its static text split at each slash. Made when read.
+        """
+        trace: list[tuple[bool, str]] = []
+        for segments in (self._domain_segments, None, self._segments):
+            if segments is None:
+                trace.append((False, "|"))
+                continue
+            for segment in segments:
+                if isinstance(segment, str):
+                    trace.extend((False, part) for part in re.split("(/)", segment) if part)
+                else:
+                    trace.append((True, segment[0]))
+        return trace
+
+    @property
     def is_static(self) -> bool:
         """Whether the path has no variables (the rule matches one path only)."""
         return not self._variables

@@ -1,0 +1,223 @@
+"""What more Flask extensions need of erlen: one behaviour per test.
+
+``scripts/flask_extensions`` runs the suites of Flask-HTTPAuth,
+Flask-RESTful, Flask-Limiter, Flask-Caching and flask-smorest through the
+flask alias (tests/test_flask_extensions.py). Each test here pins down, in
+erlen's own terms, one thing one of them relies on. Werkzeug's classes are
+made bases of erlen's by the ``werkzeug_bases`` fixture (as the alias does
+when Werkzeug loads) and taken back after each test; what needs the alias
+itself runs in a fresh interpreter.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import textwrap
+from collections import OrderedDict
+
+import pytest
+import werkzeug.routing as wr
+import werkzeug.wrappers as ww
+
+import erlen
+from erlen import _werkzeug_bases, exceptions
+from erlen.http import converters
+from erlen.http.negotiation import parse_accept
+from servers import server_env
+
+
+@pytest.fixture
+def werkzeug_bases():
+    _werkzeug_bases.patch_loaded()
+    yield
+    _werkzeug_bases.unpatch()
+
+
+def run_with_alias(code: str) -> str:
+    """Run ``code`` in a fresh interpreter with the flask alias on; return its output."""
+    environ = server_env()
+    for name in list(environ):
+        if name.startswith(("FLASK_", "ERLEN_")):
+            del environ[name]
+    result = subprocess.run(
+        [sys.executable, "-c", "import erlen.flask_compat\n" + textwrap.dedent(code)],
+        env=environ,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+# -- the alias ------------------------------------------------------------------
+
+
+def test_flask_submodules_are_attributes_of_flask_once_it_is_imported():
+    # flask-smorest writes `flask.cli.AppGroup(...)` after a bare `import flask`.
+    out = run_with_alias(
+        """
+        import sys
+        import flask
+        import erlen.cli
+        print("flask.cli" in sys.modules)
+        print(flask.cli.AppGroup is erlen.cli.AppGroup, flask.views.MethodView.__name__)
+        try:
+            flask.nonexistent
+        except AttributeError as error:
+            print("docs/flask.md" in str(error))
+        """
+    )
+    assert out.split() == ["False", "True", "MethodView", "True"]
+
+
+# -- routing --------------------------------------------------------------------
+
+
+def test_a_rule_outlines_its_parts_as_werkzeug_does(app):
+    # flask-smorest reads Werkzeug's private Rule._trace to document path variables.
+    app.add_url_rule("/pets/<int:pet_id>/photos/<path:rest>", "photo", lambda **kw: "")
+    app.add_url_rule("/", "home", lambda: "")
+    rules = {rule.endpoint: rule for rule in app.url_map.iter_rules()}
+    assert rules["photo"]._trace == [
+        (False, "|"),
+        (False, "/"),
+        (False, "pets"),
+        (False, "/"),
+        (True, "pet_id"),
+        (False, "/"),
+        (False, "photos"),
+        (False, "/"),
+        (True, "rest"),
+    ]
+    assert rules["home"]._trace == [(False, "|"), (False, "/")]
+
+
+def test_a_rule_outline_starts_with_its_subdomain():
+    app = erlen.Erlen(__name__, subdomain_matching=True)
+    app.config["SERVER_NAME"] = "example.test"
+    app.add_url_rule("/<page>", "page", lambda **kw: "", subdomain="<user>")
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "page")
+    assert rule._trace == [(True, "user"), (False, "|"), (False, "/"), (True, "page")]
+
+
+def test_string_converter_spells_its_lengths_as_werkzeug_does():
+    # flask-smorest reads minLength and maxLength back from the regex.
+    assert converters.UnicodeConverter().regex == "[^/]{1,}"
+    assert converters.UnicodeConverter(None, minlength=2, maxlength=5).regex == "[^/]{2,5}"
+    assert converters.UnicodeConverter(None, length=3).regex == "[^/]{3}"
+
+
+def test_string_converter_lengths_still_bound_what_matches(app, client):
+    @app.get("/code/<string(length=3):code>")
+    def code(code):
+        return code
+
+    assert client.get("/code/abc").text == "abc"
+    assert client.get("/code/abcd").status_code == 404
+
+
+def test_converters_are_werkzeugs_with_werkzeug_loaded(app, werkzeug_bases):
+    app.add_url_rule("/<int(min=1):n>/<name>/<uuid:key>/<float:x>", "x", lambda **kw: "")
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "x")
+    found = rule._converters
+    assert isinstance(found["n"], wr.IntegerConverter) and found["n"].min == 1
+    assert isinstance(found["name"], wr.UnicodeConverter)
+    assert isinstance(found["key"], wr.UUIDConverter)
+    assert isinstance(found["x"], wr.FloatConverter)
+    assert isinstance(found["n"], wr.BaseConverter)
+    # erlen's own methods still come first.
+    assert found["n"].to_python("7") == 7
+    assert found["n"].to_url(7) == "7"
+
+
+def test_converters_work_as_before_once_werkzeug_is_taken_back(app, client):
+    _werkzeug_bases.patch_loaded()
+    _werkzeug_bases.unpatch()
+    assert not isinstance(converters.IntegerConverter(), wr.IntegerConverter)
+
+    @app.get("/n/<int:n>")
+    def number(n):
+        return str(n + 1)
+
+    assert client.get("/n/41").text == "42"
+
+
+def test_a_custom_converter_of_erlens_is_werkzeugs_too(app, client, werkzeug_bases):
+    class Upper(converters.BaseConverter):
+        def to_python(self, value):
+            return value.upper()
+
+    app.url_map.converters["upper"] = Upper
+
+    @app.get("/shout/<upper:word>")
+    def shout(word):
+        return word
+
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "shout")
+    assert isinstance(rule._converters["word"], wr.BaseConverter)
+    assert client.get("/shout/hey").text == "HEY"
+
+
+# -- responses ------------------------------------------------------------------
+
+
+def test_erlens_response_is_werkzeugs_with_werkzeug_loaded(app, client, werkzeug_bases):
+    # Flask-RESTful and flask-smorest send a view's Response as it is only
+    # when it is a werkzeug.wrappers.Response; anything else they serialize.
+    @app.get("/")
+    def view():
+        response = erlen.jsonify(ok=True)
+        assert isinstance(response, ww.Response)
+        response.status_code = 201
+        return response
+
+    response = client.get("/")
+    assert (response.status_code, response.json) == (201, {"ok": True})
+
+
+def test_a_response_keeps_erlens_attributes_under_werkzeugs_base(werkzeug_bases):
+    response = erlen.Response("hi", 202, {"X-A": "1"}, mimetype="text/plain")
+    assert isinstance(response, ww.Response)
+    assert (response.status_code, response.status) == (202, "202 Accepted")
+    assert response.get_data() == b"hi" and response.mimetype == "text/plain"
+    assert response.headers["X-A"] == "1"
+
+
+# -- content negotiation ----------------------------------------------------------
+
+
+def test_best_match_takes_any_iterable_of_offers():
+    # Flask-RESTful offers the keys of a dict of representations.
+    offers = OrderedDict([("application/json", "json"), ("text/csv", "csv")])
+    assert parse_accept("text/csv").best_match(offers) == "text/csv"
+    assert parse_accept("").best_match(offers) == "application/json"
+    assert parse_accept("").best_match(iter(()), default="text/plain") == "text/plain"
+    assert parse_accept("image/png").best_match(offers, default="x/y") == "x/y"
+
+
+def test_best_match_of_a_request_without_accept_takes_a_dict(app, client):
+    representations = {"application/json": 1, "text/html": 2}
+
+    @app.get("/")
+    def view():
+        return str(erlen.request.accept_mimetypes.best_match(representations))
+
+    assert client.get("/").text == "application/json"
+    assert client.get("/", headers={"Accept": "text/html"}).text == "text/html"
+
+
+# -- errors ---------------------------------------------------------------------
+
+
+def test_abort_421_is_misdirected_request(app, client):
+    @app.get("/")
+    def view():
+        erlen.abort(421)
+
+    response = client.get("/")
+    assert response.status_code == 421
+    assert "Misdirected Request" in response.text
+    assert exceptions.default_exceptions[421] is exceptions.MisdirectedRequest
