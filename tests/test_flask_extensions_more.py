@@ -221,3 +221,28 @@ def test_abort_421_is_misdirected_request(app, client):
     assert response.status_code == 421
     assert "Misdirected Request" in response.text
     assert exceptions.default_exceptions[421] is exceptions.MisdirectedRequest
+
+
+# -- class-based views --------------------------------------------------------------
+
+
+def test_view_decorators_see_the_views_endpoint_name(app, client):
+    # Flask-Limiter keys a limit on the decorated function's module and name,
+    # then looks it up by the view function the endpoint has.
+    seen = []
+
+    def remember(view):
+        seen.append((view.__module__, view.__name__, view.__qualname__))
+        return view
+
+    class Report(erlen.views.View):
+        decorators = [remember]
+
+        def dispatch_request(self):
+            return "report"
+
+    app.add_url_rule("/report", view_func=Report.as_view("report"))
+    registered = app.view_functions["report"]
+    assert seen == [(__name__, "report", "report")]
+    assert (registered.__module__, registered.__name__, registered.__qualname__) == seen[0]
+    assert client.get("/report").text == "report"
