@@ -246,3 +246,11 @@ def test_view_decorators_see_the_views_endpoint_name(app, client):
     assert seen == [(__name__, "report", "report")]
     assert (registered.__module__, registered.__name__, registered.__qualname__) == seen[0]
     assert client.get("/report").text == "report"
+
+
+def test_a_rule_as_text_is_its_path_and_its_repr_says_more(app):
+    # Flask-Limiter's `flask limiter limits` prints f"{endpoint}: {rule}".
+    app.add_url_rule("/items/<int:item_id>", "item", lambda **kw: "")
+    rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "item")
+    assert str(rule) == f"{rule}" == "/items/<int:item_id>"
+    assert repr(rule) == "<Rule '/items/<int:item_id>' (GET) -> item>"

@@ -426,6 +426,10 @@ class Rule:
                         raise RequestRedirect(path)
                     return
 
+    def __str__(self) -> str:
+        # As Werkzeug's: the rule itself (Flask-Limiter's `flask limiter limits` prints it).
+        return self.rule
+
     def __repr__(self) -> str:
         methods = ", ".join(sorted(self.methods - {"HEAD", "OPTIONS"}))
         return f"<Rule {self.rule!r} ({methods}) -> {self.endpoint}>"
