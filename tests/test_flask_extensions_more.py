@@ -24,6 +24,7 @@ import erlen
 from erlen import _werkzeug_bases, exceptions
 from erlen.http import converters
 from erlen.http.negotiation import parse_accept
+from erlen.views import View
 from servers import server_env
 
 
@@ -235,7 +236,7 @@ def test_view_decorators_see_the_views_endpoint_name(app, client):
         seen.append((view.__module__, view.__name__, view.__qualname__))
         return view
 
-    class Report(erlen.views.View):
+    class Report(View):
         decorators = [remember]
 
         def dispatch_request(self):
@@ -254,3 +255,21 @@ def test_a_rule_as_text_is_its_path_and_its_repr_says_more(app):
     rule = next(rule for rule in app.url_map.iter_rules() if rule.endpoint == "item")
     assert str(rule) == f"{rule}" == "/items/<int:item_id>"
     assert repr(rule) == "<Rule '/items/<int:item_id>' (GET) -> item>"
+
+
+def test_abort_with_an_object_as_description_answers_with_its_text(app, client):
+    # Flask-Principal aborts with its Permission object as the description.
+    class Permission:
+        def __str__(self):
+            return "<needs role admin & more>"
+
+    @app.get("/admin")
+    def admin():
+        erlen.abort(403, Permission())
+
+    page = client.get("/admin")
+    assert page.status_code == 403
+    assert "&lt;needs role admin &amp; more&gt;" in page.text
+    as_json = client.get("/admin", headers={"Accept": "application/json"})
+    assert as_json.status_code == 403
+    assert as_json.json["description"] == "<needs role admin & more>"
