@@ -273,3 +273,32 @@ def test_abort_with_an_object_as_description_answers_with_its_text(app, client):
     as_json = client.get("/admin", headers={"Accept": "application/json"})
     assert as_json.status_code == 403
     assert as_json.json["description"] == "<needs role admin & more>"
+
+
+def test_the_url_map_says_whether_an_endpoint_takes_arguments(app):
+    # Flask-Admin asks before it adds a host to the URLs it builds.
+    def files(**kwargs):
+        return ""
+
+    app.add_url_rule("/files/<name>", "file", files, defaults={"page": 1})
+    app.add_url_rule("/u/<user>/files/<name>", "file", files)
+    url_map = app.url_map
+    assert url_map.is_endpoint_expecting("file", "name")
+    assert url_map.is_endpoint_expecting("file", "name", "page")
+    assert url_map.is_endpoint_expecting("file", "user", "name")
+    assert not url_map.is_endpoint_expecting("file", "user", "page")
+    assert not url_map.is_endpoint_expecting("file", "host")
+    assert not url_map.is_endpoint_expecting("nowhere", "name")
+    url_map.update()  # nothing to do, and no error
+    assert url_map.default_converters["int"] is converters.IntegerConverter
+    with pytest.raises(TypeError):
+        url_map.default_converters["list"] = converters.BaseConverter  # type: ignore[index]
+
+
+def test_a_werkzeug_map_name_the_url_map_lacks_says_so_and_where_to_look(app):
+    with pytest.raises(AttributeError) as caught:
+        app.url_map.lock_class  # noqa: B018
+    message = str(caught.value)
+    assert "'lock_class'" in message and "Werkzeug's Map" in message
+    assert "docs/flask.md" in message
+    assert not hasattr(app.url_map, "_private_name")
