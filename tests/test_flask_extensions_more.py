@@ -302,3 +302,16 @@ def test_a_werkzeug_map_name_the_url_map_lacks_says_so_and_where_to_look(app):
     assert "'lock_class'" in message and "Werkzeug's Map" in message
     assert "docs/flask.md" in message
     assert not hasattr(app.url_map, "_private_name")
+
+
+def test_flasks_sansio_app_is_erlens_app_class():
+    # Flask-SQLAlchemy-Lite: `from flask.sansio.app import App`, for isinstance checks.
+    out = run_with_alias(
+        """
+        import erlen
+        from flask import Flask
+        from flask.sansio.app import App
+        print(App is erlen.Erlen, isinstance(Flask(__name__), App))
+        """
+    )
+    assert out.split() == ["True", "True"]
