@@ -5,7 +5,8 @@ Flask-WTF, Flask-Migrate, Flask-Cors, Flask-JWT-Extended, Flask-HTTPAuth,
 Flask-RESTful, Flask-Limiter, Flask-Caching and flask-smorest, from their
 source distributions (and erlen's own short suites for Flask-Babel,
 Flask-Mail, Flask-Session and Flask-Principal, which ship none), on Flask
-3.1.3 and on erlen with Flask not installed (``pytest -p erlen.flask_compat``). It runs once here, for all of them; each
+3.1.3 and on erlen with Flask not installed (``pytest -p erlen.flask_compat``).
+It leaves out (``--ci``) the suites too slow for CI, which run by hand. It runs once here, for all of them; each
 test then checks one extension. The first run sets up two environments in
 ``.venv/flask-extensions/`` (a minute or two); later runs reuse them.
 """
@@ -48,7 +49,7 @@ PASSING = {
 def results(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict[str, dict], str]:
     path = tmp_path_factory.mktemp("flask-extensions") / "results.json"
     run = subprocess.run(
-        [sys.executable, str(SCRIPT), "--verbose", "--json", str(path)],
+        [sys.executable, str(SCRIPT), "--ci", "--verbose", "--json", str(path)],
         capture_output=True,
         text=True,
         timeout=1800,

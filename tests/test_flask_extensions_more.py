@@ -315,3 +315,27 @@ def test_flasks_sansio_app_is_erlens_app_class():
         """
     )
     assert out.split() == ["True", "True"]
+
+
+# -- contexts ---------------------------------------------------------------------
+
+
+def test_app_ctx_in_a_test_request_inside_an_app_context_is_that_context(app, client):
+    # Flask-SQLAlchemy scopes its session by id(app_ctx): a test that adds rows
+    # in `with app.app_context():` and then requests a page must share it.
+    from erlen.globals import app_ctx
+
+    seen = []
+
+    @app.get("/")
+    def view():
+        seen.append(app_ctx._get_current_object())
+        return "ok"
+
+    with app.app_context():
+        outer = app_ctx._get_current_object()
+        client.get("/")
+        assert seen[-1] is outer
+    client.get("/")
+    assert seen[-1] is not outer
+    assert seen[-1].app is app

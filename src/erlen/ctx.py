@@ -259,6 +259,23 @@ def _current() -> AppContext:
     return context
 
 
+def _current_app_context() -> AppContext:
+    """What ``flask.globals.app_ctx`` stands for: the current app context.
+
+    A test-client request inside a context the test pushed for the same app
+    (``with app.app_context(): client.get(...)``) stands for that outer
+    context, as in Flask, where such a request reuses it: extensions that
+    key state on the context object (Flask-SQLAlchemy's session) see the
+    test's.
+    """
+    context = _current()
+    if _sharing and context.request is not None:
+        outer = _outer.get()
+        if outer is not None and outer.app is context.app:
+            return outer
+    return context
+
+
 def _current_request() -> Request | None:
     """The request being handled here, or ``None`` (no context, or an app context only)."""
     context = _cv.get(None)
