@@ -339,3 +339,21 @@ def test_app_ctx_in_a_test_request_inside_an_app_context_is_that_context(app, cl
     client.get("/")
     assert seen[-1] is not outer
     assert seen[-1].app is app
+
+
+def test_a_test_request_inside_an_app_context_leaves_its_teardown_to_it(app, client):
+    # In Flask such a request reuses the test's app context, which stays
+    # open: teardown_appcontext (Flask-SQLAlchemy's session.remove()) runs
+    # when the test's context ends, not after each request.
+    torn = []
+    app.teardown_appcontext(lambda exc: torn.append("app"))
+    app.teardown_request(lambda exc: torn.append("request"))
+    app.get("/")(lambda: "ok")
+
+    with app.app_context():
+        client.get("/")
+        client.get("/")
+        assert torn == ["request", "request"]
+    assert torn == ["request", "request", "app"]
+    client.get("/")
+    assert torn[3:] == ["request", "app"]

@@ -244,7 +244,12 @@ class RequestContext(AppContext):
             self.app.do_teardown_request(exc)
         finally:
             try:
-                self.app.do_teardown_appcontext(exc)
+                # A test-client request inside a context the test pushed for
+                # the same app ends with that context still open, as in Flask:
+                # its teardown_appcontext functions (Flask-SQLAlchemy's
+                # session.remove()) wait for the test's own context to end.
+                if not (_sharing and _shares_outer(self.app)):
+                    self.app.do_teardown_appcontext(exc)
             finally:
                 self.request.close()  # type: ignore[union-attr]
         if self.signalled:
@@ -259,6 +264,12 @@ def _current() -> AppContext:
     return context
 
 
+def _shares_outer(app: Erlen) -> bool:
+    """Whether this request runs inside a context the test pushed for ``app``."""
+    outer = _outer.get()
+    return outer is not None and outer.app is app
+
+
 def _current_app_context() -> AppContext:
     """What ``flask.globals.app_ctx`` stands for: the current app context.
 
@@ -269,10 +280,8 @@ def _current_app_context() -> AppContext:
     test's.
     """
     context = _current()
-    if _sharing and context.request is not None:
-        outer = _outer.get()
-        if outer is not None and outer.app is context.app:
-            return outer
+    if _sharing and context.request is not None and _shares_outer(context.app):
+        return t.cast("AppContext", _outer.get())
     return context
 
 
