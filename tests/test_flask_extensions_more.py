@@ -357,3 +357,28 @@ def test_a_test_request_inside_an_app_context_leaves_its_teardown_to_it(app, cli
     assert torn == ["request", "request", "app"]
     client.get("/")
     assert torn[3:] == ["request", "app"]
+
+
+# -- the request cycle --------------------------------------------------------------
+
+
+def test_before_request_hooks_may_answer_a_request_no_route_takes(app, client):
+    # As in Flask, where the routing error waits for dispatch: Flask-Talisman
+    # redirects any http:// request to https://, a page that does not exist too.
+    seen = []
+
+    @app.before_request
+    def force_https():
+        seen.append(erlen.request.endpoint)
+        if erlen.request.headers.get("X-Forwarded-Proto") != "https":
+            return erlen.redirect(erlen.request.url.replace("http://", "https://", 1))
+        return None
+
+    app.get("/")(lambda: "home")
+    response = client.get("/missing")
+    assert response.status_code == 302
+    assert response.headers["Location"].startswith("https://")
+    assert client.get("/missing", headers={"X-Forwarded-Proto": "https"}).status_code == 404
+    assert client.post("/", headers={"X-Forwarded-Proto": "https"}).status_code == 405
+    assert client.get("/", headers={"X-Forwarded-Proto": "https"}).text == "home"
+    assert seen == [None, None, None, "<lambda>"]
