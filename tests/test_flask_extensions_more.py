@@ -382,3 +382,13 @@ def test_before_request_hooks_may_answer_a_request_no_route_takes(app, client):
     assert client.post("/", headers={"X-Forwarded-Proto": "https"}).status_code == 405
     assert client.get("/", headers={"X-Forwarded-Proto": "https"}).text == "home"
     assert seen == [None, None, None, "<lambda>"]
+
+
+def test_url_fors_build_error_is_werkzeugs_with_werkzeug_loaded(app, werkzeug_bases):
+    # flask-marshmallow lets it through; callers catch werkzeug.routing.BuildError.
+    app.get("/")(lambda: "home")
+    with app.test_request_context("/"):
+        with pytest.raises(wr.BuildError) as caught:
+            erlen.url_for("nowhere")
+        assert isinstance(caught.value, LookupError)
+        assert "nowhere" in str(caught.value) and caught.value.endpoint == "nowhere"

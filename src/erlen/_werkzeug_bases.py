@@ -204,9 +204,11 @@ def _datastructures(werkzeug: ModuleType) -> list[tuple[type, type]]:
 
 
 def _routing(werkzeug: ModuleType) -> list[tuple[type, type]]:
-    from .routing import RequestRedirect
+    from .routing import BuildError, RequestRedirect
 
-    return [(RequestRedirect, werkzeug.RequestRedirect)]
+    # flask-marshmallow's URL fields let url_for's BuildError through, which
+    # callers catch as Werkzeug's.
+    return [(RequestRedirect, werkzeug.RequestRedirect), (BuildError, werkzeug.BuildError)]
 
 
 def _converters(werkzeug: ModuleType) -> list[tuple[type, type]]:

@@ -59,7 +59,16 @@ class _RedirectTo(HTTPException):
         return [("Location", self.new_url)]
 
 
-class BuildError(LookupError):
+class _BuildErrorBase(LookupError):
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``BuildError``.
+
+    A class's bases can change only for bases of the same layout; this one
+    lets the Flask alias make erlen's ``BuildError`` pass ``except`` clauses
+    for Werkzeug's. With the alias off it does nothing.
+    """
+
+
+class BuildError(_BuildErrorBase):
     """``url_for`` could not build a URL; the message says why and what to try."""
 
     def __init__(self, endpoint: str, message: str) -> None:
