@@ -392,3 +392,36 @@ def test_url_fors_build_error_is_werkzeugs_with_werkzeug_loaded(app, werkzeug_ba
             erlen.url_for("nowhere")
         assert isinstance(caught.value, LookupError)
         assert "nowhere" in str(caught.value) and caught.value.endpoint == "nowhere"
+
+
+# -- the test client ----------------------------------------------------------------
+
+
+def test_the_test_client_builds_a_request_without_sending_it(app):
+    # Flask-SocketIO's test client builds its handshake's environ this way.
+    sent = []
+    app.get("/socket.io")(lambda: sent.append(1) or "")
+    client = app.test_client()
+    request = client._request_from_builder_args(
+        (), {"path": "/socket.io?EIO=4", "headers": {"X-Token": "t"}}
+    )
+    assert request.path == "/socket.io" and request.args["EIO"] == "4"
+    assert request.headers["X-Token"] == "t"
+    assert request.environ["PATH_INFO"] == "/socket.io"
+    assert sent == []
+
+
+def test_the_test_client_adds_its_cookies_to_an_environ(app):
+    @app.get("/login")
+    def login():
+        response = erlen.make_response("in")
+        response.set_cookie("sid", "abc")
+        return response
+
+    client = app.test_client()
+    environ = client._request_from_builder_args((), {"path": "/socket.io"}).environ
+    client._add_cookies_to_wsgi(environ)
+    assert "HTTP_COOKIE" not in environ
+    client.get("/login")
+    client._add_cookies_to_wsgi(environ)
+    assert environ["HTTP_COOKIE"] == "sid=abc"

@@ -210,6 +210,25 @@ class Client:
         https = outgoing.scheme in ("https", "wss")
         return outgoing.with_cookies(self._cookies.header_for(outgoing.server_name, path, https))
 
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
+        """The request ``open(*args, **kwargs)`` would send, built but not sent.
+
+        Flask's private helper, which Flask-SocketIO's test client calls to
+        build the environ of its handshake (then adding the cookies with
+        :meth:`_add_cookies_to_wsgi`).
+        """
+        outgoing = self._outgoing(args, dict(kwargs))
+        return self.app.request_class(outgoing.to_environ(), self.app.config)
+
+    def _add_cookies_to_wsgi(self, environ: dict[str, t.Any]) -> None:
+        """Set ``environ``'s ``Cookie`` header from this client's cookies (Werkzeug's private)."""
+        sent = self._add_cookies(_Outgoing.from_environ(environ, b""))
+        cookie = next((value for name, value in sent.headers if name.lower() == "cookie"), None)
+        if cookie:
+            environ["HTTP_COOKIE"] = cookie
+
     @contextlib.contextmanager
     def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> Iterator[SessionMixin]:
         """Open the session this client's cookie holds, and save it back after the block.
