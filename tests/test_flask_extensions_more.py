@@ -425,3 +425,49 @@ def test_the_test_client_adds_its_cookies_to_an_environ(app):
     client.get("/login")
     client._add_cookies_to_wsgi(environ)
     assert environ["HTTP_COOKIE"] == "sid=abc"
+
+
+def test_a_test_response_is_streamed_unless_buffered_as_in_flask(app, client):
+    app.get("/")(lambda: "hello")
+    assert client.get("/").is_streamed is True
+    assert client.get("/", buffered=True).is_streamed is False
+    assert client.get("/", buffered=True).data == b"hello"
+
+
+# -- responses, more --------------------------------------------------------------------
+
+
+def test_iter_encoded_reads_the_body_it_was_called_on(app, client):
+    # Flask-Compress, for a stream: body = response.iter_encoded(), then
+    # response.response = a generator that compresses `body`.
+    @app.get("/stream")
+    def stream():
+        return erlen.Response((part for part in ["a", "b", "c"]), mimetype="text/plain")
+
+    @app.after_request
+    def shout(response):
+        if response.is_streamed:
+            chunks = response.iter_encoded()
+            response.response = (chunk.upper() for chunk in chunks)
+        return response
+
+    assert client.get("/stream").data == b"ABC"
+
+
+def test_a_304_drops_the_headers_of_the_body_it_does_not_send(app, client):
+    # RFC 9110 §15.4.5; Flask-Compress sets Content-Encoding, then answers 304.
+    @app.get("/page")
+    def page():
+        response = erlen.Response(b"x" * 100, mimetype="text/html")
+        response.headers["Content-Encoding"] = "gzip"
+        response.headers["Content-Language"] = "en"
+        response.set_etag("v1")
+        return response.make_conditional(erlen.request)
+
+    fresh = client.get("/page")
+    assert fresh.headers["Content-Encoding"] == "gzip"
+    again = client.get("/page", headers={"If-None-Match": '"v1"'})
+    assert again.status_code == 304 and again.data == b""
+    for name in ("Content-Encoding", "Content-Language", "Content-Type", "Content-Length"):
+        assert name not in again.headers, name
+    assert again.headers["ETag"] == '"v1"'
