@@ -2,7 +2,8 @@
 
 ``scripts/flask_extensions`` runs the suites of Flask-SQLAlchemy, Flask-Login,
 Flask-WTF, Flask-Migrate, Flask-Cors, Flask-JWT-Extended, Flask-HTTPAuth,
-Flask-RESTful, Flask-Limiter, Flask-Caching and flask-smorest, from their
+Flask-RESTful, Flask-Limiter, Flask-Caching, flask-smorest, Flask-Compress,
+Flask-SocketIO, flask-marshmallow and flask-talisman, from their
 source distributions (and erlen's own short suites for Flask-Babel,
 Flask-Mail, Flask-Session and Flask-Principal, which ship none), on Flask
 3.1.3 and on erlen with Flask not installed (``pytest -p erlen.flask_compat``).
@@ -38,6 +39,10 @@ PASSING = {
     "flask-caching": (210, 210),
     # Six fewer: RFC 9110's status names (docs/flask.md, "Extensions known to work").
     "flask-smorest": (554, 548),
+    "flask-compress": (56, 56),
+    "flask-socketio": (43, 43),
+    "flask-marshmallow": (50, 50),
+    "flask-talisman": (15, 15),
     "flask-babel": (5, 5),
     "flask-mail": (6, 6),
     "flask-session": (5, 5),
