@@ -62,6 +62,12 @@ MODULES: dict[str, str | None] = {
     "flask.sansio.scaffold": "erlen.scaffold",
 }
 PACKAGES = frozenset(("flask", "flask.json", "flask.sansio"))
+#: Flask names that erlen serves under another name: (module, Flask's) -> erlen's.
+RENAMED = {
+    # Flask's base of Flask, without the WSGI parts; erlen has one app class
+    # (Flask-SQLAlchemy-Lite imports it).
+    ("flask.sansio.app", "App"): "Erlen",
+}
 #: erlen's module -> the Flask module that stands for it (the first listed).
 _FLASK_MODULE: dict[str, str] = {}
 for _flask, _erlen in MODULES.items():
@@ -121,7 +127,8 @@ class AliasModule(ModuleType):
             raise AttributeError(f"module {self.__name__!r} has no attribute {name!r}")
         target = self.__erlen_module__
         if target is not None:
-            for candidate in dict.fromkeys((erlen_name(name), name)):
+            ours = RENAMED.get((self.__name__, name)) or erlen_name(name)
+            for candidate in dict.fromkeys((ours, name)):
                 try:
                     value = getattr(target, candidate)
                 except AttributeError:
@@ -131,6 +138,12 @@ class AliasModule(ModuleType):
                 # perf: kept, so the next read is a plain module attribute.
                 self.__dict__[name] = value
                 return value
+        submodule = f"{self.__name__}.{name}"
+        if submodule in MODULES:
+            # `import flask` loads Flask's submodules (flask.cli, flask.json ...),
+            # so extensions read `flask.cli.AppGroup` without importing flask.cli;
+            # the alias makes one the first time it is read.
+            return importlib.import_module(submodule)
         raise _missing(self, name, sys._getframe(1))
 
     def __dir__(self) -> list[str]:

@@ -3,7 +3,9 @@
 Flask's extensions test what they are given against Werkzeug's classes:
 ``except werkzeug.exceptions.NotFound``, ``isinstance(response.headers,
 werkzeug.datastructures.Headers)`` (Flask-Cors), ``isinstance(field.data,
-FileStorage)`` (Flask-WTF). Python's ``except`` and ``isinstance`` look at
+FileStorage)`` (Flask-WTF), a rule's converter against
+``werkzeug.routing.IntegerConverter`` (flask-smorest), a view's return value
+against ``werkzeug.wrappers.Response`` (Flask-RESTful). Python's ``except`` and ``isinstance`` look at
 a class's real bases, so when Werkzeug is imported, each erlen class gets
 its Werkzeug counterpart as a further base, next to the empty base erlen
 keeps for this (``_HTTPExceptionBase``, ``_HeadersBase`` ...). It happens
@@ -27,7 +29,13 @@ import typing as t
 from types import ModuleType
 
 #: The Werkzeug modules whose import patches erlen's classes.
-WATCHED = ("werkzeug.exceptions", "werkzeug.datastructures", "werkzeug.routing.exceptions")
+WATCHED = (
+    "werkzeug.exceptions",
+    "werkzeug.datastructures",
+    "werkzeug.routing.exceptions",
+    "werkzeug.routing.converters",
+    "werkzeug.wrappers.response",
+)
 
 #: Names a class defines about itself, never copied into a seam.
 _OWN = frozenset(
@@ -196,13 +204,34 @@ def _datastructures(werkzeug: ModuleType) -> list[tuple[type, type]]:
 
 
 def _routing(werkzeug: ModuleType) -> list[tuple[type, type]]:
-    from .routing import RequestRedirect
+    from .routing import BuildError, RequestRedirect
 
-    return [(RequestRedirect, werkzeug.RequestRedirect)]
+    # flask-marshmallow's URL fields let url_for's BuildError through, which
+    # callers catch as Werkzeug's.
+    return [(RequestRedirect, werkzeug.RequestRedirect), (BuildError, werkzeug.BuildError)]
+
+
+def _converters(werkzeug: ModuleType) -> list[tuple[type, type]]:
+    # flask-smorest documents a path variable by its converter's Werkzeug class.
+    from .http import converters as ours
+
+    names = "Base Unicode Path Integer Float UUID Any".split()
+    names = [f"{name}Converter" for name in names]
+    return [(getattr(ours, name), getattr(werkzeug, name)) for name in names]
+
+
+def _response(werkzeug: ModuleType) -> list[tuple[type, type]]:
+    # Flask-RESTful and flask-smorest pass a view's Response through as it is
+    # when it is a `werkzeug.wrappers.Response`, and serialize anything else.
+    from .response import Response
+
+    return [(Response, werkzeug.Response)]
 
 
 _PAIRS: dict[str, t.Callable[[ModuleType], list[tuple[type, type]]]] = {
     "werkzeug.exceptions": _exceptions,
     "werkzeug.datastructures": _datastructures,
     "werkzeug.routing.exceptions": _routing,
+    "werkzeug.routing.converters": _converters,
+    "werkzeug.wrappers.response": _response,
 }

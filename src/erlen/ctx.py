@@ -248,7 +248,12 @@ class RequestContext(AppContext):
             self.app.do_teardown_request(exc)
         finally:
             try:
-                self.app.do_teardown_appcontext(exc)
+                # A test-client request inside a context the test pushed for
+                # the same app ends with that context still open, as in Flask:
+                # its teardown_appcontext functions (Flask-SQLAlchemy's
+                # session.remove()) wait for the test's own context to end.
+                if not (_sharing and _shares_outer(self.app)):
+                    self.app.do_teardown_appcontext(exc)
             finally:
                 self.request.close()  # type: ignore[union-attr]
         if self.signalled:
@@ -260,6 +265,27 @@ def _current() -> AppContext:
     context = _cv.get(None)
     if context is None:
         raise RuntimeError(_NO_APP)
+    return context
+
+
+def _shares_outer(app: Erlen) -> bool:
+    """Whether this request runs inside a context the test pushed for ``app``."""
+    outer = _outer.get()
+    return outer is not None and outer.app is app
+
+
+def _current_app_context() -> AppContext:
+    """What ``flask.globals.app_ctx`` stands for: the current app context.
+
+    A test-client request inside a context the test pushed for the same app
+    (``with app.app_context(): client.get(...)``) stands for that outer
+    context, as in Flask, where such a request reuses it: extensions that
+    key state on the context object (Flask-SQLAlchemy's session) see the
+    test's.
+    """
+    context = _current()
+    if _sharing and context.request is not None and _shares_outer(context.app):
+        return t.cast("AppContext", _outer.get())
     return context
 
 

@@ -29,6 +29,8 @@ from .http.exceptions import (
     BadRequestKeyError,
     HTTPException,
     InternalServerError,
+    MethodNotAllowed,
+    NotFound,
     UpgradeRequired,
     from_werkzeug,
 )
@@ -56,6 +58,10 @@ _INVALID_PATH = (
     "%C3%A9 for 'é')."
 )
 _HTML_TYPE = "text/html; charset=utf-8"
+#: What routing raises when no rule takes a request. As in Flask, where the
+#: error waits for dispatch, the before_request hooks still run first and may
+#: answer instead (Flask-Talisman redirects http:// to https:// for any path).
+_ROUTING_MISSES = (NotFound, MethodNotAllowed, RequestRedirect)
 
 
 class RequestCycle(Scaffold):
@@ -105,7 +111,15 @@ class RequestCycle(Scaffold):
             try:
                 if _signals:
                     _drive(self._signal_start(context, False))
-                rule, args = self._route(request)
+                try:
+                    rule, args = self._route(request)
+                except _ROUTING_MISSES:
+                    if self.before_request_funcs:
+                        value = _drive(self._preprocess(request, False))
+                        if value is not None:
+                            response = self.make_response(value)
+                            return _drive(self._process_response(response, context))
+                    raise
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = _drive(self._preprocess(request, False))
                     if value is not None:
@@ -141,7 +155,15 @@ class RequestCycle(Scaffold):
             try:
                 if _signals:
                     await self._signal_start(context, True)
-                rule, args = self._route(request)
+                try:
+                    rule, args = self._route(request)
+                except _ROUTING_MISSES:
+                    if self.before_request_funcs:
+                        value = await self._preprocess(request, True)
+                        if value is not None:
+                            response = self.make_response(value)
+                            return await self._process_response(response, context)
+                    raise
                 if self.before_request_funcs or self.url_value_preprocessors:
                     value = await self._preprocess(request, True)
                     if value is not None:

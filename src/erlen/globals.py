@@ -12,7 +12,7 @@ from __future__ import annotations
 import typing as t
 
 from .ctx import (
-    _current,
+    _current_app_context,
     _current_request_context,
     _Proxy,
     current_app,
@@ -35,7 +35,7 @@ __all__ = [
     "websocket",
 ]
 
-app_ctx: AppContext = t.cast("AppContext", _Proxy(_current, "app_ctx"))
+app_ctx: AppContext = t.cast("AppContext", _Proxy(_current_app_context, "app_ctx"))
 request_ctx: RequestContext = t.cast(
     "RequestContext", _Proxy(_current_request_context, "request_ctx")
 )

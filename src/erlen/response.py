@@ -216,12 +216,13 @@ class Response(ResponseHeaders):
         self.add_etag()
 
     def iter_encoded(self) -> Iterator[bytes]:
-        """Yield the body as bytes chunks."""
-        for chunk in self.response:
-            if isinstance(chunk, str):
-                yield chunk.encode(self.charset)
-            else:
-                yield chunk
+        """Iterate over the body, as it is now, in bytes chunks.
+
+        The body is taken when this is called, as Werkzeug does: an after
+        request hook may then set ``response.response`` to a generator that
+        reads this one (Flask-Compress compresses a stream so).
+        """
+        return _encoded(self.response, self.charset)
 
     def close(self) -> None:
         """Close the body (runs a generator's ``finally``) and call close hooks."""
@@ -385,8 +386,17 @@ class Response(ResponseHeaders):
         return f"<{type(self).__name__} {size} [{self.status}]>"
 
 
+def _encoded(chunks: Iterable[str | bytes], charset: str) -> Iterator[bytes]:
+    for chunk in chunks:
+        if isinstance(chunk, str):
+            yield chunk.encode(charset)
+        else:
+            yield chunk
+
+
 # RFC 9110 §15.3.5, §15.4.5: these responses carry no content.
 _NO_BODY = frozenset((204, 304))
+_NOT_MODIFIED_DROPS = ("Content-Encoding", "Content-Language", "Content-Range", "Content-MD5")
 
 
 def response_of_bytes(cls: type[Response], body: bytes, content_type: str) -> Response:
@@ -438,6 +448,11 @@ def prepare_body(response: Response, method: str) -> list[bytes] | None:
         body = []
         for name in ("Content-Type", "Content-Length"):
             response.headers.remove(name)
+        if response.status_code == 304:
+            # RFC 9110 §15.4.5: no metadata of a body that is not sent (as
+            # Werkzeug; Flask-Compress adds Content-Encoding, then answers 304).
+            for name in _NOT_MODIFIED_DROPS:
+                response.headers.remove(name)
     if method == "HEAD":
         response.close()
         body = []

@@ -61,8 +61,13 @@ class View:
             def view(**kwargs: t.Any) -> t.Any:
                 return instance.dispatch_request(**kwargs)
 
-        for decorator in cls.decorators:
-            view = decorator(view)
+        if cls.decorators:
+            # Named before they wrap it too, as in Flask: a decorator that keys
+            # on the function's name (Flask-Limiter's limits) sees the endpoint.
+            view.__name__ = view.__qualname__ = name
+            view.__module__ = cls.__module__
+            for decorator in cls.decorators:
+                view = decorator(view)
         view.view_class = cls  # type: ignore[attr-defined]
         view.__name__ = name
         view.__qualname__ = name

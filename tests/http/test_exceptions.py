@@ -35,6 +35,7 @@ DEFAULTS = [
     (ex.RangeNotSatisfiable, 416, "Range Not Satisfiable"),
     (ex.ExpectationFailed, 417, "Expectation Failed"),
     (ex.ImATeapot, 418, "I'm a teapot"),
+    (ex.MisdirectedRequest, 421, "Misdirected Request"),
     (ex.UnprocessableEntity, 422, "Unprocessable Content"),
     (ex.Locked, 423, "Locked"),
     (ex.FailedDependency, 424, "Failed Dependency"),

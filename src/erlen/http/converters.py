@@ -64,7 +64,16 @@ _SEGMENT_SAFE = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@._~-]*").fullmatch
 _PATH_SAFE = re.compile(r"[A-Za-z0-9!$&'()*+,;=:@._~/-]*").fullmatch
 
 
-class BaseConverter:
+class _ConverterBase:
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``BaseConverter``.
+
+    A class's bases can change only for bases of the same layout; this one
+    lets the Flask alias make erlen's converters pass ``isinstance`` checks
+    against Werkzeug's. With the alias off it does nothing.
+    """
+
+
+class BaseConverter(_ConverterBase):
     """Match one part of a URL and turn it into a Python value and back.
 
     The class attributes are Werkzeug's: ``regex`` (what the part may be),
@@ -120,12 +129,13 @@ class UnicodeConverter(BaseConverter):
         length: int | None = None,
     ) -> None:
         super().__init__(map)
+        # Spelled as Werkzeug spells it (`[^/]{1,}`), which flask-smorest reads
+        # the lengths back from.
         if length is not None:
             self.regex = f"[^/]{{{int(length)}}}"
-        elif maxlength is not None:
-            self.regex = f"[^/]{{{int(minlength)},{int(maxlength)}}}"
-        elif minlength != 1:
-            self.regex = f"[^/]{{{int(minlength)},}}"
+        else:
+            most = "" if maxlength is None else int(maxlength)
+            self.regex = f"[^/]{{{int(minlength)},{most}}}"
 
 
 class PathConverter(BaseConverter):

@@ -60,6 +60,7 @@ __all__ = [
     "RangeNotSatisfiable",
     "ExpectationFailed",
     "ImATeapot",
+    "MisdirectedRequest",
     "UnprocessableEntity",
     "Locked",
     "FailedDependency",
@@ -125,7 +126,7 @@ class HTTPException(_HTTPExceptionBase):
             import json
 
             body = json.dumps(
-                {"code": self.code, "name": self.name, "description": self.description},
+                {"code": self.code, "name": self.name, "description": str(self.description)},
                 separators=(",", ":"),  # ASCII: a lone surrogate echoed from input stays valid
             )
             return body, "application/json"
@@ -136,7 +137,8 @@ class HTTPException(_HTTPExceptionBase):
             "<!doctype html>\n<html lang=en>\n"
             f"<title>{self.code} {escape(self.name)}</title>\n"
             f"<h1>{escape(self.name)}</h1>\n"
-            f"<p>{escape(self.description)}</p>\n",
+            # str(): Flask-Principal passes its Permission, as Werkzeug allows.
+            f"<p>{escape(str(self.description))}</p>\n",
             "text/html; charset=utf-8",
         )
 
@@ -354,6 +356,11 @@ class ImATeapot(HTTPException):
 
     code = 418
     description = "This server is a teapot, not a coffee machine."
+
+
+class MisdirectedRequest(HTTPException):
+    code = 421
+    description = "This server cannot answer for the host or scheme the request was sent to."
 
 
 class UnprocessableEntity(HTTPException):

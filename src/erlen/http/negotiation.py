@@ -91,10 +91,15 @@ class Accept(list[tuple[str, float]]):
                 best, best_specificity = q, specificity
         return best if best_specificity >= 0 else 0.0
 
-    def best_match(self, offers: t.Sequence[str], default: str | None = None) -> str | None:
-        """Return the offer the client prefers, earlier offers winning ties."""
+    def best_match(self, offers: t.Iterable[str], default: str | None = None) -> str | None:
+        """Return the offer the client prefers, earlier offers winning ties.
+
+        ``offers`` may be any iterable (Flask-RESTful passes a dict of media
+        types). Without the header it is the first offer (Flask answers
+        ``default``); when no offer is acceptable, ``default``.
+        """
         if not self:
-            return offers[0] if offers else default
+            return next(iter(offers), default)
         best, best_q = default, 0.0
         for offer in offers:
             q = self.quality(offer)

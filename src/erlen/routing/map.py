@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import typing as t
 from collections.abc import Iterable, Iterator, Mapping
+from types import MappingProxyType
 from urllib.parse import quote, urlencode
 
 from ..http.converters import DEFAULT_CONVERTERS
@@ -289,6 +290,33 @@ class Router(_RuleTable):
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} {len(self._rules)} rules>"
+
+    #: The converters every map starts with, by name (Werkzeug's ``Map`` has it).
+    default_converters: t.ClassVar[Mapping[str, type[t.Any]]] = MappingProxyType(DEFAULT_CONVERTERS)
+
+    def is_endpoint_expecting(self, endpoint: str, *arguments: str) -> bool:
+        """Whether some rule of ``endpoint`` fills all of ``arguments``.
+
+        As Werkzeug's ``Map``: Flask-Admin asks it before adding a value
+        to the URLs it builds.
+        """
+        wanted = set(arguments)
+        return any(wanted <= rule.arguments for rule in self._by_endpoint.get(endpoint, ()))
+
+    def update(self) -> None:
+        """Nothing to do: a rule is ready to match once added (Werkzeug sorts here)."""
+
+    def __getattr__(self, name: str) -> t.Any:
+        # Only reached for a name the router lacks: no cost to anything it has.
+        if name.startswith("_"):
+            raise AttributeError(name)
+        raise AttributeError(
+            f"erlen's URL map (app.url_map, an erlen.routing.Router) has no {name!r}. "
+            "It gives the parts of Werkzeug's Map that Flask apps and extensions use; "
+            "see docs/flask.md#flasks-names-that-differ for what it leaves out.",
+            name=name,
+            obj=self,
+        )
 
     # -- hosts and subdomains ----------------------------------------------
 

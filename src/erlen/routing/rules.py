@@ -60,7 +60,16 @@ class _RedirectTo(HTTPException):
         return [("Location", self.new_url)]
 
 
-class BuildError(LookupError):
+class _BuildErrorBase(LookupError):
+    """Empty: where :mod:`erlen.flask_compat` puts Werkzeug's ``BuildError``.
+
+    A class's bases can change only for bases of the same layout; this one
+    lets the Flask alias make erlen's ``BuildError`` pass ``except`` clauses
+    for Werkzeug's. With the alias off it does nothing.
+    """
+
+
+class BuildError(_BuildErrorBase):
     """``url_for`` could not build a URL; the message says why and what to try."""
 
     def __init__(self, endpoint: str, message: str) -> None:
@@ -455,6 +464,26 @@ class Rule:
         self._canonical: tuple[Rule, ...] = ()
 
     @property
+    def _trace(self) -> list[tuple[bool, str]]:
+        """The rule as Werkzeug outlines it: ``(is_variable, text)`` pairs.
+
+        Werkzeug's private attribute, which flask-smorest reads to document
+        a rule's path variables: the host or subdomain part, ``"|"``, then
+        the path, its static text split at each slash. Made when read.
+        """
+        trace: list[tuple[bool, str]] = []
+        for segments in (self._domain_segments, None, self._segments):
+            if segments is None:
+                trace.append((False, "|"))
+                continue
+            for segment in segments:
+                if isinstance(segment, str):
+                    trace.extend((False, part) for part in re.split("(/)", segment) if part)
+                else:
+                    trace.append((True, segment[0]))
+        return trace
+
+    @property
     def is_static(self) -> bool:
         """Whether the path has no variables (the rule matches one path only)."""
         return not self._variables
@@ -629,6 +658,10 @@ class Rule:
                     if path != self.build(values):
                         raise RequestRedirect(path)
                     return
+
+    def __str__(self) -> str:
+        # As Werkzeug's: the rule itself (Flask-Limiter's `flask limiter limits` prints it).
+        return self.rule
 
     def __repr__(self) -> str:
         methods = ", ".join(sorted(self.methods - {"HEAD", "OPTIONS"}))

@@ -58,6 +58,18 @@ class TestResponse(Response):
     chunks: tuple[bytes, ...] = ()
     #: The request as the client sent it, for :meth:`Client.resolve_redirect`.
     _sent: _Outgoing | None = None
+    _buffered = False
+
+    @property
+    def is_streamed(self) -> bool:
+        """True unless the request was sent with ``buffered=True``, as in Flask.
+
+        Flask's test client hands back an unbuffered body through an
+        iterator, so its responses count as streamed whatever the view
+        returned (Flask-Compress's tests check it). erlen's holds the body
+        read whole either way.
+        """
+        return not self._buffered
 
 
 def _test_response_class(wrapper: type[Response] | None) -> type[TestResponse]:
@@ -210,6 +222,25 @@ class Client:
         https = outgoing.scheme in ("https", "wss")
         return outgoing.with_cookies(self._cookies.header_for(outgoing.server_name, path, https))
 
+    def _request_from_builder_args(
+        self, args: tuple[t.Any, ...], kwargs: dict[str, t.Any]
+    ) -> t.Any:
+        """The request ``open(*args, **kwargs)`` would send, built but not sent.
+
+        Flask's private helper, which Flask-SocketIO's test client calls to
+        build the environ of its handshake (then adding the cookies with
+        :meth:`_add_cookies_to_wsgi`).
+        """
+        outgoing = self._outgoing(args, dict(kwargs))
+        return self.app.request_class(outgoing.to_environ(), self.app.config)
+
+    def _add_cookies_to_wsgi(self, environ: dict[str, t.Any]) -> None:
+        """Set ``environ``'s ``Cookie`` header from this client's cookies (Werkzeug's private)."""
+        sent = self._add_cookies(_Outgoing.from_environ(environ, b""))
+        cookie = next((value for name, value in sent.headers if name.lower() == "cookie"), None)
+        if cookie:
+            environ["HTTP_COOKIE"] = cookie
+
     @contextlib.contextmanager
     def session_transaction(self, *args: t.Any, **kwargs: t.Any) -> Iterator[SessionMixin]:
         """Open the session this client's cookie holds, and save it back after the block.
@@ -259,13 +290,15 @@ class Client:
         ``data``, ``json``, ``auth``, ...), or one ready request: an
         ``EnvironBuilder``, a WSGI environ dict or a ``Request``. As a
         shortcut, ``open("/path", "POST")`` sets the method. The response is
-        always read whole, so ``buffered`` changes nothing. With
+        always read whole; ``buffered`` only makes its ``is_streamed`` false,
+        as in Flask. With
         ``follow_redirects=True`` the client follows redirects on the same
         host and the response's ``history`` holds the redirects.
         """
         outgoing = self._outgoing(args, kwargs)
         response = self._send(outgoing)
         if not follow_redirects:
+            response._buffered = buffered
             return response
         history: list[TestResponse] = []
         while response.status_code in _REDIRECTS:
@@ -277,6 +310,7 @@ class Client:
             history.append(response)
             response = self.resolve_redirect(response)
         response.history = tuple(history)
+        response._buffered = buffered
         return response
 
     def resolve_redirect(self, response: TestResponse, buffered: bool = False) -> TestResponse:
