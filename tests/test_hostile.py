@@ -765,6 +765,68 @@ def test_url_for_external_never_builds_from_an_invalid_host(app, client, host):
     assert built == []
 
 
+@pytest.mark.parametrize("host", INVALID_HOSTS)
+def test_bind_to_environ_never_builds_from_an_invalid_host(app, host):
+    # Werkzeug's url_map.bind_to_environ(request.environ), which extensions
+    # call, reads HTTP_HOST itself: it refuses what request.host refuses.
+    from erlen.http.hosts import InvalidHost
+
+    @app.route("/page")
+    def page():
+        return "page"
+
+    environ = {"HTTP_HOST": host, "wsgi.url_scheme": "http", "PATH_INFO": "/page"}
+    with pytest.raises(InvalidHost, match="not a valid host name") as caught:
+        app.url_map.bind_to_environ(environ)
+    assert caught.value.code == 400
+    environ["HTTP_HOST"] = "example.com"
+    adapter = app.url_map.bind_to_environ(environ)
+    assert adapter.build("page", force_external=True) == "http://example.com/page"
+
+
+def test_two_host_headers_in_an_asgi_scope_are_refused(app):
+    # What uvicorn and granian hand on for two Host lines over HTTP/1.0: two
+    # entries in the scope's headers, never taken as one host to build from.
+    import asyncio
+
+    @app.route("/plain")
+    def plain():
+        return url_for("plain", _external=True)
+
+    async def call(hosts: list[bytes]) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.0",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/plain",
+            "raw_path": b"/plain",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", host) for host in hosts],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+        }
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return sent[0]["status"], body
+
+    status, body = asyncio.run(call([b"example.com", b"evil.test"]))
+    assert status == 400 and b"not a valid host name" in body
+    assert asyncio.run(call([b"example.com"])) == (200, b"http://example.com/plain")
+    no_host = asyncio.run(call([]))  # HTTP/1.0 without Host: the server's address
+    assert no_host == (200, b"http://127.0.0.1:8000/plain")
+
+
 @pytest.mark.parametrize(
     "host", ["example.com", "EXAMPLE.com:8080", "127.0.0.1:5000", "[::1]:8000", "a_b.test."]
 )
