@@ -192,13 +192,14 @@ class Raw:
     """Bytes to send, and what each server answers.
 
     ``answers`` maps a server to a status (``CLOSED``: no answer, the
-    connection closed) or to ``(status, text)``, ``text`` being in the
-    answer; ``"*"`` is every other server.
+    connection closed), to ``(status, text)``, ``text`` being in the
+    answer, or to a frozenset of statuses any of which it may give;
+    ``"*"`` is every other server.
     """
 
     id: str
     data: bytes
-    answers: dict[str, int | tuple[int, str]]
+    answers: dict[str, int | tuple[int, str] | frozenset[int]]
     #: Shut the sending side after ``data``: the server sees the client end.
     half_close: bool = False
     #: Where a 3xx must point.
@@ -206,15 +207,32 @@ class Raw:
     #: Servers that also answer the request ``SMUGGLED`` appends.
     second_request: frozenset[str] = frozenset()
 
-    def expected(self, kind: str) -> tuple[int, str | None]:
+    def expected(self, kind: str) -> tuple[frozenset[int], str | None]:
         answer = self.answers.get(kind, self.answers.get("*"))
         assert answer is not None, f"{self.id}: no answer given for {kind}"
-        return answer if isinstance(answer, tuple) else (answer, None)
+        if isinstance(answer, frozenset):
+            return answer, None
+        if isinstance(answer, tuple):
+            return frozenset((answer[0],)), answer[1]
+        return frozenset((answer,)), None
 
 
-def at(default: int | tuple[int, str] | None = None, **servers: int | tuple[int, str]):
+#: What hypercorn answers a client that stops sending in the middle of a
+#: body. Its reader stops at the end of the stream: when the last bytes and
+#: the end come in one read, it closes the connection without an answer;
+#: when the end comes in a read of its own, h11 sees the body cut short and
+#: hypercorn answers 400. Which happens is the kernel's and the event
+#: loop's timing, not the test's (no read on the client's side changes
+#: it), so either passes.
+HYPERCORN_CUT_SHORT = frozenset((400, CLOSED))
+
+
+def at(
+    default: int | tuple[int, str] | None = None,
+    **servers: int | tuple[int, str] | frozenset[int],
+):
     """Answers: ``default`` for every server, but those named."""
-    answers: dict[str, int | tuple[int, str]] = dict(servers)
+    answers: dict[str, int | tuple[int, str] | frozenset[int]] = dict(servers)
     if default is not None:
         answers["*"] = default
     return answers
@@ -393,7 +411,7 @@ FRAMING = [
             dev=400,
             gunicorn=(400, "Content-Length"),
             uvicorn=CLOSED,
-            hypercorn=CLOSED,
+            hypercorn=HYPERCORN_CUT_SHORT,
             rsgi=(400, "before all of it had come"),
         ),
         half_close=True,
@@ -405,7 +423,7 @@ FRAMING = [
             dev=400,
             gunicorn=(400, "could not be read"),
             uvicorn=CLOSED,
-            hypercorn=CLOSED,
+            hypercorn=HYPERCORN_CUT_SHORT,
             rsgi=(400, "before all of it had come"),
         ),
         half_close=True,
@@ -488,11 +506,11 @@ RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT
 @pytest.mark.parametrize("served", SERVERS, indirect=True)
 @pytest.mark.parametrize("row", RAW, ids=[row.id for row in RAW])
 def test_raw_bytes(served: Served, row: Raw) -> None:
-    status, text = row.expected(served.kind)
+    statuses, text = row.expected(served.kind)
     start = served.log_size()
     smuggling = SMUGGLED in row.data
     answer = served.exchange(row.data, half_close=row.half_close, to_the_end=smuggling)
-    assert answer.status == status, answer.raw[:600]
+    assert answer.status in statuses, answer.raw[:600]
     assert answer.status < 500 or answer.status in REFUSALS
     if text is not None:
         assert text.encode() in answer.raw, answer.raw[:600]
