@@ -499,7 +499,49 @@ OPEN_REDIRECT = [
     ),
 ]
 
-RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT
+
+#: A multipart body with one file, named ``filename`` (raw header text).
+def _upload(filename: bytes) -> bytes:
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; ' + filename + b"\r\n"
+        b"Content-Type: text/plain\r\n\r\nplanted\r\n--B--\r\n"
+    )
+    return get(
+        b"/upload",
+        b"Content-Type: multipart/form-data; boundary=B",
+        b"Content-Length: " + str(len(body)).encode(),
+        method=b"POST",
+        body=body,
+    )
+
+
+#: Issue 15's items where the server passes the input on to erlen.
+PASSED_ON = [
+    # Item 2: url_for with a value from the query, on a /<path:page> rule.
+    Raw("url-for-slash-value", get(b"/go?to=/evil.example"), at(302), location="/evil.example"),
+    Raw("url-for-two-slashes", get(b"/go?to=//evil.example"), at(302), location="/evil.example"),
+    Raw("url-for-backslash", get(b"/go?to=%5Cevil.example"), at(302), location="/%5Cevil.example"),
+    # Items 1 and 3: a long segment of dots that almost matches a rule with
+    # four variables in it: a 404 at once, not minutes of backtracking.
+    Raw("router-four-variables-in-a-segment", get(b"/r/" + b"." * 3000 + b"x/e"), at(404)),
+    Raw("router-four-variables-match", get(b"/r/a.b.c.7/e"), at((200, "dotted"))),
+    # Item 6: a symbolic link out of a send_from_directory folder.
+    Raw("symlink-out-of-the-folder", get(b"/linked/outside.txt"), at(404)),
+    Raw("symlink-folder-control", get(b"/linked/inside.txt"), at((200, "inside"))),
+    # Item 8: uploaded file names, saved with secure_filename.
+    Raw(
+        "upload-name-dot-dot",
+        _upload(b'filename="../../x.txt"'),
+        at((200, '"saved":["x.txt"]')),
+    ),
+    Raw(
+        "upload-name-encoded-slashes",
+        _upload(b"filename*=UTF-8''..%2F..%2Fy.txt"),
+        at((200, '"saved":["y.txt"]')),
+    ),
+]
+
+RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT + PASSED_ON
 
 
 @SERVER
