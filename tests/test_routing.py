@@ -916,6 +916,8 @@ SHARED_SEGMENT_RULES = [
     "/<a>-<path:p>.<ext>",
     "/<path:p>.<a>.<int:c>/x",
     "/<segment:a>.<b>.<int:c>",
+    "/<overlap:a>",
+    "/w/<overlap:a>.json",
 ]
 
 
@@ -925,13 +927,23 @@ class _Segment(BaseConverter):
     regex = "[^/]+"
 
 
+class _Overlap(BaseConverter):
+    # Two repeats that share the digits: one regex tries every split.
+    regex = r"\w+\d+"
+
+
+def _with_test_converters(router: Router) -> Router:
+    router.converters["segment"] = _Segment
+    router.converters["overlap"] = _Overlap
+    return router
+
+
 def _old_values(rule: str, path: str) -> dict | None:
     # What one regex over the whole path gave before segments were matched
     # apart: the rule's regex, converters applied as Rule.match applies them.
     from erlen.routing.rules import _compile_template
 
-    router = Router()
-    router.converters["segment"] = _Segment
+    router = _with_test_converters(Router())
     _, pattern, converters = _compile_template(rule, router.converters, router, rule)
     found = re.fullmatch(pattern, path, re.DOTALL)
     if found is None:
@@ -948,8 +960,7 @@ def _old_values(rule: str, path: str) -> dict | None:
 def test_shared_segments_match_as_one_regex_did(rule):
     # Random paths and near misses built from the rule, short (matched by the
     # regex) and long (matched by the linear scan): the same values either way.
-    router = Router()
-    router.converters["segment"] = _Segment
+    router = _with_test_converters(Router())
     router.add(Rule(rule, endpoint="e"))
     rng = random.Random(rule)
     variables = re.findall(r"<[^>]+>", rule)

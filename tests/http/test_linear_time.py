@@ -183,6 +183,10 @@ class _Segment(BaseConverter):
     regex = "[^/]+"  # a custom converter's own regex: not part_isolating by name
 
 
+class _Overlap(BaseConverter):
+    regex = r"\w+\d+"  # two repeats that share the digits
+
+
 #: ``(rule, path)``: a rule, and a path it misses (the slow case for a regex).
 ROUTES = [
     ("/<a>.<b>", lambda n: "/" + "." * n + "/"),
@@ -208,6 +212,9 @@ ROUTES = [
     ("/<path:p>/<a>.<b>.<int:c>", lambda n: "/x/" + "." * n + "x"),
     ("/<path:p>.<a>.<int:c>", lambda n: "/x/" + "." * n + "x"),
     ("/<a>-<path:p>.<ext>", lambda n: "/" + "-" * n + "/" + "." * n + "/"),
+    # One converter whose own regex has two repeats that may trade characters.
+    ("/<overlap:a>", lambda n: "/" + "1" * n + "x"),
+    ("/w/<overlap:a>.json", lambda n: "/w/" + "1" * n + ".jsonx"),
 ]
 
 
@@ -215,6 +222,7 @@ ROUTES = [
 def test_router_matching_is_linear(rule, make):
     router = Router()
     router.converters["segment"] = _Segment
+    router.converters["overlap"] = _Overlap
     router.add(Rule(rule, endpoint="e"))
     router.add(Rule("/", endpoint="index"))
 

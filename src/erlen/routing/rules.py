@@ -15,7 +15,7 @@ from urllib.parse import quote
 
 from ..http.converters import PathConverter, ValidationError, make_converter, parse_converter_args
 from ..http.exceptions import HTTPException
-from .segments import Chain, chain_parts
+from .segments import Chain, chain_parts, may_backtrack
 
 if t.TYPE_CHECKING:
     from .map import Router
@@ -231,21 +231,44 @@ def _split_segments(segments: Segments) -> list[list[t.Any]]:
 def _by_segment(segments: Segments, rule: str) -> bool:
     """Whether the rule is matched a segment at a time (see :class:`_BySegment`).
 
-    So it is when variables share a segment and at most one variable of
-    the rule may hold slashes; other rules keep one regex, which fails or
-    matches them in linear time.
+    So it is when variables share a segment, or a converter's regex could
+    backtrack over its segment, and at most one variable of the rule may
+    hold slashes; other rules keep one regex, which fails or matches them
+    in linear time.
     """
     spanning = 0
     shared: list[list[t.Any]] = []
+    backtracks = False
     for items in _split_segments(segments):
         variables = [item for item in items if not isinstance(item, str)]
         if len(variables) > 1:
             shared.append(items)
+        elif variables and _backtracks(items):
+            backtracks = True
         spanning += sum(1 for _, converter in variables if not _in_one_segment(converter))
     if spanning > 1:
         for items in shared:  # refuse a regex no matcher can read there
             _chain(items, rule, re.compile(""))
-    return bool(shared) and spanning <= 1
+    return bool(shared or backtracks) and spanning <= 1
+
+
+def _backtracks(items: list[t.Any]) -> bool:
+    """Whether one regex of a segment's ``items`` may take more than linear time to miss.
+
+    So one converter's own regex can, such as ``\\w+\\d+`` (see
+    :func:`~erlen.routing.segments.may_backtrack`); a regex the chain
+    cannot read is left to the registration checks.
+    """
+    parts: list[t.Any] = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append((1, (item,)))
+            continue
+        found = chain_parts(item[1].regex)
+        if found is None:
+            return False
+        parts.extend(found)
+    return may_backtrack(parts)
 
 
 class _BySegment:
@@ -289,7 +312,7 @@ class _BySegment:
                 for item in items
             )
             regex = re.compile(pattern, re.DOTALL)
-            if len(variables) > 1:
+            if len(variables) > 1 or _backtracks(items):
                 chain = _chain(items, rule, regex)
                 self.parts.append((head, tail, regex, chain.short, chain))
             else:

@@ -19,14 +19,16 @@ import importlib
 import re
 import typing as t
 
-__all__ = ["Chain", "chain_parts"]
+__all__ = ["Chain", "chain_parts", "may_backtrack"]
 
-#: A part of a chain: (0, runs of its class, least, most, greedy) for a
-#: repeat of one character class, (1, words) for fixed alternatives.
+#: A part of a chain: (0, runs of its class, least, most, greedy, chars)
+#: for a repeat of one character class (``chars``: the class's characters
+#: when it lists them one by one, else None; ``most`` -1 for no limit),
+#: (1, words) for fixed alternatives.
 Part = tuple[t.Any, ...]
 
-#: Text up to the length whose number of variables' power is this is
-#: matched with the regex (see :meth:`Chain.fullmatch`).
+#: Text up to the length whose power (the number of repeats of varying
+#: length) is this is matched with the regex (see :meth:`Chain.fullmatch`).
 SHORT_WORK = 2**14
 
 _CATEGORIES = {
@@ -77,9 +79,27 @@ def _class_source(op: str, av: t.Any) -> str | None:
     return "[" + "".join(pieces) + "]"
 
 
-def _repeat(source: str, least: int, most: int, greedy: bool) -> Part:
+def _repeat(source: str, least: int, most: int, greedy: bool, chars: t.Any = None) -> Part:
     # Maximal runs of the class, found by the regex engine in one scan.
-    return (0, re.compile(f"(?:{source})+", re.DOTALL), least, most, greedy)
+    return (0, re.compile(f"(?:{source})+", re.DOTALL), least, most, greedy, chars)
+
+
+def _chars(op: str, av: t.Any) -> frozenset[str] | None:
+    """The characters of a one-character item, if it lists a few (ranges too), else None."""
+    if op == "LITERAL":
+        return frozenset(chr(av))
+    if op != "IN":
+        return None
+    chars: set[str] = set()
+    for item_op, item in av:
+        name = str(item_op)
+        if name == "LITERAL":
+            chars.add(chr(item))
+        elif name == "RANGE" and item[1] - item[0] < 256:
+            chars.update(chr(code) for code in range(item[0], item[1] + 1))
+        else:
+            return None  # a negation, a category, a wide range
+    return frozenset(chars)
 
 
 def _parts_of(items: t.Any, parts: list[Part], maxrepeat: int) -> bool:
@@ -93,7 +113,7 @@ def _parts_of(items: t.Any, parts: list[Part], maxrepeat: int) -> bool:
             if name == "LITERAL":
                 parts.append((1, (chr(av),)))
             else:
-                parts.append(_repeat(source, 1, 1, True))
+                parts.append(_repeat(source, 1, 1, True, _chars(name, av)))
         elif name in ("MAX_REPEAT", "MIN_REPEAT"):
             least, most, body = av
             body = list(body)
@@ -103,7 +123,8 @@ def _parts_of(items: t.Any, parts: list[Part], maxrepeat: int) -> bool:
             if source is None:
                 return False
             most = -1 if most == maxrepeat else most
-            parts.append(_repeat(source, least, most, name == "MAX_REPEAT"))
+            chars = _chars(str(body[0][0]), body[0][1])
+            parts.append(_repeat(source, least, most, name == "MAX_REPEAT", chars))
         elif name == "SUBPATTERN":
             _group, add_flags, del_flags, body = av
             if add_flags or del_flags or not _parts_of(body, parts, maxrepeat):
@@ -136,6 +157,48 @@ def chain_parts(regex: str) -> list[Part] | None:
     return parts
 
 
+#: A repeat whose count may vary more than this is one that can backtrack.
+_WIDE = 16
+
+
+def _is_wide(part: Part) -> bool:
+    """Whether a repeat part may take a varying number of characters, many."""
+    return bool(part[3] < 0 or part[3] - part[2] > _WIDE)
+
+
+def may_backtrack(parts: list[Part]) -> bool:
+    """Whether one regex of ``parts`` can take more than linear time to miss.
+
+    It can when two repeats of varying length may trade characters: nothing
+    between them is sure to hold a character the first cannot take (as
+    ``.`` after ``[0-9]+`` in ``[0-9]+[.][0-9]+``, which fixes where the
+    first ends). ``\\w+\\d+`` and ``[^/]+-[^/]+`` can: the regex tries every
+    split. When unsure (a class such as ``\\d`` between), the answer is yes.
+    """
+    open_runs: re.Pattern[str] | None = None
+    for part in parts:
+        if part[0] == 1:
+            words = part[1]
+            if open_runs is not None and all(
+                word and open_runs.match(word[0]) is None for word in words
+            ):
+                open_runs = None
+            continue
+        runs, least, _most, _greedy, chars = part[1:]
+        if (
+            open_runs is not None
+            and least >= 1
+            and chars is not None
+            and all(open_runs.match(char) is None for char in chars)
+        ):
+            open_runs = None  # it starts where the open repeat must stop
+        if _is_wide(part):
+            if open_runs is not None:
+                return True
+            open_runs = runs
+    return False
+
+
 class Chain:
     """Variables and fixed text within one segment, matched in linear time.
 
@@ -160,9 +223,10 @@ class Chain:
                 self.parts.extend(parts)
                 self.spans.append((name, first, len(self.parts)))
         # perf: the regex is some 50 times faster on a short segment, and
-        # its worst there, about len ** variables steps, stays under
+        # its worst there, about len ** repeats steps, stays under
         # SHORT_WORK (a tenth of a millisecond); longer text gets the scan.
-        self.short = int(SHORT_WORK ** (1 / len(self.spans)))
+        repeats = sum(1 for part in self.parts if part[0] == 0 and _is_wide(part))
+        self.short = int(SHORT_WORK ** (1 / max(repeats, 1)))
 
     def fullmatch(self, text: str) -> dict[str, str] | None:
         """Return each variable's value if ``text`` matches, as the regex would."""
@@ -193,7 +257,7 @@ class Chain:
                             before[found] = 1
                         found = text.find(word, found + 1)
             else:
-                _, runs, least, most, _greedy = part
+                runs, least, most = part[1:4]
                 # Taking none of the class is a choice when the repeat allows it.
                 before = bytearray(can) if least == 0 else bytearray(size + 1)
                 for run in runs.finditer(text):
@@ -220,7 +284,7 @@ class Chain:
                         position = end
                         break
             else:
-                _, runs, least, most, greedy = part
+                runs, least, most, greedy = part[1:5]
                 run = runs.match(text, position)
                 high = position if run is None else run.end()
                 if most >= 0:
