@@ -192,13 +192,14 @@ class Raw:
     """Bytes to send, and what each server answers.
 
     ``answers`` maps a server to a status (``CLOSED``: no answer, the
-    connection closed) or to ``(status, text)``, ``text`` being in the
-    answer; ``"*"`` is every other server.
+    connection closed), to ``(status, text)``, ``text`` being in the
+    answer, or to a frozenset of statuses any of which it may give;
+    ``"*"`` is every other server.
     """
 
     id: str
     data: bytes
-    answers: dict[str, int | tuple[int, str]]
+    answers: dict[str, int | tuple[int, str] | frozenset[int]]
     #: Shut the sending side after ``data``: the server sees the client end.
     half_close: bool = False
     #: Where a 3xx must point.
@@ -206,15 +207,32 @@ class Raw:
     #: Servers that also answer the request ``SMUGGLED`` appends.
     second_request: frozenset[str] = frozenset()
 
-    def expected(self, kind: str) -> tuple[int, str | None]:
+    def expected(self, kind: str) -> tuple[frozenset[int], str | None]:
         answer = self.answers.get(kind, self.answers.get("*"))
         assert answer is not None, f"{self.id}: no answer given for {kind}"
-        return answer if isinstance(answer, tuple) else (answer, None)
+        if isinstance(answer, frozenset):
+            return answer, None
+        if isinstance(answer, tuple):
+            return frozenset((answer[0],)), answer[1]
+        return frozenset((answer,)), None
 
 
-def at(default: int | tuple[int, str] | None = None, **servers: int | tuple[int, str]):
+#: What hypercorn answers a client that stops sending in the middle of a
+#: body. Its reader stops at the end of the stream: when the last bytes and
+#: the end come in one read, it closes the connection without an answer;
+#: when the end comes in a read of its own, h11 sees the body cut short and
+#: hypercorn answers 400. Which happens is the kernel's and the event
+#: loop's timing, not the test's (no read on the client's side changes
+#: it), so either passes.
+HYPERCORN_CUT_SHORT = frozenset((400, CLOSED))
+
+
+def at(
+    default: int | tuple[int, str] | None = None,
+    **servers: int | tuple[int, str] | frozenset[int],
+):
     """Answers: ``default`` for every server, but those named."""
-    answers: dict[str, int | tuple[int, str]] = dict(servers)
+    answers: dict[str, int | tuple[int, str] | frozenset[int]] = dict(servers)
     if default is not None:
         answers["*"] = default
     return answers
@@ -393,7 +411,7 @@ FRAMING = [
             dev=400,
             gunicorn=(400, "Content-Length"),
             uvicorn=CLOSED,
-            hypercorn=CLOSED,
+            hypercorn=HYPERCORN_CUT_SHORT,
             rsgi=(400, "before all of it had come"),
         ),
         half_close=True,
@@ -405,7 +423,7 @@ FRAMING = [
             dev=400,
             gunicorn=(400, "could not be read"),
             uvicorn=CLOSED,
-            hypercorn=CLOSED,
+            hypercorn=HYPERCORN_CUT_SHORT,
             rsgi=(400, "before all of it had come"),
         ),
         half_close=True,
@@ -481,18 +499,60 @@ OPEN_REDIRECT = [
     ),
 ]
 
-RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT
+
+#: A multipart body with one file, named ``filename`` (raw header text).
+def _upload(filename: bytes) -> bytes:
+    body = (
+        b'--B\r\nContent-Disposition: form-data; name="file"; ' + filename + b"\r\n"
+        b"Content-Type: text/plain\r\n\r\nplanted\r\n--B--\r\n"
+    )
+    return get(
+        b"/upload",
+        b"Content-Type: multipart/form-data; boundary=B",
+        b"Content-Length: " + str(len(body)).encode(),
+        method=b"POST",
+        body=body,
+    )
+
+
+#: Issue 15's items where the server passes the input on to erlen.
+PASSED_ON = [
+    # Item 2: url_for with a value from the query, on a /<path:page> rule.
+    Raw("url-for-slash-value", get(b"/go?to=/evil.example"), at(302), location="/evil.example"),
+    Raw("url-for-two-slashes", get(b"/go?to=//evil.example"), at(302), location="/evil.example"),
+    Raw("url-for-backslash", get(b"/go?to=%5Cevil.example"), at(302), location="/%5Cevil.example"),
+    # Items 1 and 3: a long segment of dots that almost matches a rule with
+    # four variables in it: a 404 at once, not minutes of backtracking.
+    Raw("router-four-variables-in-a-segment", get(b"/r/" + b"." * 3000 + b"x/e"), at(404)),
+    Raw("router-four-variables-match", get(b"/r/a.b.c.7/e"), at((200, "dotted"))),
+    # Item 6: a symbolic link out of a send_from_directory folder.
+    Raw("symlink-out-of-the-folder", get(b"/linked/outside.txt"), at(404)),
+    Raw("symlink-folder-control", get(b"/linked/inside.txt"), at((200, "inside"))),
+    # Item 8: uploaded file names, saved with secure_filename.
+    Raw(
+        "upload-name-dot-dot",
+        _upload(b'filename="../../x.txt"'),
+        at((200, '"saved":["x.txt"]')),
+    ),
+    Raw(
+        "upload-name-encoded-slashes",
+        _upload(b"filename*=UTF-8''..%2F..%2Fy.txt"),
+        at((200, '"saved":["y.txt"]')),
+    ),
+]
+
+RAW = REQUEST_LINE + HEADERS + FRAMING + NON_UTF8 + TRAVERSAL + OPEN_REDIRECT + PASSED_ON
 
 
 @SERVER
 @pytest.mark.parametrize("served", SERVERS, indirect=True)
 @pytest.mark.parametrize("row", RAW, ids=[row.id for row in RAW])
 def test_raw_bytes(served: Served, row: Raw) -> None:
-    status, text = row.expected(served.kind)
+    statuses, text = row.expected(served.kind)
     start = served.log_size()
     smuggling = SMUGGLED in row.data
     answer = served.exchange(row.data, half_close=row.half_close, to_the_end=smuggling)
-    assert answer.status == status, answer.raw[:600]
+    assert answer.status in statuses, answer.raw[:600]
     assert answer.status < 500 or answer.status in REFUSALS
     if text is not None:
         assert text.encode() in answer.raw, answer.raw[:600]
@@ -763,6 +823,68 @@ def test_url_for_external_never_builds_from_an_invalid_host(app, client, host):
     assert client.get("/link", headers={"Host": host}).status_code == 400
     assert client.get("/url", headers={"Host": host}).status_code == 400
     assert built == []
+
+
+@pytest.mark.parametrize("host", INVALID_HOSTS)
+def test_bind_to_environ_never_builds_from_an_invalid_host(app, host):
+    # Werkzeug's url_map.bind_to_environ(request.environ), which extensions
+    # call, reads HTTP_HOST itself: it refuses what request.host refuses.
+    from erlen.http.hosts import InvalidHost
+
+    @app.route("/page")
+    def page():
+        return "page"
+
+    environ = {"HTTP_HOST": host, "wsgi.url_scheme": "http", "PATH_INFO": "/page"}
+    with pytest.raises(InvalidHost, match="not a valid host name") as caught:
+        app.url_map.bind_to_environ(environ)
+    assert caught.value.code == 400
+    environ["HTTP_HOST"] = "example.com"
+    adapter = app.url_map.bind_to_environ(environ)
+    assert adapter.build("page", force_external=True) == "http://example.com/page"
+
+
+def test_two_host_headers_in_an_asgi_scope_are_refused(app):
+    # What uvicorn and granian hand on for two Host lines over HTTP/1.0: two
+    # entries in the scope's headers, never taken as one host to build from.
+    import asyncio
+
+    @app.route("/plain")
+    def plain():
+        return url_for("plain", _external=True)
+
+    async def call(hosts: list[bytes]) -> tuple[int, bytes]:
+        scope = {
+            "type": "http",
+            "asgi": {"version": "3.0"},
+            "http_version": "1.0",
+            "method": "GET",
+            "scheme": "http",
+            "path": "/plain",
+            "raw_path": b"/plain",
+            "query_string": b"",
+            "root_path": "",
+            "headers": [(b"host", host) for host in hosts],
+            "client": ("127.0.0.1", 5000),
+            "server": ("127.0.0.1", 8000),
+        }
+        sent: list[dict] = []
+
+        async def receive() -> dict:
+            return {"type": "http.request", "body": b"", "more_body": False}
+
+        async def send(message: dict) -> None:
+            sent.append(message)
+
+        await app(scope, receive, send)
+        body = b"".join(m.get("body", b"") for m in sent if m["type"] == "http.response.body")
+        return sent[0]["status"], body
+
+    status, body = asyncio.run(call([b"example.com", b"evil.test"]))
+    assert status == 400 and b"not a valid host name" in body
+    assert asyncio.run(call([b"example.com"])) == (200, b"http://example.com/plain")
+    no_host = asyncio.run(call([]))  # HTTP/1.0 without Host: the server's address
+    assert no_host == (200, b"http://127.0.0.1:8000/plain")
 
 
 @pytest.mark.parametrize(

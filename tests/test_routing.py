@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import random
+import re
 import uuid
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
 
@@ -894,6 +895,146 @@ def test_two_variables_in_one_segment_still_match_as_before():
     for path in ("/a.b/", "/a.b/c", "/d/x-y/4/", "/d/x-y", "/j/a.json", "/j/a.b.json/", "/p/x.y/z"):
         with pytest.raises((NotFound, RequestRedirect)):
             router.match("GET", path)
+
+
+#: Rules whose segments hold several variables, each with every built-in
+#: converter shape: fixed text between them or none, signs, lengths, words.
+SHARED_SEGMENT_RULES = [
+    "/<a>.<b>.<int:c>",
+    "/<a><int:b>",
+    "/<a>1<int:b>",
+    "/<a>-<b>-<c>",
+    "/x<a>.<float:b>.<c>y/z",
+    "/<int(signed=True):a>-<int:b>.<uuid:u>",
+    "/<any(a, ab, b):k><a>.<b>",
+    "/<string(minlength=2):a>.<string(maxlength=3):b>.<c>",
+    "/<a>..<b>.<int(fixed_digits=2):c>",
+    "/<string(length=2):a><b>",
+    "/f/<a>.<b>/<c>.<d>.<e>",
+    "/<path:p>.<ext>",
+    "/<path:p>/<a>.<b>.<int:c>",
+    "/<a>-<path:p>.<ext>",
+    "/<path:p>.<a>.<int:c>/x",
+    "/<segment:a>.<b>.<int:c>",
+    "/<overlap:a>",
+    "/w/<overlap:a>.json",
+]
+
+
+class _Segment(BaseConverter):
+    # Not part_isolating by Werkzeug's rule (its regex names a slash), yet
+    # it never holds one: matched a segment at a time too.
+    regex = "[^/]+"
+
+
+class _Overlap(BaseConverter):
+    # Two repeats that share the digits: one regex tries every split.
+    regex = r"\w+\d+"
+
+
+def _with_test_converters(router: Router) -> Router:
+    router.converters["segment"] = _Segment
+    router.converters["overlap"] = _Overlap
+    return router
+
+
+def _old_values(rule: str, path: str) -> dict | None:
+    # What one regex over the whole path gave before segments were matched
+    # apart: the rule's regex, converters applied as Rule.match applies them.
+    from erlen.routing.rules import _compile_template
+
+    router = _with_test_converters(Router())
+    _, pattern, converters = _compile_template(rule, router.converters, router, rule)
+    found = re.fullmatch(pattern, path, re.DOTALL)
+    if found is None:
+        return None
+    try:
+        return {
+            name: converters[name].to_python(value) for name, value in found.groupdict().items()
+        }
+    except ValueError:
+        return None
+
+
+@pytest.mark.parametrize("rule", SHARED_SEGMENT_RULES)
+def test_shared_segments_match_as_one_regex_did(rule):
+    # Random paths and near misses built from the rule, short (matched by the
+    # regex) and long (matched by the linear scan): the same values either way.
+    router = _with_test_converters(Router())
+    router.add(Rule(rule, endpoint="e"))
+    rng = random.Random(rule)
+    variables = re.findall(r"<[^>]+>", rule)
+    for count in range(2000):
+        if count % 2:
+            path = "/" + "".join(rng.choice("ab1.-/x9yzF/") for _ in range(rng.randint(0, 40)))
+        else:
+            path = rule
+            for variable in variables:
+                size = rng.choice((0, 1, 2, 5, 40, 150))
+                value = "".join(rng.choice("1.a-ab/") for _ in range(size))
+                path = path.replace(variable, value, 1)
+        try:
+            _, values = router.match("GET", path)
+        except (NotFound, RequestRedirect):
+            values = None
+        assert values == _old_values(rule, path), path
+
+
+def test_shared_segment_scan_gives_the_regex_values():
+    # The linear scan itself (long text), against the same segment's regex.
+    from erlen.routing.segments import Chain, chain_parts
+
+    converters = Router().converters
+    rng = random.Random(15)
+    for items in (
+        ["a", ".", "b", ".", "int"],
+        ["a", "int"],
+        ["any", "a", "-", "float"],
+        ["uuid", "", "a"],
+    ):
+        chained, pattern = [], ""
+        for index, item in enumerate(items):
+            if item in ("a", "b"):
+                converter = converters["default"]()
+            elif item == "any":
+                converter = converters["any"](None, "x", "x1", "1")
+            elif item in converters:
+                converter = converters[item]()
+            else:
+                chained.append(item)
+                pattern += re.escape(item)
+                continue
+            chained.append((f"v{index}", chain_parts(converter.regex)))
+            pattern += f"(?P<v{index}>{converter.regex})"
+        regex = re.compile(pattern, re.DOTALL)
+        chain = Chain(chained, regex)
+        for _ in range(4000):
+            text = "".join(rng.choice("1.x-a0") for _ in range(rng.randint(0, 30)))
+            found = regex.fullmatch(text)
+            assert chain.scan(text) == (found and found.groupdict()), (items, text)
+
+
+class _Lookahead(BaseConverter):
+    regex = "(?!new)[^/]+"
+
+
+def test_shared_segment_with_a_regex_the_scan_cannot_read_is_refused():
+    router = Router()
+    router.converters["named"] = _Lookahead
+    router.add(Rule("/a/<named:name>", endpoint="alone"))  # its own segment: fine
+    with pytest.raises(ValueError, match="in time linear") as caught:
+        router.add(Rule("/b/<named:name>.<ext>", endpoint="shared"))
+    message = str(caught.value)
+    assert "'name'" in message and "(?!new)[^/]+" in message
+    assert "segment of its own" in message and "to_python" in message
+
+
+def test_a_host_with_several_variables_matches_as_one_regex_did():
+    router = Router(host_matching=True)
+    router.add(Rule("/", endpoint="e", host="<a>.<b>.<int:n>.example.org"))
+    assert router.bind("x.y.z.5.example.org").match("/") == ("e", {"a": "x.y", "b": "z", "n": 5})
+    with pytest.raises(NotFound):
+        router.bind("." * 200 + "x.example.org").match("/")
 
 
 def test_a_path_variable_with_text_after_it_still_matches_as_before():

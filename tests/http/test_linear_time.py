@@ -20,6 +20,7 @@ import pytest
 
 from erlen.http.auth import Authorization, WWWAuthenticate
 from erlen.http.cache_control import parse_cache_control_header
+from erlen.http.converters import BaseConverter
 from erlen.http.cookies import parse_cookie
 from erlen.http.dates import parse_date
 from erlen.http.etags import parse_etags
@@ -178,10 +179,15 @@ def test_multipart_part_headers_are_linear(disposition):
     assert_linear(prepare)
 
 
+class _Segment(BaseConverter):
+    regex = "[^/]+"  # a custom converter's own regex: not part_isolating by name
+
+
+class _Overlap(BaseConverter):
+    regex = r"\w+\d+"  # two repeats that share the digits
+
+
 #: ``(rule, path)``: a rule, and a path it misses (the slow case for a regex).
-#: One limit remains, in docs/security.md: three variables in one segment
-#: where a later one can fail ("<a>.<b>.<int:c>") take time quadratic in the
-#: length of that one segment.
 ROUTES = [
     ("/<a>.<b>", lambda n: "/" + "." * n + "/"),
     ("/<a>-<b>", lambda n: "/" + "-" * n + "/"),
@@ -196,12 +202,27 @@ ROUTES = [
     ("/x/<path:p>", lambda n: "/y/" + "/" * n),
     ("/<string(minlength=2):a>.<int:b>", lambda n: "/" + ".1" * (n // 2) + "x"),
     ("/<any(a, b):kind>/<a>.<b>", lambda n: "/a/" + "." * n + "/"),
+    # Three or more variables in a segment, one after the first able to
+    # fail: one regex took time quadratic (cubic, ...) in the segment.
+    ("/<a>.<b>.<int:c>", lambda n: "/" + "." * n + "x"),
+    ("/<a>.<b>.<c>.<int:d>", lambda n: "/" + "." * n + "x"),
+    ("/<a>-<b>.<float:c>", lambda n: "/" + "-." * (n // 2) + "1.x"),
+    ("/<a><int:b>", lambda n: "/" + "1" * n + "x"),
+    ("/<segment:a>.<b>.<int:c>", lambda n: "/" + "." * n + "x"),
+    ("/<path:p>/<a>.<b>.<int:c>", lambda n: "/x/" + "." * n + "x"),
+    ("/<path:p>.<a>.<int:c>", lambda n: "/x/" + "." * n + "x"),
+    ("/<a>-<path:p>.<ext>", lambda n: "/" + "-" * n + "/" + "." * n + "/"),
+    # One converter whose own regex has two repeats that may trade characters.
+    ("/<overlap:a>", lambda n: "/" + "1" * n + "x"),
+    ("/w/<overlap:a>.json", lambda n: "/w/" + "1" * n + ".jsonx"),
 ]
 
 
 @pytest.mark.parametrize(("rule", "make"), ROUTES, ids=[rule for rule, _ in ROUTES])
 def test_router_matching_is_linear(rule, make):
     router = Router()
+    router.converters["segment"] = _Segment
+    router.converters["overlap"] = _Overlap
     router.add(Rule(rule, endpoint="e"))
     router.add(Rule("/", endpoint="index"))
 

@@ -22,7 +22,7 @@ from ..http.exceptions import (
     NotFound,
     UpgradeRequired,
 )
-from ..http.hosts import parse_host
+from ..http.hosts import checked_host, parse_host
 from .rules import _SAFE_PATH, BuildError, RequestRedirect, Rule, _RedirectingRule, _RedirectTo
 
 __all__ = ["Router", "Map", "MapAdapter"]
@@ -573,7 +573,7 @@ class Router(_RuleTable):
             if port and port != ("443" if scheme == "https" else "80"):
                 host = f"{host}:{port}"
         return self.bind_request(
-            host,
+            checked_host(host),  # "a, b" from two Host lines: 400, as request.host
             scheme,
             environ.get("SCRIPT_NAME", ""),
             server_name,

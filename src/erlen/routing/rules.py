@@ -15,6 +15,7 @@ from urllib.parse import quote
 
 from ..http.converters import PathConverter, ValidationError, make_converter, parse_converter_args
 from ..http.exceptions import HTTPException
+from .segments import Chain, chain_parts, may_backtrack
 
 if t.TYPE_CHECKING:
     from .map import Router
@@ -209,68 +210,134 @@ def _check_regex(kind: str, regex: str, rule: str) -> None:
         )
 
 
-def _shares_a_segment(segments: Segments) -> bool:
-    """Whether two variables share one path segment, all of them slash-free."""
-    shared = False
-    in_segment = 0
+def _in_one_segment(converter: t.Any) -> bool:
+    """Whether ``converter``'s regex never matches a slash."""
+    if getattr(converter, "part_isolating", False):
+        return True
+    # A custom converter that sets regex = "[^/]+" is not part_isolating by
+    # Werkzeug's rule (its regex names a slash); read the regex to know.
+    parts = chain_parts(converter.regex)
+    return parts is not None and not any(
+        "/" in "".join(part[1]) if part[0] == 1 else part[1].match("/") for part in parts
+    )
+
+
+def _split_segments(segments: Segments) -> list[list[t.Any]]:
+    """The rule's items per path segment: text, and variables ``(name, converter)``."""
+    templates: list[list[t.Any]] = [[]]
     for segment in segments:
         if isinstance(segment, str):
-            if "/" in segment:
-                in_segment = 0
+            first, *rest = segment.split("/")
+            if first:
+                templates[-1].append(first)
+            for piece in rest:
+                templates.append([piece] if piece else [])
         else:
-            if not getattr(segment[1], "part_isolating", False):
-                return False  # it may hold slashes: the count says nothing
-            in_segment += 1
-            shared = shared or in_segment > 1
-    return shared
+            templates[-1].append(segment)
+    return templates
+
+
+def _by_segment(segments: Segments, rule: str) -> bool:
+    """Whether the rule is matched a segment at a time (see :class:`_BySegment`).
+
+    So it is when variables share a segment, or a converter's regex could
+    backtrack over its segment, and at most one variable of the rule may
+    hold slashes; other rules keep one regex, which fails or matches them
+    in linear time.
+    """
+    spanning = 0
+    shared: list[list[t.Any]] = []
+    backtracks = False
+    for items in _split_segments(segments):
+        variables = [item for item in items if not isinstance(item, str)]
+        if len(variables) > 1:
+            shared.append(items)
+        elif variables and _backtracks(items):
+            backtracks = True
+        spanning += sum(1 for _, converter in variables if not _in_one_segment(converter))
+    if spanning > 1:
+        for items in shared:  # refuse a regex no matcher can read there
+            _chain(items, rule, re.compile(""))
+    return bool(shared or backtracks) and spanning <= 1
+
+
+def _backtracks(items: list[t.Any]) -> bool:
+    """Whether one regex of a segment's ``items`` may take more than linear time to miss.
+
+    So one converter's own regex can, such as ``\\w+\\d+`` (see
+    :func:`~erlen.routing.segments.may_backtrack`); a regex the chain
+    cannot read is left to the registration checks.
+    """
+    parts: list[t.Any] = []
+    for item in items:
+        if isinstance(item, str):
+            parts.append((1, (item,)))
+            continue
+        found = chain_parts(item[1].regex)
+        if found is None:
+            return False
+        parts.extend(found)
+    return may_backtrack(parts)
 
 
 class _BySegment:
-    """A rule matched one path segment at a time, where two variables share one.
+    """A rule matched one path segment at a time, where variables share one.
 
-    Every converter of the rule stays within a segment, so the path must
-    have the rule's segments, and each is matched alone: first its fixed
+    Every variable but one at most stays within a segment, so the path
+    has the rule's number of slashes, or more for that one variable (a
+    ``<path:>``), which then takes the extra slashes: the path is cut into
+    the rule's segments at once. Each is matched alone: first its fixed
     text at either end (``.json`` in ``<a>.<b>.json``), by string
-    comparison, then the variables between by a regex of their own. One
-    regex over the whole path would try every split of every segment
-    each time a later part failed: time quadratic in the path's length.
+    comparison, then the variables between, by a regex for one variable
+    or short text, by a :class:`~erlen.routing.segments.Chain` for longer
+    text. One regex over the whole path would try every split of every
+    segment each time a later part failed: time quadratic in the path's
+    length, or worse with more variables.
     """
 
-    __slots__ = ("parts", "slashes")
+    __slots__ = ("parts", "slashes", "spanning")
 
-    def __init__(self, segments: Segments) -> None:
-        templates: list[list[t.Any]] = [[]]
-        for segment in segments:
-            if isinstance(segment, str):
-                first, *rest = segment.split("/")
-                if first:
-                    templates[-1].append(first)
-                for piece in rest:
-                    templates.append([piece] if piece else [])
-            else:
-                templates[-1].append(segment)
+    def __init__(self, segments: Segments, rule: str) -> None:
+        templates = _split_segments(segments)
         self.slashes = len(templates) - 1
+        #: The segment of the variable that may hold slashes, or -1.
+        self.spanning = -1
         #: Per segment: (text it starts with, text it ends with, regex of the
-        #: variables between, or None when the segment is all text).
-        self.parts: list[tuple[str, str, re.Pattern[str] | None]] = []
-        for items in templates:
+        #: variables between or None when the segment is all text, and the
+        #: longest text for that regex), then, where several variables share
+        #: the segment, the Chain that matches longer text in linear time.
+        self.parts: list[tuple[str, str, re.Pattern[str] | None, int, Chain | None]] = []
+        for index, items in enumerate(templates):
             head = items.pop(0) if items and isinstance(items[0], str) else ""
             tail = items.pop() if items and isinstance(items[-1], str) else ""
             if not items:
-                self.parts.append((head + tail, "", None))
+                self.parts.append((head + tail, "", None, 0, None))
                 continue
+            variables = [item for item in items if not isinstance(item, str)]
+            if any(not _in_one_segment(converter) for _, converter in variables):
+                self.spanning = index
             pattern = "".join(
                 re.escape(item) if isinstance(item, str) else f"(?P<{item[0]}>{item[1].regex})"
                 for item in items
             )
-            self.parts.append((head, tail, re.compile(pattern, re.DOTALL)))
+            regex = re.compile(pattern, re.DOTALL)
+            if len(variables) > 1 or _backtracks(items):
+                chain = _chain(items, rule, regex)
+                self.parts.append((head, tail, regex, chain.short, chain))
+            else:
+                self.parts.append((head, tail, regex, -1, None))
 
     def fullmatch(self, path: str) -> _Found | None:
         pieces = path.split("/")
-        if len(pieces) != self.slashes + 1:
-            return None
+        extra = len(pieces) - 1 - self.slashes
+        if extra:
+            if extra < 0 or self.spanning < 0:
+                return None
+            # perf: the one variable that holds slashes takes the extra ones.
+            index = self.spanning
+            pieces[index : index + extra + 1] = ["/".join(pieces[index : index + extra + 1])]
         values: dict[str, t.Any] = {}
-        for piece, (head, tail, regex) in zip(pieces, self.parts, strict=True):
+        for piece, (head, tail, regex, short, chain) in zip(pieces, self.parts, strict=True):
             if regex is None:
                 if piece != head:
                     return None
@@ -278,11 +345,41 @@ class _BySegment:
             end = len(piece) - len(tail)
             if end < len(head) or not piece.startswith(head) or not piece.endswith(tail):
                 return None
+            if chain is not None and end - len(head) > short:
+                chained = chain.scan(piece[len(head) : end])
+                if chained is None:
+                    return None
+                values.update(chained)
+                continue
             found = regex.fullmatch(piece, len(head), end)
             if found is None:
                 return None
             values.update(found.groupdict())
         return _Found(values)
+
+
+def _chain(items: list[t.Any], rule: str, regex: re.Pattern[str]) -> Chain:
+    """A :class:`Chain` for a segment's variables and text, or a ValueError saying why not."""
+    chained: list[t.Any] = []
+    for item in items:
+        if isinstance(item, str):
+            chained.append(item)
+            continue
+        name, converter = item
+        parts = chain_parts(converter.regex)
+        if parts is None:
+            raise ValueError(
+                f"URL rule {rule!r} puts the variable {name!r} in a path segment with other "
+                f"variables, and its converter's regex {converter.regex!r} is not one erlen "
+                "can match there in time linear in the URL. One regex over such a segment "
+                "tries every split of it between the variables, so a long URL that almost "
+                "matches takes time that grows with the square of its length or faster. "
+                "Give the variable a segment of its own (as in '/<a>/<b>'), or write the "
+                "regex with one-character classes, their repeats and fixed words only (such "
+                "as '[a-z]+-[0-9]{4}' or '(?:jpg|png)'), and check the rest in to_python."
+            )
+        chained.append((name, parts))
+    return Chain(chained, regex)
 
 
 #: The helper group of _PathThenTail's pattern, left out of the values.
@@ -297,8 +394,16 @@ def _path_then_tail(segments: Segments) -> str | None:
     to the next slash: time quadratic in a long segment. The text after
     it has no slash, so the variable holds every slash of the rest of the
     path: this pattern takes them at once (a lookahead, so never given
-    back), then only the last segment is shared lazily, as before.
+    back), then only the last segment is shared lazily, as before. Used
+    where the path variable shares its segment with one variable after it
+    and no other segment is shared: more variables take a Chain.
     """
+    shared = [items for items in _split_segments(segments) if _count_variables(items) > 1]
+    if len(shared) != 1 or _count_variables(shared[0]) != 2:
+        return None
+    first = next(item for item in shared[0] if not isinstance(item, str))
+    if not isinstance(first[1], PathConverter):
+        return None
     spans = [i for i, s in enumerate(segments) if not isinstance(s, str) and _spans_slashes(s[1])]
     if len(spans) != 1 or not isinstance(segments[spans[0]][1], PathConverter):
         return None
@@ -335,6 +440,23 @@ class _PathThenTail:
         values = found.groupdict()
         del values[_SPAN]
         return _Found(values)
+
+
+def _count_variables(items: list[t.Any]) -> int:
+    return sum(1 for item in items if not isinstance(item, str))
+
+
+class _ChainMatch:
+    """A :class:`Chain` read as a compiled regex is (a host with several variables)."""
+
+    __slots__ = ("chain",)
+
+    def __init__(self, chain: Chain) -> None:
+        self.chain = chain
+
+    def fullmatch(self, text: str) -> _Found | None:
+        values = self.chain.fullmatch(text)
+        return None if values is None else _Found(values)
 
 
 class _Found:
@@ -540,17 +662,21 @@ class Rule:
             self._domain_segments = domain_segments
             self._domain_converters = domain_found
             if domain_found:
-                self._domain_regex = re.compile(domain_pattern, re.DOTALL)
+                domain_regex = re.compile(domain_pattern, re.DOTALL)
+                self._domain_regex = domain_regex
+                if len(domain_found) > 1:  # <sub>.<zone>.example.org: a shared segment
+                    chain = _chain(domain_segments, f"{domain}|{self.rule}", domain_regex)
+                    self._domain_regex = t.cast("re.Pattern[str]", _ChainMatch(chain))
             self.arguments |= set(domain_found)
         self._regex = re.compile(pattern, re.DOTALL)
-        if _shares_a_segment(segments):
-            # Two variables in one segment (<name>.<ext>): one regex over the
-            # path would take time quadratic in it to miss. See _BySegment.
-            self._regex = t.cast("re.Pattern[str]", _BySegment(segments))
-        else:
-            tail_pattern = _path_then_tail(segments)
-            if tail_pattern is not None:  # <path:p>.<ext>: see _path_then_tail
-                self._regex = t.cast("re.Pattern[str]", _PathThenTail(tail_pattern))
+        tail_pattern = _path_then_tail(segments)
+        if tail_pattern is not None:  # <path:p>.<ext>: see _path_then_tail
+            self._regex = t.cast("re.Pattern[str]", _PathThenTail(tail_pattern))
+        elif _by_segment(segments, self.rule):
+            # Variables share a segment (<name>.<ext>, <a>.<b>.<int:c>): one
+            # regex over the path would take time quadratic in it (or worse)
+            # to miss. See _BySegment.
+            self._regex = t.cast("re.Pattern[str]", _BySegment(segments, self.rule))
         self._to_python = tuple(
             (name, conv) for name, conv in found.items() if getattr(conv, "converts", True)
         )
