@@ -359,6 +359,8 @@ class ImATeapot(HTTPException):
 
 
 class MisdirectedRequest(HTTPException):
+    """421: the request reached a server that does not answer for its host or scheme."""
+
     code = 421
     description = "This server cannot answer for the host or scheme the request was sent to."
 
