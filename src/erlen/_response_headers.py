@@ -348,9 +348,12 @@ class ResponseHeaders:
         one past the end raises :class:`~erlen.exceptions.RangeNotSatisfiable`
         (416). Several ranges get the whole body, which is always allowed::
 
-            response = Response(data)
-            response.add_etag()
-            return response.make_conditional(request, True, len(data))
+            @app.get("/report")
+            def report():
+                data = build_report()  # bytes
+                response = Response(data)
+                response.add_etag()
+                return response.make_conditional(request, True, len(data))
         """
         if isinstance(request_or_environ, dict):
             environ = request_or_environ

@@ -53,6 +53,8 @@ def exempt(view_or_blueprint: F) -> F:
     For endpoints that other sites are meant to call (a webhook, a public
     API or socket authenticated by a token rather than a cookie)::
 
+        from erlen.csrf import exempt
+
         @app.post("/hooks/payment")
         @exempt
         def payment_hook(): ...

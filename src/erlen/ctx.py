@@ -499,11 +499,16 @@ def copy_current_request_context(f: F) -> F:
     greenlet, a task), ``request``, ``session`` and ``g`` are those of the
     request that decorated it::
 
-        @copy_current_request_context
-        def send_mail():
-            mail.send(to=request.form["email"])
+        import threading
 
-        threading.Thread(target=send_mail).start()
+        @app.post("/signup")
+        def signup():
+            @copy_current_request_context
+            def send_mail():
+                mail.send(to=request.form["email"])
+
+            threading.Thread(target=send_mail).start()
+            return "Check your inbox"
     """
     context = _cv.get(None)
     if context is None or context.request is None:

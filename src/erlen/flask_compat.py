@@ -1,6 +1,9 @@
 """The ``flask`` alias: unmodified Flask extensions run on erlen.
 
-Importing this module turns the alias on, for the whole process::
+Importing this module turns the alias on, for the whole process:
+
+.. code-block:: python
+    :class: fragment
 
     import erlen.flask_compat  # first, before anything imports flask
     from flask import Flask    # erlen.Erlen
@@ -28,7 +31,9 @@ turns it on before any ``conftest.py``.
 
 ``python -m erlen.flask_compat COMMAND [ARGS...]`` runs COMMAND with the
 alias on, for servers and tools that import the app themselves, when its
-module cannot start with ``import erlen.flask_compat``::
+module cannot start with ``import erlen.flask_compat``:
+
+.. code-block:: sh
 
     python -m erlen.flask_compat gunicorn app:app -w 4
     python -m erlen.flask_compat uvicorn app:app --workers 2

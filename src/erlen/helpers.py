@@ -45,7 +45,11 @@ def url_for(
 
     Values that are not variables of the rule become the query string::
 
-        url_for("user", uid=7, tab="posts")   # '/user/7?tab=posts'
+        @app.route("/user/<int:uid>")
+        def user(uid): ...
+
+        with app.test_request_context():
+            assert url_for("user", uid=7, tab="posts") == "/user/7?tab=posts"
 
     ``_external=True`` gives an absolute URL (``_scheme`` picks http/https),
     ``_anchor`` adds ``#fragment``; ``_method`` picks the rule for a method.

@@ -4,10 +4,11 @@
 
     from erlen.security import security_headers
 
-    security_headers(app)                      # the defaults below
-    security_headers(app, csp="default-src 'self'; img-src 'self' data:")
-    security_headers(app, hsts=False, frame_options=None)
+    security_headers(app)  # the defaults below
 
+Call it once for the app (or a blueprint); its arguments change the
+defaults: ``csp="default-src 'self'; img-src 'self' data:"`` also allows
+``data:`` images, ``hsts=False, frame_options=None`` sends neither header.
 The headers are added after each response is made; a header the view set
 itself is left as it is, so one view can loosen (or tighten) a policy.
 """

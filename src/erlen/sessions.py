@@ -330,10 +330,16 @@ class SessionInterface:
     A server-side store keeps only a random id in the cookie. A sketch
     with Redis (``redis`` is a ``redis.Redis``)::
 
+        import json
+        import secrets
+
         class RedisSession(SecureCookieSession):
             sid = ""
 
         class RedisSessionInterface(SessionInterface):
+            def __init__(self, redis):
+                self.redis = redis
+
             def open_session(self, app, request):
                 sid = request.cookies.get(self.get_cookie_name(app))
                 stored = self.redis.get(f"session:{sid}") if sid else None
@@ -355,9 +361,9 @@ class SessionInterface:
                 if self.should_set_cookie(app, session):
                     ttl = int(app.config["PERMANENT_SESSION_LIFETIME"].total_seconds())
                     self.redis.setex(f"session:{session.sid}", ttl, json.dumps(session))
-                    response.set_cookie(name, session.sid, ...)
+                    response.set_cookie(name, session.sid, httponly=True, samesite="Lax")
 
-        app.session_interface = RedisSessionInterface()
+        app.session_interface = RedisSessionInterface(redis)
     """
 
     #: What :meth:`make_null_session` returns.

@@ -2,6 +2,9 @@
 
 ::
 
+    import asyncio
+    import time
+
     from erlen import event_stream
 
     @app.route("/clock")

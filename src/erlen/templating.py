@@ -313,7 +313,9 @@ def render_template(template_name_or_list: TemplateNames, /, **context: t.Any) -
     ``context``, templates see ``request``, ``session``, ``g``, ``config``,
     ``url_for``, ``get_flashed_messages`` and what context processors add::
 
-        return render_template("user.html", user=user)
+        @app.get("/users/<name>")
+        def profile(name):
+            return render_template("user.html", name=name)
     """
     current, template = _prepare("render_template", template_name_or_list, context)
     return _render(current.app, template, context)
@@ -324,7 +326,9 @@ def render_template_string(source: str, /, **context: t.Any) -> str:
 
     ::
 
-        return render_template_string("Hello {{ name }}!", name=name)
+        @app.get("/hello/<name>")
+        def hello(name):
+            return render_template_string("Hello {{ name }}!", name=name)
     """
     current = _current("render_template_string")
     app = current.app
@@ -349,7 +353,9 @@ def stream_template(template_name_or_list: TemplateNames, /, **context: t.Any) -
     A view can return the generator as it is; the template runs while the
     body is sent, with ``request`` and ``g`` still available::
 
-        return stream_template("report.html", rows=query_rows())
+        @app.get("/report")
+        def report():
+            return stream_template("report.html", rows=query_rows())
 
     A missing template raises here, at the call, not while streaming.
     """

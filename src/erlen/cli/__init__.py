@@ -1,6 +1,6 @@
 """The ``erlen`` command: ``run``, ``routes``, ``shell`` and the app's own commands.
 
-::
+.. code-block:: sh
 
     erlen --app hello.py run --debug      # serve, reload on changes
     erlen run --asgi --debug              # the same through uvicorn (ASGI)

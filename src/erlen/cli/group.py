@@ -39,6 +39,10 @@ class ErlenGroup(AppGroup):
     The app is loaded only to run or list a command that is not built in.
     For a project's own command (``wiki run``, ``wiki init-db``)::
 
+        import click
+        from erlen import Erlen
+        from erlen.cli import ErlenGroup
+
         def create_app():
             app = Erlen("wiki")
             ...

@@ -5,6 +5,9 @@ it starts: serve production traffic with gunicorn, uWSGI or waitress.
 
 ::
 
+    import threading
+    from erlen.dev.server import make_server
+
     server = make_server("127.0.0.1", 0, app)   # port 0: any free port
     threading.Thread(target=server.serve_forever, daemon=True).start()
     ...  # talk to http://127.0.0.1:{server.server_port}/

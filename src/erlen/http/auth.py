@@ -49,9 +49,12 @@ class Authorization:
     (and ``auth.username``, ``auth["nonce"]``, ``auth.get("realm")`` read
     them)::
 
-        auth = request.authorization
-        if auth is None or auth.type != "basic" or not check(auth.username, auth.password):
-            abort(401, www_authenticate='Basic realm="site"')
+        @app.get("/admin")
+        def admin():
+            auth = request.authorization
+            if auth is None or auth.type != "basic" or not check(auth.username, auth.password):
+                abort(401, www_authenticate='Basic realm="site"')
+            return f"Hello, {auth.username}"
     """
 
     __slots__ = ("type", "parameters", "token")

@@ -16,7 +16,10 @@ A custom converter subclasses :class:`BaseConverter` and is registered in
         def to_url(self, value): return ",".join(quote(v, safe="") for v in value)
 
     app.url_map.converters["list"] = ListConverter
+
     @app.route("/tags/<list:tags>")
+    def tags(tags):
+        return " and ".join(tags)  # /tags/tea,cake: "tea and cake"
 
 A converter that takes arguments from the rule (``<list(2, sep=';'):tags>``)
 is written as for Werkzeug, with the URL map first::

@@ -4,7 +4,7 @@ Raise one from a view (or call :func:`abort`) to stop the request and answer
 with that status. Each renders a small HTML page, or JSON when the client
 prefers it (``Accept: application/json``).
 
-::
+.. code-block:: text
 
     HTTPException
      +-- BadRequest (400)

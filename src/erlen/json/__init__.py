@@ -102,8 +102,11 @@ def jsonify(*args: t.Any, **kwargs: t.Any) -> Response:
     One value is sent as it is, several as a list, keywords as an object,
     nothing as ``null``::
 
-        return jsonify(user.to_dict())
-        return jsonify(id=3, name="ann")
+        @app.get("/users/<int:uid>")
+        def user(uid):
+            if uid == 3:
+                return jsonify(id=3, name="ann")  # {"id": 3, "name": "ann"}
+            return jsonify(load_user(uid).to_dict())
 
     A view can also return the dict or list itself. Outside an app
     context (where Flask raises), the response is what the default

@@ -1,7 +1,9 @@
 """Problem details (RFC 9457): the errors typed views answer with.
 
 Each is an erlen HTTP error (so ``@app.errorhandler(422)`` catches it)
-that renders ``application/problem+json``::
+that renders ``application/problem+json``:
+
+.. code-block:: json
 
     {"type": "about:blank", "title": "Unprocessable Content", "status": 422,
      "detail": "The request did not validate: 2 errors.",
