@@ -110,3 +110,21 @@ def test_a_blueprint_only(app, client):
 def test_bad_options_are_refused_when_registered(app, options, message):
     with pytest.raises(ValueError, match=message):
         security_headers(app, **options)
+
+
+def test_a_second_call_for_the_same_app_is_refused_with_what_to_do(app, client):
+    security_headers(app, frame_options="SAMEORIGIN")
+    with pytest.raises(RuntimeError, match="already called.*pass every option in one call"):
+        security_headers(app, frame_options=None)
+    # The first call's headers are what the app sends; the refused call added nothing.
+    assert client.get("/").headers["X-Frame-Options"] == "SAMEORIGIN"
+    assert len(app.after_request_funcs[None]) == 1
+
+
+def test_an_app_and_its_blueprint_each_get_one_call():
+    app = Erlen(__name__)
+    blueprint = Blueprint("admin", __name__)
+    security_headers(blueprint, frame_options="DENY")
+    security_headers(app, frame_options="SAMEORIGIN")  # another target: allowed
+    with pytest.raises(RuntimeError, match="already called"):
+        security_headers(blueprint)

@@ -60,6 +60,12 @@ def security_headers(
         ``"camera=(), microphone=()"``; none by default.
     :param cross_origin_opener_policy: ``Cross-Origin-Opener-Policy``.
     """
+    if getattr(target, "_erlen_security_headers", False):
+        raise RuntimeError(
+            f"security_headers() was already called for {target!r}. A second call would add a "
+            "second set of headers that cannot loosen the first (a header already set is kept): "
+            "pass every option in one call."
+        )
     if hsts_max_age < 0:
         raise ValueError(f"hsts_max_age must be a number of seconds, not {hsts_max_age!r}.")
     if frame_options is not None and frame_options.upper() not in ("DENY", "SAMEORIGIN"):
@@ -107,3 +113,4 @@ def security_headers(
         return response
 
     target.after_request(add_security_headers)
+    target._erlen_security_headers = True  # type: ignore[attr-defined]  # a mark, see above
