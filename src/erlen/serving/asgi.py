@@ -113,8 +113,9 @@ class _Body:
         ``more_body`` set and then an empty message, which costs a round trip.
         """
         receive = self._receive
-        if not self._buffer:
-            # perf: the usual small body comes whole, in the first message.
+        if self._more and not self._buffer:
+            # perf: the usual small body comes whole, in the first message:
+            # taken here, without the loop's call, list and join.
             message = await receive()
             if message["type"] == "http.request" and not message.get("more_body"):
                 body = message.get("body", b"")
