@@ -35,7 +35,6 @@ __all__ = ["Lane", "Worker", "WorkerPool", "NoWorkerAvailable"]
 T = t.TypeVar("T")
 
 _STOP: t.Any = object()
-_MISSING: t.Any = object()
 
 
 class NoWorkerAvailable(Exception):
@@ -56,7 +55,6 @@ class _Inbox:
     """Where worker threads leave results for one event loop, and how they wake it."""
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
-        self.loop = loop
         self._results: deque[tuple[asyncio.Future[t.Any], BaseException | None, t.Any]] = deque()
         # Whether the loop has been woken and has not yet taken the results.
         self._woken = False
@@ -103,26 +101,40 @@ class _Inbox:
             os.close(fd)
 
 
-_inboxes: dict[asyncio.AbstractEventLoop, _Inbox | None] = {}
+class _Callbacks:
+    """The inbox of a loop that cannot watch a descriptor: ``call_soon_threadsafe``."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
+        self._loop = loop
+
+    def post(
+        self, future: asyncio.Future[t.Any], error: BaseException | None, value: t.Any
+    ) -> None:
+        self._loop.call_soon_threadsafe(_finish, future, error, value)
+
+    def close(self) -> None:
+        pass
+
+
+_inboxes: dict[asyncio.AbstractEventLoop, _Inbox | _Callbacks] = {}
 _inboxes_lock = threading.Lock()
 
 
-def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox | None:
-    """The inbox of ``loop`` (made on first use), or ``None`` if it cannot watch a descriptor."""
+def _inbox_of(loop: asyncio.AbstractEventLoop) -> _Inbox | _Callbacks:
+    """The inbox of ``loop``, made on first use."""
     with _inboxes_lock:
-        if loop in _inboxes:
-            return _inboxes[loop]
+        inbox = _inboxes.get(loop)
+        if inbox is not None:
+            return inbox
         # A closed loop's selector is gone: its inbox's descriptors are closed here.
         for old in [old for old in _inboxes if old.is_closed()]:
-            inbox = _inboxes.pop(old)
-            if inbox is not None:
-                inbox.close()
+            _inboxes.pop(old).close()
         try:
-            made: _Inbox | None = _Inbox(loop)
-        except NotImplementedError:
-            made = None
-        _inboxes[loop] = made
-        return made
+            inbox = _Inbox(loop)
+        except NotImplementedError:  # Windows' proactor loop
+            inbox = _Callbacks(loop)
+        _inboxes[loop] = inbox
+        return inbox
 
 
 class Worker:
@@ -140,32 +152,24 @@ class Worker:
             job = jobs.get()
             if job is _STOP:
                 return
-            loop, inbox, future, function, args = job
+            inbox, future, function, args = job
             job = None  # nothing of a request is kept alive until the next job
             try:
                 value = function(*args)
             except BaseException as error:  # noqa: BLE001 - handed to the awaiting request
-                if inbox is not None:
-                    inbox.post(future, error, None)
-                else:
-                    loop.call_soon_threadsafe(_finish, future, error, None)
+                inbox.post(future, error, None)
             else:
-                if inbox is not None:
-                    inbox.post(future, None, value)
-                else:
-                    loop.call_soon_threadsafe(_finish, future, None, value)
+                inbox.post(future, None, value)
                 value = None
-            loop = inbox = future = function = args = None
+            inbox = future = function = args = None
 
     def run(self, function: t.Callable[..., T], *args: t.Any) -> asyncio.Future[T]:
         """Run ``function(*args)`` on this worker's thread; await the result."""
         loop = asyncio.get_running_loop()
         # perf: a dict lookup; _inbox_of takes its lock only for a new loop.
-        inbox = _inboxes.get(loop, _MISSING)
-        if inbox is _MISSING:
-            inbox = _inbox_of(loop)
+        inbox = _inboxes.get(loop) or _inbox_of(loop)
         future: asyncio.Future[T] = loop.create_future()
-        self._jobs.put((loop, inbox, future, function, args))
+        self._jobs.put((inbox, future, function, args))
         return future
 
     def stop(self) -> None:
