@@ -23,7 +23,7 @@ from .http.exceptions import (
     UnsupportedMediaType,
 )
 from .http.headers import Headers
-from .http.hosts import checked_host
+from .http.hosts import environ_host
 from .http.negotiation import Accept, parse_accept, parse_options_header
 from .http.query import parse_qs
 from .http.scope import app_path, build_environ, scope_header, undecoded_path
@@ -279,13 +279,7 @@ class Request(RequestHeaders):
             (links, ``url_for(_external=True)``, host matching), so requests
             that never use it pay nothing.
         """
-        host = self.environ.get("HTTP_HOST")
-        if not host:
-            host = self.environ.get("SERVER_NAME", "localhost")
-            port = str(self.environ.get("SERVER_PORT", ""))
-            if port and port != ("443" if self.scheme == "https" else "80"):
-                host = f"{host}:{port}"
-        return checked_host(host)
+        return environ_host(self.environ, self.scheme)
 
     @property
     def full_path(self) -> str:

@@ -15,14 +15,21 @@ from __future__ import annotations
 import ipaddress
 import re
 import typing as t
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from .exceptions import SecurityError
 
 if t.TYPE_CHECKING:
     from ..request import Request
 
-__all__ = ["InvalidHost", "UntrustedHost", "check_host", "checked_host", "host_is_trusted"]
+__all__ = [
+    "InvalidHost",
+    "UntrustedHost",
+    "check_host",
+    "checked_host",
+    "environ_host",
+    "host_is_trusted",
+]
 
 # RFC 3986 §3.2.2 host, narrowed to what names and addresses use: a reg-name of
 # letters, digits, "." "-" "_", or an IP literal in brackets; then an optional port.
@@ -47,13 +54,32 @@ def checked_host(host: str) -> str:
     app uses the host, whatever the server let through.
     """
     if parse_host(host) is None:
-        shown = host if len(host) <= 100 else host[:100] + "..."
         raise InvalidHost(
-            f"The request's Host header {shown!r} is not a valid host name: it must be a name or "
+            f"The request's Host header {shown_host(host)!r} is not a valid host name: it must be a name or "
             "an IP address, with an optional ':' and port (RFC 9110 §7.2), given once. "
             "The client, or a proxy in front of the app, sent it."
         )
     return host
+
+
+def environ_host(environ: Mapping[str, t.Any], scheme: str) -> str:
+    """The host (and port, if not ``scheme``'s default) a WSGI environ names, checked.
+
+    ``Host`` when the client sent one, else ``SERVER_NAME`` and
+    ``SERVER_PORT``; :func:`checked_host` refuses one that is not a host.
+    """
+    host = environ.get("HTTP_HOST")
+    if not host:
+        host = environ.get("SERVER_NAME", "localhost")
+        port = str(environ.get("SERVER_PORT", ""))
+        if port and port != ("443" if scheme == "https" else "80"):
+            host = f"{host}:{port}"
+    return checked_host(host)
+
+
+def shown_host(host: str) -> str:
+    """``host`` cut to a length an error message can quote."""
+    return host if len(host) <= 100 else host[:100] + "..."
 
 
 def host_is_trusted(host: str, trusted: Iterable[str]) -> bool:
@@ -125,8 +151,7 @@ def check_host(request: Request, trusted: Iterable[str]) -> None:
             f"{error.description} No such host can be in app.config['TRUSTED_HOSTS']."
         ) from None
     if not host_is_trusted(host, trusted):
-        shown = host if len(host) <= 100 else host[:100] + "..."
         raise UntrustedHost(
-            f"The host {shown!r} is not one this app serves. If it should be, add it to "
+            f"The host {shown_host(host)!r} is not one this app serves. If it should be, add it to "
             "app.config['TRUSTED_HOSTS']."
         )

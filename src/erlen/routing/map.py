@@ -22,7 +22,7 @@ from ..http.exceptions import (
     NotFound,
     UpgradeRequired,
 )
-from ..http.hosts import checked_host, parse_host
+from ..http.hosts import environ_host, parse_host, shown_host
 from .rules import _SAFE_PATH, BuildError, RequestRedirect, Rule, _RedirectingRule, _RedirectTo
 
 __all__ = ["Router", "Map", "MapAdapter"]
@@ -383,9 +383,8 @@ class Router(_RuleTable):
         """
         name = _normal_host(host, scheme)
         if name is None:
-            shown = host if len(host) <= 100 else host[:100] + "..."
             raise BadRequest(
-                f"The Host header {shown!r} is not a valid host name, so no route can be "
+                f"The Host header {shown_host(host)!r} is not a valid host name, so no route can be "
                 "chosen for it. Send the name of the site, such as 'example.com' or "
                 "'example.com:8080'."
             )
@@ -567,13 +566,8 @@ class Router(_RuleTable):
         """
         environ = getattr(environ, "environ", environ)
         scheme = environ.get("wsgi.url_scheme", "http")
-        host = environ.get("HTTP_HOST") or environ.get("SERVER_NAME", "localhost")
-        if not environ.get("HTTP_HOST"):
-            port = str(environ.get("SERVER_PORT", ""))
-            if port and port != ("443" if scheme == "https" else "80"):
-                host = f"{host}:{port}"
         return self.bind_request(
-            checked_host(host),  # "a, b" from two Host lines: 400, as request.host
+            environ_host(environ, scheme),  # "a, b" from two Host lines: 400, as request.host
             scheme,
             environ.get("SCRIPT_NAME", ""),
             server_name,
