@@ -205,19 +205,17 @@ def send_from_directory(
     if target is None:
         raise NotFound()
     flags = _OPEN_FLAGS if follow_symlinks else _no_links_out(directory, parts, target)
+    # Only opening the file raises OSError in send_file (reads come later).
     try:
-        return _send_file(target, flags, **kwargs)
-    except OSError as error:
-        # Only opening the file raises OSError in send_file (reads come later).
-        if flags == _OPEN_FLAGS or error.errno not in _LINK_ERRNOS:
-            if error.errno in _MISSING_ERRNOS:
+        try:
+            return _send_file(target, flags, **kwargs)
+        except OSError as error:
+            if flags == _OPEN_FLAGS or error.errno not in _LINK_ERRNOS:
+                raise
+            # The file itself is a link: followed if it stays in the folder.
+            if not _resolves_inside(directory, target):
                 raise NotFound() from None
-            raise
-        # The file itself is a link: followed if it stays in the folder.
-        if not _resolves_inside(directory, target):
-            raise NotFound() from None
-    try:
-        return _send_file(target, _OPEN_FLAGS, **kwargs)
+            return _send_file(target, _OPEN_FLAGS, **kwargs)
     except OSError as error:
         if error.errno in _MISSING_ERRNOS:
             raise NotFound() from None
