@@ -12,6 +12,7 @@ follows CPU time more closely. Needs Debian's ``valgrind``.
     python bench/instructions.py --wsgi --cases hello
     python bench/instructions.py --app falcon --cycles # an ASGI peer
     python bench/instructions.py --src /tmp/old/src    # another tree's erlen
+    python bench/instructions.py --typed "erlen msgspec asgi" litestar
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ HERE = Path(__file__).resolve().parent
 def child(src: str, protocol: str, app_name: str, case: str, number: int) -> None:
     """Serve ``number`` requests, the last ``number`` of them inside ``eval()``."""
     sys.path[:0] = [src, str(HERE)]
+    if case == "typed":
+        typed_child(app_name, number)
+        return
     from apps import CASES
 
     method, path, body, content_type, _ = CASES[case]
@@ -51,6 +55,23 @@ def child(src: str, protocol: str, app_name: str, case: str, number: int) -> Non
         loop = asyncio.new_event_loop()
         loop.run_until_complete(asgi_inprocess.timed(app, scope, body, 300))
         eval("loop.run_until_complete(asgi_inprocess.timed(app, scope, body, number))")
+
+
+def typed_child(name: str, number: int) -> None:
+    """Serve ``number`` requests of ``typed_inprocess.py``'s contender ``name``."""
+    import asyncio
+
+    import typed_inprocess as typed
+
+    builder, protocol, _ = typed.CONTENDERS[name]
+    app = builder()
+    if protocol == "wsgi":
+        typed._wsgi_timed(app, 300)
+        eval("typed._wsgi_timed(app, number)")
+    else:
+        loop = asyncio.new_event_loop()
+        loop.run_until_complete(typed._asgi_timed(app, 300))
+        eval("loop.run_until_complete(typed._asgi_timed(app, number))")
 
 
 def count(src: str, protocol: str, app_name: str, case: str, number: int, cycles: bool) -> str:
@@ -93,8 +114,16 @@ def main() -> None:
     parser.add_argument("--cases", nargs="+", default=["hello", "json", "form"])
     parser.add_argument("--number", type=int, default=2000, help="requests counted")
     parser.add_argument("--cycles", action="store_true", help="also estimate cycles (slower)")
+    parser.add_argument(
+        "--typed", nargs="+", metavar="NAME", help="typed_inprocess.py's contenders instead"
+    )
     args = parser.parse_args()
     protocol = "wsgi" if args.wsgi else "asgi"
+    for name in args.typed or ():
+        result = count(args.src, "typed", name, "typed", args.number, args.cycles)
+        print(f"typed {name:22s} {result} per request")
+    if args.typed:
+        return
     for case in args.cases:
         result = count(args.src, protocol, args.app, case, args.number, args.cycles)
         print(f"{protocol} {args.app:12s} {case:6s} {result} per request")

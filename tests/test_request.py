@@ -221,3 +221,57 @@ def test_repr():
 @pytest.mark.parametrize("method", ["GET", "POST", "DELETE", "PATCH"])
 def test_method(method):
     assert make_request("/", method=method).method == method
+
+
+def test_reading_the_body_whole_leaves_the_stream_spent(app, client):
+    # The same under both protocols, and as Werkzeug: get_data() reads the
+    # stream to its end (once, then cached); cache=False leaves nothing cached.
+    @app.post("/whole")
+    def whole():
+        first = request.get_data()
+        return {
+            "first": first.decode(),
+            "again": request.get_data().decode(),
+            "stream": request.stream.read().decode(),
+            "form": dict(request.form),
+        }
+
+    @app.post("/uncached")
+    def uncached():
+        first = request.get_data(cache=False)
+        return {"first": first.decode(), "again": request.get_data().decode()}
+
+    @app.post("/part")
+    def part():
+        start = request.stream.read(3)
+        return {"start": start.decode(), "rest": request.get_data().decode()}
+
+    @app.post("/form-then-data")
+    def form_then_data():
+        return {"form": dict(request.form), "data": request.get_data().decode()}
+
+    form = "application/x-www-form-urlencoded"
+    assert client.post("/whole", data=b"a=1", content_type=form).json == {
+        "first": "a=1",
+        "again": "a=1",
+        "stream": "",
+        "form": {"a": "1"},  # as Werkzeug: parsed from the bytes get_data() read
+    }
+    assert client.post("/uncached", data=b"abcdef").json == {"first": "abcdef", "again": ""}
+    assert client.post("/part", data=b"abcdef").json == {"start": "abc", "rest": "def"}
+    assert client.post("/form-then-data", data=b"a=1", content_type=form).json == {
+        "form": {"a": "1"},
+        "data": "a=1",
+    }
+
+
+def test_a_form_is_parsed_from_the_bytes_get_data_read_first(app, client):
+    @app.post("/upload")
+    def upload():
+        size = len(request.get_data())
+        return {"size": size, "form": dict(request.form), "files": sorted(request.files)}
+
+    answer = client.post("/upload", data={"a": "1", "f": (io.BytesIO(b"xyz"), "f.txt")}).json
+    assert answer["size"] > 0
+    assert answer["form"] == {"a": "1"}
+    assert answer["files"] == ["f"]

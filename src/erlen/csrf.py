@@ -69,13 +69,21 @@ def exempt(view_or_blueprint: F) -> F:
     return view_or_blueprint
 
 
-def check_request(app: Erlen, request: Request, view: t.Any) -> None:
-    """Raise :class:`CrossOriginRequestRefused` for a cross-site browser request."""
+def check_request(app: Erlen, request: Request, view: t.Any = None) -> None:
+    """Raise :class:`CrossOriginRequestRefused` for a cross-site browser request.
+
+    ``view`` is the routed view; when ``None``, it is looked up from the
+    request's rule, and only if the request came from a browser.
+    """
     # perf: a request with neither header is not from a browser; tell that
     # without building headers (no call at all under WSGI).
-    environ = request.__dict__.get("environ")
+    known = request.__dict__
+    environ = known.get("environ")
     if environ is not None:
         if "HTTP_SEC_FETCH_SITE" not in environ and "HTTP_ORIGIN" not in environ:
+            return
+    elif "_from_browser" in known:  # the ASGI adapter looked, with the body's headers
+        if not known["_from_browser"]:
             return
     elif request._scope is not None:
         for name, _ in request._scope["headers"]:
@@ -83,6 +91,8 @@ def check_request(app: Erlen, request: Request, view: t.Any) -> None:
                 break
         else:
             return
+    if view is None and request.url_rule is not None:
+        view = app.view_functions.get(request.url_rule.endpoint)
     where = _cross_site(app, request, view)
     if where is not None:
         raise CrossOriginRequestRefused(

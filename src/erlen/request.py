@@ -7,6 +7,7 @@ that reads none of them pays for none of them.
 
 from __future__ import annotations
 
+import io
 import typing as t
 from collections import ChainMap
 from urllib.parse import quote
@@ -53,6 +54,8 @@ DEFAULT_LIMITS: dict[str, t.Any] = {
 _URLENCODED = "application/x-www-form-urlencoded"
 _FORM_TYPES = (_URLENCODED, "multipart/form-data")
 _MISSING: t.Any = object()
+#: The stream of a request whose body was read at once: nothing left to read.
+_SPENT = LimitedStream(None, 0, None)
 
 
 class _Args(MultiDict[str]):
@@ -189,23 +192,20 @@ class Request(RequestHeaders):
                 except UnicodeError:
                     request._invalid_path = True
         request.path = path
-        if body_headers is not None and not body_headers.repeated:
-            request._take_body_headers(body_headers)
+        if body_headers is not None:
+            # perf: what reading the body needs, taken from the scope without building
+            # the whole environ; a malformed length is left to the environ, whose
+            # parsing reports it.
+            length, content_type, repeated, browser = body_headers
+            known = request.__dict__
+            known["_from_browser"] = browser
+            if repeated or (length is not None and (not length.isdigit() or len(length) > 19)):
+                return request
+            known["content_length"] = None if length is None else int(length)
+            known["content_type"] = (
+                content_type.decode("latin-1") or None if content_type is not None else None
+            )
         return request
-
-    def _take_body_headers(self, found: BodyHeaders) -> None:
-        # perf: what reading a form needs, taken from the scope without building
-        # the whole environ; a malformed length is left to the environ, whose
-        # parsing reports it.
-        length = found.length
-        if length is not None:
-            if not length.isdigit() or len(length) > 19:
-                return
-            self.__dict__["content_length"] = int(length)
-        content_type = found.content_type
-        self.__dict__["content_type"] = (
-            content_type.decode("latin-1") or None if content_type is not None else None
-        )
 
     @cached
     def environ(self) -> dict[str, t.Any]:
@@ -440,6 +440,10 @@ class Request(RequestHeaders):
                 f"request.{name.lower()} must be a number of bytes (0 or more) or None "
                 f"(the app's {name}), not {value!r}."
             )
+        if name == "MAX_CONTENT_LENGTH" and self.__dict__.pop("_preloaded", False):
+            # The body the ASGI adapter read in advance, under the app's limit, is
+            # still in its buffer: read from there, through a stream bounded by this.
+            self.__dict__.pop("_body_bytes", None)
         config = self._config
         if not isinstance(config, ChainMap):
             # perf: only a request whose limits changed gets its own layer; every
@@ -504,10 +508,8 @@ class Request(RequestHeaders):
     @cached
     def stream(self) -> LimitedStream:
         """The body as a file-like object, read once, bounded by the limits."""
-        body = self.__dict__.get("_form_body")
-        if body is not None:  # already read to parse the form
-            import io
-
+        body = self.__dict__.get("_body_bytes")
+        if body is not None:  # already read whole (to parse a form, or by the ASGI adapter)
             return LimitedStream(io.BytesIO(body), len(body), None)
         length = self.content_length
         source = self._input or self.environ.get("wsgi.input")
@@ -525,9 +527,25 @@ class Request(RequestHeaders):
                 self.form  # noqa: B018 - parses the form, if it is one
                 data = self.__dict__.get("_data")
             if data is None:
-                data = self.stream.readall()
+                known = self.__dict__
+                if "stream" in known:
+                    data = self.stream.readall()
+                else:
+                    # perf: no stream object: the bytes read already (by the ASGI
+                    # adapter, or for a form), else one read of a body of known
+                    # length. The stream is spent after, as after reading it whole.
+                    data = known.get("_body_bytes")
+                    if data is None:
+                        length = self.content_length
+                        if length is None:
+                            data = self.stream.readall()
+                        else:
+                            data = self._read_at_once(length)
+                            known["stream"] = _SPENT
+                    else:
+                        known["stream"] = _SPENT
                 if cache:
-                    self.__dict__["_data"] = data
+                    known["_data"] = data
         if as_text:
             return data.decode(self.mimetype_params.get("charset", "utf-8"), "replace")
         return data
@@ -548,7 +566,7 @@ class Request(RequestHeaders):
         else:
             mimetype = self.mimetype
         files: MultiDict[FileStorage]
-        if mimetype not in _FORM_TYPES or "_data" in self.__dict__:
+        if mimetype not in _FORM_TYPES:
             form: MultiDict[str] = _Form.__new__(_Form)
             files = _Files.__new__(_Files)
         elif mimetype == _URLENCODED:
@@ -557,8 +575,10 @@ class Request(RequestHeaders):
             form = _forms.parse_urlencoded(body, config.get("MAX_FORM_PARTS"), cls=_Form)
             files = _Files.__new__(_Files)
         else:
+            data = self.__dict__.get("_data")
             form, files = _forms.parse_form_data(
-                self.stream,
+                # As Werkzeug: a body get_data() read already is parsed from its bytes.
+                self.stream if data is None else LimitedStream(io.BytesIO(data), len(data), None),
                 mimetype,
                 self.mimetype_params,
                 max_form_memory_size=config.get("MAX_FORM_MEMORY_SIZE"),
@@ -570,19 +590,34 @@ class Request(RequestHeaders):
         self.__dict__["form"] = form
         self.__dict__["files"] = files
 
+    def _read_at_once(self, length: int) -> bytes:
+        """Read a body of a known ``length`` in one call, as ``stream`` would, without it."""
+        limit = self._config.get("MAX_CONTENT_LENGTH")
+        if limit is not None and length > limit:
+            raise too_large(length, limit)
+        source = self._input or self.environ.get("wsgi.input")
+        return read_exactly(source, length) if source is not None and length else b""
+
     def _read_form_body(self, max_size: int | None) -> bytes:
+        known = self.__dict__
+        data = known.get("_data")
+        if data is not None:  # get_data() read it first; as Werkzeug, the form is parsed from it
+            if max_size is not None and len(data) > max_size:
+                raise _forms._memory_too_large(max_size)
+            return data  # type: ignore[no-any-return]  # perf: no cast() call
         length = self.content_length
         if length is not None and max_size is not None and length > max_size:
             raise _forms._memory_too_large(max_size)
-        if length is not None and "stream" not in self.__dict__:
-            # perf: one read, no stream object; the bytes stay for `stream`.
-            limit = self._config.get("MAX_CONTENT_LENGTH")
-            if limit is not None and length > limit:
-                raise too_large(length, limit)
-            source = self._input or self.environ.get("wsgi.input")
-            body = read_exactly(source, length) if source is not None and length else b""
-            self.__dict__["_form_body"] = body
-            return body
+        if "stream" not in known:
+            body = known.get("_body_bytes")  # the ASGI adapter's, read in advance
+            if body is not None:
+                if max_size is not None and len(body) > max_size:
+                    raise _forms._memory_too_large(max_size)
+                return body  # type: ignore[no-any-return]  # perf: no cast() call
+            if length is not None:
+                # perf: one read, no stream object; the bytes stay for `stream`.
+                body = known["_body_bytes"] = self._read_at_once(length)
+                return body
         stream = self.stream
         if length is not None:
             return stream.read(length)
@@ -600,7 +635,7 @@ class Request(RequestHeaders):
         else:
             environ = known.get("environ")
             content_type = self.content_type if environ is None else environ.get("CONTENT_TYPE")
-        if content_type == _URLENCODED and "_data" not in known:
+        if content_type == _URLENCODED:
             # perf: the usual form, urlencoded, skips _load_form's dispatch.
             config = self._config
             body = self._read_form_body(config.get("MAX_FORM_MEMORY_SIZE"))

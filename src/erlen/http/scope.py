@@ -135,19 +135,30 @@ def undecoded_path(scope: Scope, path: str) -> bytes | None:
 _PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"}
 
 
-_BODY_HEADER_NAMES = frozenset((b"content-length", b"content-type", b"transfer-encoding"))
+#: The headers body_headers() looks for: the body's framing and type, and the
+#: two that show a browser sent the request (for the CSRF check).
+_BODY_HEADER_NAMES = frozenset(
+    (b"content-length", b"content-type", b"transfer-encoding", b"origin", b"sec-fetch-site")
+)
+_new_tuple = tuple.__new__
 
 
 class BodyHeaders(t.NamedTuple):
+    """What :func:`body_headers` finds in a request's headers."""
+
+    #: The ``Content-Length`` value, unchecked.
     length: bytes | None
     content_type: bytes | None
+    #: Whether either of those two headers came more than once.
     repeated: bool
+    #: Whether ``Origin`` or ``Sec-Fetch-Site`` came: a browser sent the request.
+    browser: bool = False
 
 
 def body_headers(scope: Scope) -> BodyHeaders | None:
     """Return the body's length and type headers, or ``None`` for a request without a body."""
     length = content_type = None
-    repeated = chunked = False
+    repeated = chunked = browser = False
     for name, value in scope["headers"]:
         if name in _BODY_HEADER_NAMES:  # perf: one test for the usual header
             if name == b"content-length":
@@ -156,15 +167,18 @@ def body_headers(scope: Scope) -> BodyHeaders | None:
             elif name == b"content-type":
                 repeated = repeated or content_type is not None
                 content_type = value
-            else:
+            elif name == b"transfer-encoding":
                 chunked = True
-    # perf: announces_body() inlined, for the request without a body.
-    if length is None and not chunked:
-        if scope.get("http_version") in ("1.1", "1.0"):
+            else:
+                browser = True
+    # perf: announces_body() inlined.
+    if length is None:
+        if not chunked and scope.get("http_version") in ("1.1", "1.0"):
             return None
-    elif not announces_body(length, chunked, None):
+    elif not chunked and length in (b"", b"0"):
         return None
-    return BodyHeaders(length, content_type, repeated)
+    # perf: the tuple made directly; a NamedTuple's own __new__ is a Python function.
+    return _new_tuple(BodyHeaders, (length, content_type, repeated, browser))  # type: ignore[no-any-return]
 
 
 def announces_body(length: bytes | None, chunked: bool, http_version: str | None) -> bool:

@@ -13,7 +13,7 @@ import typing as t
 
 from .exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 
-__all__ = ["LimitedStream", "read_exactly", "too_large", "unreadable"]
+__all__ = ["LimitedStream", "read_exactly", "short_body", "too_large", "unreadable"]
 
 
 class LimitedStream:
@@ -57,10 +57,7 @@ class LimitedStream:
         try:
             data = read_exactly(self._stream, size)
         except _ShortBody:
-            raise BadRequest(
-                f"The client stopped sending the body after fewer than the {length} bytes "
-                "it announced (Content-Length)."
-            ) from None
+            raise short_body(length) from None  # the length announced, not this read's
         self._read += size
         return data
 
@@ -114,16 +111,22 @@ class _ShortBody(BadRequest):
     """The body ended before its Content-Length."""
 
 
+def short_body(length: int) -> BadRequest:
+    """The 400 for a body that ended before the ``length`` bytes its Content-Length announced."""
+    return _ShortBody(
+        f"The client stopped sending the body after fewer than the {length} bytes it "
+        "announced (Content-Length)."
+    )
+
+
 def read_exactly(source: t.Any, length: int) -> bytes:
+    """Read ``length`` bytes of ``source``; a 400 if it ends before (as for a whole body)."""
     try:
         data = source.read(length)
         while len(data) < length:  # a socket may answer with less than asked
             more = source.read(length - len(data))
             if not more:
-                raise _ShortBody(
-                    f"The client sent {len(data)} bytes of a body it said was {length} "
-                    "bytes long (Content-Length), then stopped."
-                )
+                raise short_body(length)
             data += more
     except (HTTPException, RuntimeError):
         raise
