@@ -440,10 +440,15 @@ class Request(RequestHeaders):
                 f"request.{name.lower()} must be a number of bytes (0 or more) or None "
                 f"(the app's {name}), not {value!r}."
             )
-        if name == "MAX_CONTENT_LENGTH" and self.__dict__.pop("_preloaded", False):
+        known = self.__dict__
+        if (
+            name == "MAX_CONTENT_LENGTH"
+            and "_body_bytes" in known
+            and getattr(self._input, "_buffer", None) is known["_body_bytes"]
+        ):
             # The body the ASGI adapter read in advance, under the app's limit, is
             # still in its buffer: read from there, through a stream bounded by this.
-            self.__dict__.pop("_body_bytes", None)
+            del known["_body_bytes"]
         config = self._config
         if not isinstance(config, ChainMap):
             # perf: only a request whose limits changed gets its own layer; every

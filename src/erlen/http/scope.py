@@ -140,19 +140,12 @@ _PROTOCOLS = {"1.0": "HTTP/1.0", "1.1": "HTTP/1.1", "2": "HTTP/2", "3": "HTTP/3"
 _BODY_HEADER_NAMES = frozenset(
     (b"content-length", b"content-type", b"transfer-encoding", b"origin", b"sec-fetch-site")
 )
-_new_tuple = tuple.__new__
-
-
-class BodyHeaders(t.NamedTuple):
-    """What :func:`body_headers` finds in a request's headers."""
-
-    #: The ``Content-Length`` value, unchecked.
-    length: bytes | None
-    content_type: bytes | None
-    #: Whether either of those two headers came more than once.
-    repeated: bool
-    #: Whether ``Origin`` or ``Sec-Fetch-Site`` came: a browser sent the request.
-    browser: bool = False
+#: What :func:`body_headers` finds: ``(length, content_type, repeated, browser)``.
+#: ``length`` is the ``Content-Length`` value, unchecked; ``repeated`` whether
+#: either of those two headers came more than once; ``browser`` whether
+#: ``Origin`` or ``Sec-Fetch-Site`` came (a browser sent the request). A plain
+#: tuple: a NamedTuple's construction costs about 0.1 µs more per request.
+BodyHeaders = tuple[bytes | None, bytes | None, bool, bool]
 
 
 def body_headers(scope: Scope) -> BodyHeaders | None:
@@ -177,8 +170,7 @@ def body_headers(scope: Scope) -> BodyHeaders | None:
             return None
     elif not chunked and length in (b"", b"0"):
         return None
-    # perf: the tuple made directly; a NamedTuple's own __new__ is a Python function.
-    return _new_tuple(BodyHeaders, (length, content_type, repeated, browser))  # type: ignore[no-any-return]
+    return length, content_type, repeated, browser
 
 
 def announces_body(length: bytes | None, chunked: bool, http_version: str | None) -> bool:

@@ -83,6 +83,8 @@ async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -
 class _Body:
     """The request body as the server delivers it: read in a thread, or iterated."""
 
+    __slots__ = ("_receive", "_loop", "_buffer", "_more", "error", "disconnected")
+
     def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
         self._receive = receive
         self._loop = loop
@@ -294,7 +296,6 @@ async def serve(
                     return  # nobody is left to answer
                 if whole is not None:  # perf: request.get_data() takes it as it is
                     known["_body_bytes"] = whole
-                    known["_preloaded"] = True  # see Request._set_limit
         # perf: async-ness was decided when the view was registered; one dict lookup.
         on_loop = True if view is None else app._async_views.get(view)
         if on_loop is None:  # a view put into view_functions directly

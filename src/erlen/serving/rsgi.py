@@ -135,7 +135,7 @@ def _framing(scope: _Scope) -> BodyHeaders | None:
     ):
         return None
     content_type = headers.get("content-type")
-    return BodyHeaders(
+    return (
         None if length is None else length.encode("latin-1"),
         None if content_type is None else content_type.encode("latin-1"),
         len(headers.get_all("content-length")) > 1 or len(headers.get_all("content-type")) > 1,
