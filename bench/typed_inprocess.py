@@ -9,8 +9,9 @@ Contenders:
   with the type, then ``msgspec.json.encode``), each through WSGI and ASGI;
   and erlen with pydantic called by hand (WSGI), which shows the typed
   layer's own cost apart from pydantic's;
-- FastAPI (pydantic) and Litestar (msgspec), through ASGI, ``async def``
-  handlers (no thread pool);
+- FastAPI (pydantic), Litestar (msgspec) and Litestar with the pydantic
+  model (the like-for-like peer of erlen's pydantic contender), through ASGI,
+  ``async def`` handlers (no thread pool);
 - flask-openapi3 (pydantic) through WSGI.
 
 No server and no socket. Each timing serves ``--number`` requests; the
@@ -203,6 +204,21 @@ def litestar_app():
     return Litestar([create], openapi_config=None)
 
 
+def litestar_pydantic_app():
+    # Litestar with the same pydantic model erlen's pydantic contenders use: the
+    # like-for-like peer of "erlen pydantic asgi" (Litestar reads pydantic models
+    # through its bundled pydantic plugin).
+    from litestar import Litestar, post
+
+    Item = _pydantic_item()
+
+    @post("/items", status_code=200)
+    async def create(data: Item) -> Item:
+        return data
+
+    return Litestar([create], openapi_config=None)
+
+
 def flask_openapi3_app():
     from flask_openapi3 import OpenAPI
 
@@ -228,6 +244,7 @@ CONTENDERS = {
     "erlen by hand asgi": (erlen_hand_async, "asgi", None),
     "fastapi": (fastapi_app, "asgi", "fastapi"),
     "litestar": (litestar_app, "asgi", "litestar"),
+    "litestar pydantic": (litestar_pydantic_app, "asgi", "litestar"),
 }
 
 
@@ -433,6 +450,7 @@ def main(argv=None):
         ("fastapi", "erlen pydantic asgi", ">=", 4.0),
         ("litestar", "erlen msgspec asgi", ">=", 3.0),
         ("litestar", "erlen pydantic asgi", ">=", 3.0),
+        ("litestar pydantic", "erlen pydantic asgi", ">=", 3.0),
         ("flask-openapi3", "erlen pydantic", ">=", 1.0),
     ]
     for a, b, how, bound in targets:
