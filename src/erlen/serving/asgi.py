@@ -21,6 +21,7 @@ from ..http.scope import body_headers, build_environ, encode_headers
 from ..http.streams import too_large
 from ..request import Request
 from ..response import prepare_body
+from .concurrency import running_loop
 from .threads import Lane, NoWorkerAvailable
 
 _new_object = object.__new__
@@ -258,7 +259,7 @@ async def serve(
     if not app._got_first_request:
         app._got_first_request = True  # setup methods refuse from now on
     # perf: HTTP is served right here, one coroutine fewer per request.
-    loop = asyncio.get_running_loop()
+    loop = running_loop()
     found = framing(scope)
     body = None if found is None else _Body(receive, loop)
     request_class = app.request_class

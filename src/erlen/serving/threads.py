@@ -30,6 +30,8 @@ import typing as t
 from collections import deque
 from queue import SimpleQueue
 
+from .concurrency import running_loop
+
 __all__ = ["Lane", "Worker", "WorkerPool", "NoWorkerAvailable"]
 
 T = t.TypeVar("T")
@@ -165,7 +167,7 @@ class Worker:
 
     def run(self, function: t.Callable[..., T], *args: t.Any) -> asyncio.Future[T]:
         """Run ``function(*args)`` on this worker's thread; await the result."""
-        loop = asyncio.get_running_loop()
+        loop = running_loop()
         # perf: a dict lookup; _inbox_of takes its lock only for a new loop.
         inbox = _inboxes.get(loop) or _inbox_of(loop)
         future: asyncio.Future[T] = loop.create_future()
