@@ -533,22 +533,17 @@ class Request(RequestHeaders):
                 data = self.__dict__.get("_data")
             if data is None:
                 known = self.__dict__
-                if "stream" in known:
+                # perf: no stream object for the bytes read already (for a form, or
+                # in advance by the ASGI adapter), or for one read of the length
+                # announced; the stream is spent after, as after reading it whole.
+                data = known.get("_body_bytes")
+                length = self.content_length if data is None else None
+                if "stream" in known or (data is None and length is None):
                     data = self.stream.readall()
                 else:
-                    # perf: no stream object: the bytes read already (by the ASGI
-                    # adapter, or for a form), else one read of a body of known
-                    # length. The stream is spent after, as after reading it whole.
-                    data = known.get("_body_bytes")
                     if data is None:
-                        length = self.content_length
-                        if length is None:
-                            data = self.stream.readall()
-                        else:
-                            data = self._read_at_once(length)
-                            known["stream"] = _SPENT
-                    else:
-                        known["stream"] = _SPENT
+                        data = self._read_at_once(length)  # type: ignore[arg-type]  # not None
+                    known["stream"] = _SPENT
                 if cache:
                     known["_data"] = data
         if as_text:
@@ -605,24 +600,23 @@ class Request(RequestHeaders):
 
     def _read_form_body(self, max_size: int | None) -> bytes:
         known = self.__dict__
-        data = known.get("_data")
-        if data is not None:  # get_data() read it first; as Werkzeug, the form is parsed from it
-            if max_size is not None and len(data) > max_size:
+        # The bytes read already: by get_data() (as Werkzeug, the form is parsed
+        # from them), else by the ASGI adapter in advance, unless the view has
+        # begun reading the stream.
+        body = known.get("_data")
+        if body is None and "stream" not in known:
+            body = known.get("_body_bytes")
+        if body is not None:
+            if max_size is not None and len(body) > max_size:
                 raise _forms._memory_too_large(max_size)
-            return data  # type: ignore[no-any-return]  # perf: no cast() call
+            return body  # type: ignore[no-any-return]  # perf: no cast() call
         length = self.content_length
         if length is not None and max_size is not None and length > max_size:
             raise _forms._memory_too_large(max_size)
-        if "stream" not in known:
-            body = known.get("_body_bytes")  # the ASGI adapter's, read in advance
-            if body is not None:
-                if max_size is not None and len(body) > max_size:
-                    raise _forms._memory_too_large(max_size)
-                return body  # type: ignore[no-any-return]  # perf: no cast() call
-            if length is not None:
-                # perf: one read, no stream object; the bytes stay for `stream`.
-                body = known["_body_bytes"] = self._read_at_once(length)
-                return body
+        if length is not None and "stream" not in known:
+            # perf: one read, no stream object; the bytes stay for `stream`.
+            body = known["_body_bytes"] = self._read_at_once(length)
+            return body
         stream = self.stream
         if length is not None:
             return stream.read(length)
