@@ -12,7 +12,10 @@ Contenders:
 - FastAPI (pydantic), Litestar (msgspec) and Litestar with the pydantic
   model (the like-for-like peer of erlen's pydantic contender), through ASGI,
   ``async def`` handlers (no thread pool);
-- flask-openapi3 (pydantic) through WSGI.
+- flask-openapi3 (pydantic) through WSGI;
+- and, as the floor, a bare ASGI app doing the same work with each library
+  and no framework ("raw asgi"): what is left of a contender's figure above
+  its library's floor is the framework's own cost.
 
 No server and no socket. Each timing serves ``--number`` requests; the
 contenders alternate inside every repeat (the order rotates), so a noisy
@@ -219,6 +222,43 @@ def litestar_pydantic_app():
     return Litestar([create], openapi_config=None)
 
 
+def _raw(library):
+    # The floor: a bare ASGI app doing the same work (find the content type,
+    # receive the body, validate, encode, send), with no framework at all.
+    if library == "msgspec":
+        import msgspec
+
+        Item = _msgspec_item()
+        decode = msgspec.json.Decoder(Item).decode
+        encode = msgspec.json.Encoder().encode
+    else:
+        Item = _pydantic_item()
+        decode = Item.__pydantic_validator__.validate_json
+        encode = Item.__pydantic_serializer__.to_json
+
+    async def app(scope, receive, send):
+        content_type = None
+        for name, value in scope["headers"]:
+            if name == b"content-type":
+                content_type = value
+        if content_type != b"application/json":
+            raise ValueError(content_type)
+        body = encode(decode((await receive())["body"]))
+        headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(body))]
+        await send({"type": "http.response.start", "status": 200, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    return app
+
+
+def raw_msgspec():
+    return _raw("msgspec")
+
+
+def raw_pydantic():
+    return _raw("pydantic")
+
+
 def flask_openapi3_app():
     from flask_openapi3 import OpenAPI
 
@@ -245,6 +285,8 @@ CONTENDERS = {
     "fastapi": (fastapi_app, "asgi", "fastapi"),
     "litestar": (litestar_app, "asgi", "litestar"),
     "litestar pydantic": (litestar_pydantic_app, "asgi", "litestar"),
+    "raw asgi msgspec": (raw_msgspec, "asgi", None),
+    "raw asgi pydantic": (raw_pydantic, "asgi", None),
 }
 
 
