@@ -10,6 +10,7 @@ every message. Each wait is bounded by :data:`WAIT`; no test measures time.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import threading
@@ -1918,3 +1919,51 @@ def test_def_and_async_def_cycles_agree_under_both_protocols(method, path):
     first = answers["def", False]
     assert all(answer == first for answer in answers.values()), answers
     assert first[0] in {200, 409, 418, 500, 403, 404, 405}
+
+
+def _bytes_held_by(request: t.Any, depth: int = 3) -> list[int]:
+    """Sizes of the bytes objects reachable from ``request`` within ``depth`` references."""
+    import gc
+
+    seen: set[int] = set()
+    sizes: list[int] = []
+    level = list(vars(request).values())
+    for found in level:
+        if isinstance(found, bytes):
+            sizes.append(len(found))
+    for _ in range(depth):
+        following = []
+        for thing in level:
+            for found in gc.get_referents(thing):
+                if id(found) in seen:
+                    continue
+                seen.add(id(found))
+                if isinstance(found, bytes):
+                    sizes.append(len(found))
+                else:
+                    following.append(found)
+        level = following
+    return sizes
+
+
+def test_a_large_upload_is_not_kept_once_its_form_is_read(app):
+    # Under ASGI a body that fits in one message is read in advance; a large
+    # one (a multipart upload) must not stay in memory for the rest of the
+    # request once its form is parsed, or concurrent uploads pile up.
+    from erlen import request
+
+    @app.post("/upload")
+    async def upload():
+        size = len(request.files["file"].read())
+        return {"size": size, "held": max(_bytes_held_by(request), default=0)}
+
+    @app.post("/small")
+    async def small():
+        return {"size": len(request.get_data()), "again": len(request.get_data())}
+
+    client = app.test_client(asgi=True)
+    answer = client.post("/upload", data={"file": (io.BytesIO(b"x" * 600_000), "big.bin")}).json
+    assert answer["size"] == 600_000
+    assert answer["held"] < 600_000
+    assert client.post("/small", data=b"y" * 1000).json == {"size": 1000, "again": 1000}
+    client.close()

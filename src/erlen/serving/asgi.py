@@ -25,6 +25,8 @@ from .concurrency import running_loop
 from .threads import Lane, NoWorkerAvailable
 
 _new_object = object.__new__
+#: The largest body that arrived whole the request keeps as its bytes (64 KiB).
+_HANDED_OVER = 64 * 1024
 _from_scope = Request.from_scope  # perf: bound once, see serve()
 
 if t.TYPE_CHECKING:
@@ -295,7 +297,10 @@ async def serve(
                         whole = await body.load(limit, length)
                 except ClientDisconnected:
                     return  # nobody is left to answer
-                if whole is not None:  # perf: request.get_data() takes it as it is
+                if whole is not None and len(whole) <= _HANDED_OVER:
+                    # perf: request.get_data() takes it as it is. A larger body is
+                    # read through the stream, which lets go of it as it reads (a
+                    # multipart upload), not kept to the end of the request.
                     known["_body_bytes"] = whole
         # perf: async-ness was decided when the view was registered; one dict lookup.
         on_loop = True if view is None else app._async_views.get(view)
