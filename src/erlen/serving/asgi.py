@@ -86,12 +86,13 @@ async def _serve_other(app: Erlen, scope: Scope, receive: Receive, send: Send) -
 class _Body:
     """The request body as the server delivers it: read in a thread, or iterated."""
 
-    __slots__ = ("_receive", "_loop", "_buffer", "_more", "error", "disconnected")
+    __slots__ = ("_receive", "_loop", "_buffer", "_offset", "_more", "error", "disconnected")
 
     def __init__(self, receive: Receive, loop: asyncio.AbstractEventLoop) -> None:
         self._receive = receive
         self._loop = loop
-        self._buffer = b""  # received and not yet read
+        self._buffer = b""  # received; read up to _offset
+        self._offset = 0  # perf: reads in blocks take slices, not the rest's copy each time
         self._more = True
         #: Raised on the first read: the body broke a limit while it was loaded.
         self.error: HTTPException | None = None
@@ -144,6 +145,7 @@ class _Body:
         for ``read``), else ``None``: reading it then raises what went wrong.
         """
         receive = self._receive
+        # (Called before anything is read: the buffer's offset is 0.)
         chunks = [self._buffer] if self._buffer else []
         size = len(self._buffer)
         while self._more and (length is None or size < length):
@@ -161,31 +163,33 @@ class _Body:
     def read(self, size: int | None = -1) -> bytes:
         if self.error is not None:
             raise self.error
-        data = self._buffer
-        if size is not None and len(data) == size:
+        data, start = self._buffer, self._offset
+        if size is not None and len(data) == size and not start:
             # perf: the usual read, of a body loaded whole, by its Content-Length
             self._buffer = b""
             return data
         if size is None or size < 0:
-            chunks = [self._buffer]
+            chunks = [data[start:] if start else data]
             while self._more:
                 chunks.append(self._pull())
-            self._buffer = b""
+            self._buffer, self._offset = b"", 0
             return b"".join(chunks)
-        if len(self._buffer) < size and self._more:
-            chunks = [self._buffer]
-            have = len(self._buffer)
+        have = len(data) - start
+        if have < size and self._more:
+            chunks = [data[start:] if start else data]
             while have < size and self._more:
                 chunk = self._pull()
                 chunks.append(chunk)
                 have += len(chunk)
-            self._buffer = b"".join(chunks)
-        data = self._buffer
-        if len(data) <= size:
-            self._buffer = b""
-            return data
-        self._buffer = data[size:]
-        return data[:size]
+            data, start = b"".join(chunks), 0
+        end = start + size
+        if end >= len(data):
+            self._buffer, self._offset = b"", 0
+            return data[start:] if start else data
+        # A slice of `size` bytes; the rest stays where it is (copying it on each
+        # read made a large body's reading in blocks quadratic).
+        self._buffer, self._offset = data, end
+        return data[start:end]
 
     def _pull(self) -> bytes:
         try:
@@ -204,8 +208,9 @@ class _Body:
         """Yield what is buffered, then each chunk as the server delivers it."""
         if self.error is not None:
             raise self.error
-        if self._buffer:
-            data, self._buffer = self._buffer, b""
+        if len(self._buffer) > self._offset:
+            data = self._buffer[self._offset :] if self._offset else self._buffer
+            self._buffer, self._offset = b"", 0
             yield data
         while self._more:
             chunk = await self._next()
