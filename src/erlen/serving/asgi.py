@@ -164,10 +164,6 @@ class _Body:
         if self.error is not None:
             raise self.error
         data, start = self._buffer, self._offset
-        if size is not None and len(data) == size and not start:
-            # perf: the usual read, of a body loaded whole, by its Content-Length
-            self._buffer = b""
-            return data
         if size is None or size < 0:
             chunks = [data[start:] if start else data]
             while self._more:
@@ -232,15 +228,6 @@ class _NoBody:
 _NO_BODY = _NoBody()
 
 
-def _should_load(request: Request, limit: int | None) -> bool:
-    try:
-        length = request.content_length
-    except HTTPException:
-        return False  # malformed: reading the body raises the same 400 later
-    # Past the limit: refused unread (413) when the view asks for the body.
-    return length is None or limit is None or length <= limit
-
-
 # -- HTTP ----------------------------------------------------------------
 
 
@@ -288,13 +275,13 @@ async def serve(
         view = app.match_request(request)
         if body is not None and view is not None and not request.url_rule.stream_body:
             limit = app.config.get("MAX_CONTENT_LENGTH")
-            known = request.__dict__
-            if "content_length" in known:  # perf: from_scope read a valid length, or None
-                length = known["content_length"]
-                load = length is None or limit is None or length <= limit
+            try:
+                length = request.content_length  # perf: usually read by from_scope already
+            except HTTPException:
+                load = False  # malformed: reading the body raises the same 400 later
             else:
-                load = _should_load(request, limit)
-                length = request.content_length if load else None
+                # Past the limit: refused unread (413) when the view asks for the body.
+                load = length is None or limit is None or length <= limit
             if load:
                 try:
                     whole = body.take_first(await receive(), limit, length)
@@ -306,7 +293,7 @@ async def serve(
                     # perf: request.get_data() takes it as it is. A larger body is
                     # read through the stream, which lets go of it as it reads (a
                     # multipart upload), not kept to the end of the request.
-                    known["_body_bytes"] = whole
+                    request.__dict__["_body_bytes"] = whole
         # perf: async-ness was decided when the view was registered; one dict lookup.
         on_loop = True if view is None else app._async_views.get(view)
         if on_loop is None:  # a view put into view_functions directly
