@@ -278,39 +278,32 @@ def _answer(
     """
     passthrough = (Response, str, bytes)
     status = spec.status
+    # make(body, content_type, status): the answer's Response.
+    make: Callable[[bytes, str, int], Response]
+    if response_class._own_init:  # perf: no general constructor for the usual answer
+        make = functools.partial(response_of_bytes, response_class)  # positional: no dict
+    else:
+
+        def make(body: bytes, content_type: str, status: int) -> Response:
+            return response_class(body, status, content_type=content_type)
+
     if spec.returns is not None and _has_model(spec.returns):
         own = adapter_for(library_of(spec.returns) or spec.library)
         encode = own.encoder(spec.returns)
         if check:
             encode = _checked_encoder(spec, own, encode)
-
-        if response_class._own_init:  # perf: no general constructor for the usual answer
-            returns = spec.returns if isinstance(spec.returns, type) else None
-
-            def answer(value: t.Any) -> t.Any:
-                if value.__class__ is returns:  # perf: the usual answer tested first
-                    return response_of_bytes(response_class, encode(value), _JSON, status)
-                if isinstance(value, passthrough):
-                    return value
-                if type(value) is tuple:
-                    if not value or isinstance(value[0], passthrough):
-                        return value
-                    return (
-                        response_of_bytes(response_class, encode(value[0]), _JSON, status),
-                        *value[1:],
-                    )
-                return response_of_bytes(response_class, encode(value), _JSON, status)
-
-            return answer
+        returns = spec.returns if isinstance(spec.returns, type) else None
 
         def answer(value: t.Any) -> t.Any:
+            if value.__class__ is returns:  # perf: the usual answer tested first
+                return make(encode(value), _JSON, status)
             if isinstance(value, passthrough):
                 return value
             if type(value) is tuple:
                 if not value or isinstance(value[0], passthrough):
                     return value
-                return (response_class(encode(value[0]), status, content_type=_JSON), *value[1:])
-            return response_class(encode(value), status, content_type=_JSON)
+                return (make(encode(value[0]), _JSON, status), *value[1:])
+            return make(encode(value), _JSON, status)
 
         return answer
 
@@ -330,7 +323,7 @@ def _answer(
         first = value[0] if type(value) is tuple and value else value
         encode = None if isinstance(first, passthrough) else encoder_of(first)
         if encode is not None:
-            body = response_class(encode(first), status, content_type=_JSON)
+            body = make(encode(first), _JSON, status)
             return (body, *value[1:]) if first is not value else body
         if status != 200 and first is value and not isinstance(value, Response):
             return value, status
@@ -349,18 +342,6 @@ def bind(app: t.Any, spec: ViewSpec) -> Callable[..., t.Any]:
     function = spec.function
     current = _cv.get
 
-    def arguments(args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
-        request = current().request
-        errors: list[dict[str, t.Any]] = []
-        for step in steps:
-            try:
-                step(request, kwargs)  # type: ignore[arg-type]  # perf: no cast() call
-            except Invalid as error:
-                errors.extend(error.errors)
-        if errors:
-            raise ValidationProblem(errors)
-        return kwargs
-
     if len(steps) == 1:  # perf: the usual typed view reads one source (its body)
         only = steps[0]
 
@@ -371,24 +352,26 @@ def bind(app: t.Any, spec: ViewSpec) -> Callable[..., t.Any]:
                 raise ValidationProblem(error.errors) from None
             return kwargs
 
-    if inspect.iscoroutinefunction(function) and len(steps) == 1:
-        only = steps[0]
+    else:
 
-        async def typed_async_one(*args: t.Any, **kwargs: t.Any) -> t.Any:
-            # perf: the usual typed view reads one source (its body); arguments() inlined
-            try:
-                only(current().request, kwargs)  # type: ignore[arg-type]  # perf: no cast()
-            except Invalid as error:
-                raise ValidationProblem(error.errors) from None
-            return answer(await function(*args, **kwargs))
+        def arguments(args: tuple[t.Any, ...], kwargs: dict[str, t.Any]) -> dict[str, t.Any]:
+            request = current().request
+            errors: list[dict[str, t.Any]] = []
+            for step in steps:
+                try:
+                    step(request, kwargs)  # type: ignore[arg-type]  # perf: no cast() call
+                except Invalid as error:
+                    errors.extend(error.errors)
+            if errors:
+                raise ValidationProblem(errors)
+            return kwargs
 
-        wrapper: Callable[..., t.Any] = typed_async_one
-    elif inspect.iscoroutinefunction(function):
+    if inspect.iscoroutinefunction(function):
 
         async def typed_async(*args: t.Any, **kwargs: t.Any) -> t.Any:
             return answer(await function(*args, **arguments(args, kwargs)))
 
-        wrapper = typed_async
+        wrapper: Callable[..., t.Any] = typed_async
     else:
 
         def typed(*args: t.Any, **kwargs: t.Any) -> t.Any:
