@@ -58,6 +58,11 @@ _MISSING: t.Any = object()
 _SPENT = LimitedStream(None, 0, None)
 
 
+def _stream_of(body: bytes) -> LimitedStream:
+    """A stream over a body read already (within the limits, when it was read)."""
+    return LimitedStream(io.BytesIO(body), len(body), None)
+
+
 class _Args(MultiDict[str]):
     where = "the query string (request.args)"
 
@@ -515,7 +520,7 @@ class Request(RequestHeaders):
         """The body as a file-like object, read once, bounded by the limits."""
         body = self.__dict__.get("_body_bytes")
         if body is not None:  # already read whole (to parse a form, or by the ASGI adapter)
-            return LimitedStream(io.BytesIO(body), len(body), None)
+            return _stream_of(body)
         length = self.content_length
         source = self._input or self.environ.get("wsgi.input")
         if source is None or (length is None and not self.environ.get("wsgi.input_terminated")):
@@ -578,7 +583,7 @@ class Request(RequestHeaders):
             data = self.__dict__.get("_data")
             form, files = _forms.parse_form_data(
                 # As Werkzeug: a body get_data() read already is parsed from its bytes.
-                self.stream if data is None else LimitedStream(io.BytesIO(data), len(data), None),
+                self.stream if data is None else _stream_of(data),
                 mimetype,
                 self.mimetype_params,
                 max_form_memory_size=config.get("MAX_FORM_MEMORY_SIZE"),
