@@ -195,31 +195,25 @@ def fastapi_app():
     return app
 
 
-def litestar_app():
+def _litestar(Item):
     from litestar import Litestar, post
-
-    Item = _msgspec_item()
 
     @post("/items", status_code=200)
     async def create(data: Item) -> Item:
         return data
 
     return Litestar([create], openapi_config=None)
+
+
+def litestar_app():
+    return _litestar(_msgspec_item())
 
 
 def litestar_pydantic_app():
     # Litestar with the same pydantic model erlen's pydantic contenders use: the
     # like-for-like peer of "erlen pydantic asgi" (Litestar reads pydantic models
     # through its bundled pydantic plugin).
-    from litestar import Litestar, post
-
-    Item = _pydantic_item()
-
-    @post("/items", status_code=200)
-    async def create(data: Item) -> Item:
-        return data
-
-    return Litestar([create], openapi_config=None)
+    return _litestar(_pydantic_item())
 
 
 def _raw(library):
